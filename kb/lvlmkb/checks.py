@@ -1,0 +1,178 @@
+"""Cross-reference checks over a loaded knowledge base (the part of validation after schema)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Iterable
+
+import networkx as nx
+
+from lvlmkb.errors import Diagnostic
+from lvlmkb.graph import RELATION_FIELDS, relation_graph, taxonomy_graph
+from lvlmkb.kb import KnowledgeBase
+from lvlmkb.schema import Paper
+
+MIN_YEAR = 2015
+
+
+def check_kb(kb: KnowledgeBase) -> list[Diagnostic]:
+    """Run every cross-reference check and return the problems found."""
+    found = check_taxonomy(kb)
+    for paper in kb.papers.values():
+        found += check_paper(kb, paper)
+    found += check_duplicates(kb)
+    found += check_extends_acyclic(kb)
+    return found
+
+
+def check_taxonomy(kb: KnowledgeBase) -> list[Diagnostic]:
+    """Parents exist, no cycles, kinds on roots only, every node reachable from a root."""
+    taxonomy = kb.taxonomy
+    found: list[Diagnostic] = []
+    for node_id, node in taxonomy.nodes.items():
+        if node.parent is not None and node.parent not in taxonomy.nodes:
+            found.append(_node_diag(kb, node_id, "parent", f"unknown parent '{node.parent}'"))
+        if node.parent is None and node.kind is None:
+            found.append(_node_diag(kb, node_id, "kind", "a root node must declare its kind"))
+        if node.parent is not None and node.kind is not None:
+            found.append(_node_diag(kb, node_id, "kind", "only root nodes declare a kind"))
+    graph = taxonomy_graph(taxonomy)
+    for cycle in nx.simple_cycles(graph):
+        path = " -> ".join([*cycle, cycle[0]])
+        found.append(_node_diag(kb, cycle[0], "parent", f"parent cycle: {path}"))
+    reachable = {n for root in taxonomy.roots for n in nx.descendants(graph, root) | {root}}
+    for node_id in taxonomy.nodes:
+        if node_id not in reachable:
+            found.append(_node_diag(kb, node_id, "parent", "node is not reachable from any root"))
+    return found
+
+
+def _node_diag(kb: KnowledgeBase, node_id: str, field: str, message: str) -> Diagnostic:
+    doc, index = kb.node_docs[node_id]
+    return doc.diagnostic(("nodes", index, field), message, field)
+
+
+def check_paper(kb: KnowledgeBase, paper: Paper) -> list[Diagnostic]:
+    """All reference and plausibility checks of one paper."""
+    doc = kb.paper_docs[paper.id]
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    problems += _category_problems(kb, paper)
+    problems += _facet_problems(kb, paper)
+    problems += _reference_problems(kb, paper)
+    problems += _date_problems(paper)
+    return [doc.diagnostic(loc, message) for loc, message in problems]
+
+
+Problem = tuple[tuple[str | int, ...], str]
+
+
+def _suggest(value: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.5)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _category_problems(kb: KnowledgeBase, paper: Paper) -> list[Problem]:
+    taxonomy = kb.taxonomy
+    if not taxonomy.is_leaf(paper.category):
+        what = "an inner node, not a leaf" if paper.category in taxonomy.nodes else "not a taxonomy leaf"
+        leaves = [leaf for leaf in taxonomy.leaves if taxonomy.kind_of(leaf) == paper.kind]
+        return [(("category",), f"'{paper.category}' is {what}{_suggest(paper.category, leaves)}")]
+    problems: list[Problem] = []
+    kind, phase = taxonomy.kind_of(paper.category), taxonomy.phase_of(paper.category)
+    if kind != paper.kind:
+        problems.append((("kind",), f"'{paper.kind}' does not match category '{paper.category}' (a {kind})"))
+    if phase != paper.phase:
+        expected = f"'{phase}'" if phase else "absent (evaluations have no phase)"
+        problems.append((("phase",), f"'{paper.phase}' does not match category '{paper.category}': expected {expected}"))
+    return problems
+
+
+def _facet_problems(kb: KnowledgeBase, paper: Paper) -> list[Problem]:
+    problems: list[Problem] = []
+    for facet_id, values in paper.facets.items():
+        allowed = kb.taxonomy.facet_values(facet_id)
+        if not allowed:
+            problems.append((("facets", facet_id), f"unknown facet '{facet_id}'{_suggest(facet_id, kb.taxonomy.facets)}"))
+            continue
+        for index, value in enumerate(values):
+            if value not in allowed:
+                message = f"'{value}' is not a value of facet '{facet_id}'{_suggest(value, allowed)}"
+                problems.append((("facets", facet_id, index), message))
+    return problems
+
+
+def _reference_problems(kb: KnowledgeBase, paper: Paper) -> list[Problem]:
+    problems: list[Problem] = []
+    for index, target in enumerate(paper.targets):
+        if target not in kb.models:
+            problems.append((("targets", index), f"unknown model '{target}'{_suggest(target, kb.models)} (models are listed in reproductions/models.yaml)"))
+    for index, result in enumerate(paper.reported_results):
+        if result.model not in kb.models:
+            problems.append((("reported_results", index, "model"), f"unknown model '{result.model}'{_suggest(result.model, kb.models)}"))
+    for name in RELATION_FIELDS:
+        for index, other in enumerate(getattr(paper.relations, name)):
+            if other == paper.id:
+                problems.append((("relations", name, index), "a paper cannot relate to itself"))
+            elif other not in kb.papers:
+                problems.append((("relations", name, index), f"unknown paper '{other}'{_suggest(other, kb.papers)}"))
+    if paper.reproduction is not None and paper.reproduction not in kb.reproductions:
+        message = f"no module reproductions/{paper.reproduction}.py{_suggest(paper.reproduction, kb.reproductions)}"
+        problems.append((("reproduction",), message))
+    return problems
+
+
+def _date_problems(paper: Paper) -> list[Problem]:
+    problems: list[Problem] = []
+    this_year = dt.date.today().year
+    if not MIN_YEAR <= paper.year <= this_year + 1:
+        problems.append((("year",), f"{paper.year} is implausible (expected {MIN_YEAR}-{this_year + 1})"))
+    if paper.date is not None:
+        try:
+            parts = [int(p) for p in paper.date.split("-")]
+            dt.date(parts[0], parts[1], parts[2] if len(parts) > 2 else 1)
+        except ValueError:
+            problems.append((("date",), f"'{paper.date}' is not a calendar date"))
+            return problems
+        if parts[0] > paper.year:
+            problems.append((("date",), f"first version ({paper.date}) is after the venue year {paper.year}"))
+    if paper.arxiv and re.match(r"^\d{4}\.", paper.arxiv) and paper.date:
+        arxiv_month = f"20{paper.arxiv[:2]}-{paper.arxiv[2:4]}"
+        if not paper.date.startswith(arxiv_month) and paper.date[:7] < arxiv_month:
+            problems.append((("date",), f"{paper.date} is before arXiv {paper.arxiv} was assigned ({arxiv_month})"))
+    return problems
+
+
+def normalised_title(title: str) -> str:
+    """Lowercase the title and keep only a-z and 0-9, the rule used to spot duplicates."""
+    return re.sub(r"[^a-z0-9]", "", title.lower())
+
+
+def check_duplicates(kb: KnowledgeBase) -> list[Diagnostic]:
+    """Two files for one paper: same arXiv id or same normalised title."""
+    found: list[Diagnostic] = []
+    by_arxiv: dict[str, str] = {}
+    by_title: dict[str, str] = {}
+    for paper in sorted(kb.papers.values(), key=lambda p: p.id):
+        doc = kb.paper_docs[paper.id]
+        if paper.arxiv:
+            first = by_arxiv.setdefault(paper.arxiv, paper.id)
+            if first != paper.id:
+                found.append(doc.diagnostic(("arxiv",), f"arXiv {paper.arxiv} is also papers/{first}.yaml"))
+        first = by_title.setdefault(normalised_title(paper.title), paper.id)
+        if first != paper.id:
+            found.append(doc.diagnostic(("title",), f"same title as papers/{first}.yaml"))
+    return found
+
+
+def check_extends_acyclic(kb: KnowledgeBase) -> list[Diagnostic]:
+    """``extends`` must form a DAG: a paper cannot build on its own descendants."""
+    graph = nx.DiGraph(relation_graph(kb, "extends"))
+    graph.remove_edges_from(nx.selfloop_edges(graph))
+    found: list[Diagnostic] = []
+    for cycle in nx.simple_cycles(graph):
+        first = cycle[0]
+        path = " -> ".join([*cycle, first])
+        found.append(kb.paper_docs[first].diagnostic(("relations", "extends"), f"extends cycle: {path}"))
+    return found

@@ -1,0 +1,45 @@
+"""The ``lvlmkb`` command line: a thin typer layer over the core.
+
+Command modules import heavy machinery inside their functions, so ``lvlmkb --help`` stays fast
+and never imports torch or transformers.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from lvlmkb import __version__
+from lvlmkb.cli.query_cmd import graph_command, list_command, show_command, stats_command
+from lvlmkb.cli.validate_cmd import schema_command, validate_command
+
+app = typer.Typer(
+    name="lvlmkb",
+    help="Knowledge base, taxonomy and reproduction workbench for the safety of vision-language models.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"lvlmkb {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """Knowledge base, taxonomy and reproduction workbench for LVLM safety."""
+
+
+app.command("validate")(validate_command)
+app.command("schema")(schema_command)
+app.command("list")(list_command)
+app.command("show")(show_command)
+app.command("stats")(stats_command)
+app.command("graph")(graph_command)
+
+__all__ = ["app"]

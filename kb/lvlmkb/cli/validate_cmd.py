@@ -1,0 +1,66 @@
+"""``lvlmkb validate`` and ``lvlmkb schema``."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from lvlmkb.cli.common import RootOption, handle_errors, project_for
+
+
+class OutputFormat(str, Enum):
+    """Output formats of the checking commands."""
+
+    text = "text"
+    json = "json"
+
+
+@handle_errors
+def validate_command(
+    root: RootOption = None,
+    output: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
+) -> None:
+    """Check every taxonomy, model and paper file; report all problems at once (exit 1 if any)."""
+    from lvlmkb.validate import validate
+
+    report = validate(project_for(root))
+    if output is OutputFormat.json:
+        payload = {
+            "ok": report.ok,
+            "summary": report.summary(),
+            "papers": len(report.kb.papers),
+            "diagnostics": [d.as_dict() for d in report.diagnostics],
+        }
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        for diagnostic in report.diagnostics:
+            typer.echo(diagnostic.render())
+        typer.echo(report.summary(), err=not report.ok)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@handle_errors
+def schema_command(
+    root: RootOption = None,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 if a committed schema is stale.")] = False,
+) -> None:
+    """Write JSON Schema files for papers, taxonomy and models next to the data they describe."""
+    from lvlmkb.schema_export import schema_files, write_schemas
+
+    project = project_for(root)
+    if check:
+        stale = [f.path.relative_to(project.root).as_posix() for f in schema_files(project) if not f.fresh]
+        if stale:
+            typer.echo(f"stale schema files: {', '.join(stale)}; run `lvlmkb schema`", err=True)
+            raise typer.Exit(1)
+        typer.echo("schema files are up to date")
+        return
+    written = write_schemas(project)
+    for path in written:
+        typer.echo(f"wrote {path.relative_to(project.root).as_posix()}")
+    if not written:
+        typer.echo("schema files are up to date")

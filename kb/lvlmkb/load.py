@@ -1,0 +1,184 @@
+"""Read the checkout into a :class:`KnowledgeBase`, collecting every problem as a diagnostic."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from lvlmkb.errors import Diagnostic, relpath
+from lvlmkb.kb import KnowledgeBase
+from lvlmkb.project import Project
+from lvlmkb.schema import ModelRegistryFile, Paper, TaxonomyFile
+from lvlmkb.schema.common import ARXIV_PATTERN, ATLAS_PATTERN, DATE_PATTERN, MODEL_ID_PATTERN, SLUG_PATTERN
+from lvlmkb.yamlio import YamlDocument, read_yaml
+
+PAPER_SUFFIX = ".yaml"
+PAPERS_DIR_EXTRAS = frozenset({"paper.schema.json"})
+TAXONOMY_DIR_EXTRAS = frozenset({"taxonomy.schema.json", "models.schema.json"})
+M = TypeVar("M", bound=BaseModel)
+PATTERN_NAMES = {
+    SLUG_PATTERN: "is not a slug (lowercase letters and digits, single hyphens between)",
+    MODEL_ID_PATTERN: "is not a model id (lowercase letters, digits, '-' and '.')",
+    ARXIV_PATTERN: "is not an arXiv id without version (e.g. 2311.05608)",
+    DATE_PATTERN: "is not a date YYYY-MM or YYYY-MM-DD",
+    ATLAS_PATTERN: "is not a MITRE ATLAS id (e.g. AML.T0054)",
+}
+
+
+def load_kb(project: Project) -> tuple[KnowledgeBase, list[Diagnostic]]:
+    """Load taxonomy, models and papers; return the KB and the schema-level diagnostics."""
+    kb = KnowledgeBase(project)
+    diagnostics: list[Diagnostic] = []
+    diagnostics += _load_taxonomy(kb)
+    diagnostics += _load_models(kb)
+    diagnostics += _load_papers(kb)
+    kb.reproductions = _find_reproductions(project.reproductions_dir)
+    return kb, diagnostics
+
+
+def parse_model(doc: YamlDocument, model: type[M]) -> tuple[M | None, list[Diagnostic]]:
+    """Validate ``doc.data`` against ``model``; map each pydantic error to a located diagnostic."""
+    if not isinstance(doc.data, dict):
+        found = type(doc.data).__name__
+        return None, [Diagnostic(doc.display, 1, "", f"top level must be a mapping, found {found}")]
+    try:
+        return model.model_validate(doc.data), []
+    except ValidationError as err:
+        return None, [_error_diagnostic(doc, model, e) for e in err.errors(include_url=False)]
+
+
+def _error_diagnostic(doc: YamlDocument, model: type[BaseModel], error: Any) -> Diagnostic:
+    loc: tuple[str | int, ...] = tuple(error["loc"])
+    message = str(error["msg"])
+    if error["type"] == "extra_forbidden":
+        message = _unknown_key_message(model, loc)
+    elif error["type"] == "missing":
+        message = "required field is missing"
+    elif error["type"] == "string_pattern_mismatch":
+        message = _pattern_message(error)
+    return doc.diagnostic(loc, message)
+
+
+def _pattern_message(error: Any) -> str:
+    pattern = error.get("ctx", {}).get("pattern", "")
+    described = PATTERN_NAMES.get(pattern, f"does not match {pattern}")
+    return f"{error.get('input')!r} {described}"
+
+
+def _unknown_key_message(model: type[BaseModel], loc: tuple[str | int, ...]) -> str:
+    allowed = _fields_at(model, loc[:-1])
+    message = "unknown key"
+    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+    if close:
+        return f"{message} (did you mean '{close[0]}'?)"
+    return f"{message} (allowed: {', '.join(allowed)})" if allowed else message
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field_info = getattr(current, "model_fields", {}).get(part)
+        if field_info is None:
+            return []
+        current = _inner_model(field_info.annotation)
+    return list(getattr(current, "model_fields", {}))
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _load_taxonomy(kb: KnowledgeBase) -> list[Diagnostic]:
+    diagnostics: list[Diagnostic] = []
+    root = kb.project.root
+    for path in _data_files(kb.project.taxonomy_dir, TAXONOMY_DIR_EXTRAS, root, diagnostics):
+        doc, problems = read_yaml(path, relpath(path, root))
+        diagnostics += problems
+        if doc is None:
+            continue
+        parsed, problems = parse_model(doc, TaxonomyFile)
+        diagnostics += problems
+        if parsed is None:
+            continue
+        for index, node in enumerate(parsed.nodes):
+            if node.id in kb.taxonomy.nodes:
+                diagnostics.append(doc.diagnostic(("nodes", index, "id"), f"duplicate node id '{node.id}'"))
+                continue
+            kb.taxonomy.nodes[node.id] = node
+            kb.node_docs[node.id] = (doc, index)
+        for index, facet in enumerate(parsed.facets):
+            if facet.id in kb.taxonomy.facets:
+                diagnostics.append(doc.diagnostic(("facets", index, "id"), f"duplicate facet '{facet.id}'"))
+                continue
+            kb.taxonomy.facets[facet.id] = facet
+    return diagnostics
+
+
+def _load_models(kb: KnowledgeBase) -> list[Diagnostic]:
+    path = kb.project.models_file
+    if not path.exists():
+        return []
+    doc, diagnostics = read_yaml(path, relpath(path, kb.project.root))
+    if doc is None:
+        return diagnostics
+    parsed, problems = parse_model(doc, ModelRegistryFile)
+    diagnostics += problems
+    for index, entry in enumerate(parsed.models if parsed else []):
+        if entry.id in kb.models:
+            diagnostics.append(doc.diagnostic(("models", index, "id"), f"duplicate model id '{entry.id}'"))
+        kb.models.setdefault(entry.id, entry)
+    return diagnostics
+
+
+def _load_papers(kb: KnowledgeBase) -> list[Diagnostic]:
+    diagnostics: list[Diagnostic] = []
+    root = kb.project.root
+    for path in _data_files(kb.project.papers_dir, PAPERS_DIR_EXTRAS, root, diagnostics):
+        doc, problems = read_yaml(path, relpath(path, root))
+        diagnostics += problems
+        if doc is None:
+            continue
+        paper, problems = parse_model(doc, Paper)
+        diagnostics += problems
+        if paper is None:
+            continue
+        if paper.id != path.stem:
+            message = f"'{paper.id}' does not match the file name; rename the file to {paper.id}.yaml"
+            diagnostics.append(doc.diagnostic(("id",), message))
+            continue
+        kb.papers[paper.id] = paper
+        kb.paper_docs[paper.id] = doc
+    return diagnostics
+
+
+def _data_files(folder: Path, extras: frozenset[str], root: Path, out: list[Diagnostic]) -> list[Path]:
+    if not folder.is_dir():
+        out.append(Diagnostic(relpath(folder, root), 0, "", "folder is missing"))
+        return []
+    found: list[Path] = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.name in extras:
+            continue
+        if path.suffix == PAPER_SUFFIX:
+            found.append(path)
+        else:
+            hint = f"; rename it to {path.stem}.yaml" if path.suffix == ".yml" else ""
+            out.append(Diagnostic(relpath(path, root), 0, "", f"unexpected file here (expected *.yaml){hint}"))
+    return found
+
+
+def _find_reproductions(folder: Path) -> set[str]:
+    if not folder.is_dir():
+        return set()
+    return {p.stem for p in folder.glob("*.py") if not p.stem.startswith("_")}

@@ -1,0 +1,20 @@
+"""Pydantic models of everything stored in the knowledge base."""
+
+from lvlmkb.schema.models import ModelEntry, ModelRegistryFile
+from lvlmkb.schema.paper import Paper, ReportedResult, Relations, Urls
+from lvlmkb.schema.taxonomy import Facet, FacetValue, Kind, Phase, TaxonomyFile, TaxonomyNode
+
+__all__ = [
+    "Facet",
+    "FacetValue",
+    "Kind",
+    "ModelEntry",
+    "ModelRegistryFile",
+    "Paper",
+    "Phase",
+    "Relations",
+    "ReportedResult",
+    "TaxonomyFile",
+    "TaxonomyNode",
+    "Urls",
+]

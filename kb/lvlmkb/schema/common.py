@@ -1,0 +1,44 @@
+"""Constrained string types shared by the schema models."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+MODEL_ID_PATTERN = r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$"
+ARXIV_PATTERN = r"^(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})$"
+ATLAS_PATTERN = r"^AML\.(?:T\d{4}(?:\.\d{3})?|TA\d{4}|M\d{4}|CS\d{4})$"
+DATE_PATTERN = r"^\d{4}-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?$"
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\s]")
+
+
+class StrictModel(BaseModel):
+    """Base for every data model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _check_http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"only http(s) links are allowed, got scheme {parts.scheme!r}")
+    if not parts.netloc or _CONTROL.search(value):
+        raise ValueError("not a valid http(s) URL")
+    return value
+
+
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=80)]
+ModelId = Annotated[str, StringConstraints(pattern=MODEL_ID_PATTERN, max_length=80)]
+ArxivId = Annotated[str, StringConstraints(pattern=ARXIV_PATTERN)]
+AtlasId = Annotated[str, StringConstraints(pattern=ATLAS_PATTERN)]
+DateStr = Annotated[str, StringConstraints(pattern=DATE_PATTERN)]
+HttpUrl = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_check_http_url)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=120)]
+SlugList = Annotated[list[Slug], Field(default_factory=list)]

@@ -1,0 +1,76 @@
+"""The paper record: one ``papers/<id>.yaml`` file."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from lvlmkb.schema.common import (
+    ArxivId,
+    DateStr,
+    HttpUrl,
+    Label,
+    ModelId,
+    ShortText,
+    Slug,
+    SlugList,
+    StrictModel,
+    Text,
+)
+from lvlmkb.schema.taxonomy import Kind, Phase
+
+
+class Urls(StrictModel):
+    """Links of a paper; only http(s) is accepted."""
+
+    paper: HttpUrl | None = None
+    code: HttpUrl | None = None
+    project: HttpUrl | None = None
+
+
+class Relations(StrictModel):
+    """Typed edges to other papers, by id."""
+
+    evaluated_on: SlugList = Field(description="Benchmarks (paper ids) the paper reports on.")
+    compared_with: SlugList = Field(description="Methods it compares against.")
+    defends_against: SlugList = Field(description="Attacks a defense is evaluated against.")
+    extends: SlugList = Field(description="Earlier work it builds directly on.")
+
+
+class ReportedResult(StrictModel):
+    """A number as the paper published it, with where it was published."""
+
+    model: ModelId
+    benchmark: Label
+    setting: Label | None = None
+    attack: Label | None = None
+    defense: Label | None = None
+    metric: Label
+    value: float
+    n: int | None = Field(default=None, ge=1, description="Number of samples behind the value.")
+    source: Label = Field(description="Table or figure, e.g. 'Table 2'.")
+    notes: ShortText | None = None
+
+
+class Paper(StrictModel):
+    """One LVLM-safety paper, classified in the taxonomy."""
+
+    id: Slug
+    title: ShortText
+    authors: list[Label] = Field(min_length=1)
+    affiliations: list[ShortText] = Field(default_factory=list)
+    year: int = Field(description="Year of the venue (or of the preprint when unpublished).")
+    venue: Label | None = None
+    date: DateStr | None = Field(default=None, description="First public version, YYYY-MM[-DD].")
+    arxiv: ArxivId | None = None
+    urls: Urls = Field(default_factory=Urls)
+    kind: Kind
+    phase: Phase | None = None
+    category: Slug = Field(description="A leaf of the taxonomy consistent with kind and phase.")
+    facets: dict[Slug, list[Slug]] = Field(default_factory=dict)
+    summary: Text
+    tags: SlugList
+    targets: list[ModelId] = Field(default_factory=list)
+    relations: Relations = Field(default_factory=Relations)
+    reproduction: Slug | None = None
+    reported_results: list[ReportedResult] = Field(default_factory=list)
+    notes: Text | None = None
