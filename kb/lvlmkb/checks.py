@@ -62,7 +62,7 @@ def check_paper(kb: KnowledgeBase, paper: Paper) -> list[Diagnostic]:
     problems += _facet_problems(kb, paper)
     problems += _reference_problems(kb, paper)
     problems += _date_problems(paper)
-    return [doc.diagnostic(loc, message) for loc, message in problems]
+    return [doc.diagnostic(loc, message) for loc, message in problems] + _arxiv_date_diagnostics(kb, paper)
 
 
 Problem = tuple[tuple[str | int, ...], str]
@@ -137,11 +137,28 @@ def _date_problems(paper: Paper) -> list[Problem]:
             return problems
         if parts[0] > paper.year:
             problems.append((("date",), f"first version ({paper.date}) is after the venue year {paper.year}"))
-    if paper.arxiv and re.match(r"^\d{4}\.", paper.arxiv) and paper.date:
-        arxiv_month = f"20{paper.arxiv[:2]}-{paper.arxiv[2:4]}"
-        if not paper.date.startswith(arxiv_month) and paper.date[:7] < arxiv_month:
-            problems.append((("date",), f"{paper.date} is before arXiv {paper.arxiv} was assigned ({arxiv_month})"))
     return problems
+
+
+def _arxiv_month_gap(paper: Paper) -> int:
+    """Months between the paper's date and the month its arXiv id was assigned (positive: date earlier)."""
+    if not (paper.arxiv and paper.date and re.match(r"^\d{4}\.", paper.arxiv)):
+        return 0
+    arxiv_months = (2000 + int(paper.arxiv[:2])) * 12 + int(paper.arxiv[2:4])
+    date_months = int(paper.date[:4]) * 12 + int(paper.date[5:7])
+    return arxiv_months - date_months
+
+
+def _arxiv_date_diagnostics(kb: KnowledgeBase, paper: Paper) -> list[Diagnostic]:
+    gap = _arxiv_month_gap(paper)
+    if gap <= 0:
+        return []
+    doc = kb.paper_docs[paper.id]
+    message = f"{paper.date} is before arXiv {paper.arxiv} was assigned (20{paper.arxiv[:2]}-{paper.arxiv[2:4]})"
+    if gap == 1:
+        warning = doc.diagnostic(("date",), message + "; a submission late in a month can get the next month's id")
+        return [Diagnostic(warning.path, warning.line, warning.field, warning.message, "warning")]
+    return [doc.diagnostic(("date",), message)]
 
 
 def normalised_title(title: str) -> str:

@@ -24,7 +24,8 @@ class Diagnostic:
         """Return ``path:line: field: message`` (line omitted when unknown)."""
         where = f"{self.path}:{self.line}" if self.line > 0 else self.path
         subject = f" {self.field}:" if self.field else ""
-        return f"{where}:{subject} {self.message}"
+        level = " warning:" if self.severity == "warning" else ""
+        return f"{where}:{subject}{level} {self.message}"
 
     def as_dict(self) -> dict[str, str | int]:
         """Return a JSON-ready mapping."""

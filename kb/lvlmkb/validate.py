@@ -27,9 +27,12 @@ class ValidationReport:
         """One line: counts of papers, nodes and problems."""
         kb = self.kb
         counts = f"{len(kb.papers)} papers, {len(kb.taxonomy.nodes)} taxonomy nodes, {len(kb.models)} models"
+        errors = sum(d.severity == "error" for d in self.diagnostics)
+        warnings = len(self.diagnostics) - errors
+        noted = f" ({warnings} warning(s))" if warnings else ""
         if self.ok:
-            return f"ok: {counts}"
-        return f"{len(self.diagnostics)} problem(s) in {counts}"
+            return f"ok: {counts}{noted}"
+        return f"{errors} problem(s){noted} in {counts}"
 
 
 def validate(project: Project) -> ValidationReport:

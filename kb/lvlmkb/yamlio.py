@@ -16,7 +16,19 @@ import yaml
 from lvlmkb.errors import Diagnostic
 
 MAX_FILE_BYTES = 1 << 20
-_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _FastLoader(_BASE_LOADER):  # type: ignore[misc,valid-type]
+    """The C safe loader, with dates left as text: 2024-02-30 is then a schema error, not a crash."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in _BASE_LOADER.yaml_implicit_resolvers.items()
+    }
+
+
+_FAST_LOADER: type[yaml.SafeLoader] = _FastLoader
 _ANCHOR_HINT = re.compile(r"(?:^|[\s\[{,:-])[&*][^\s,\]}]", re.MULTILINE)
 _TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:", re.MULTILINE)
 Loc = tuple[str | int, ...]

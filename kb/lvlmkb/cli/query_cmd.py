@@ -25,8 +25,9 @@ def _load(root: Path | None):  # noqa: ANN202 - the KB type is imported lazily
     from lvlmkb.validate import open_kb
 
     kb, diagnostics = open_kb(project_for(root))
-    if diagnostics:
-        print(f"warning: the knowledge base has {len(diagnostics)} problem(s); run `lvlmkb validate`", file=sys.stderr)
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors:
+        print(f"warning: the knowledge base has {len(errors)} problem(s); run `lvlmkb validate`", file=sys.stderr)
     return kb
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 MODEL_ID_PATTERN = r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$"
@@ -32,11 +33,16 @@ def _check_http_url(value: str) -> str:
     return value
 
 
+def _date_to_text(value: object) -> object:
+    """YAML reads an unquoted 2024-03-05 as a date; keep it as the text the author wrote."""
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=80)]
 ModelId = Annotated[str, StringConstraints(pattern=MODEL_ID_PATTERN, max_length=80)]
 ArxivId = Annotated[str, StringConstraints(pattern=ARXIV_PATTERN)]
 AtlasId = Annotated[str, StringConstraints(pattern=ATLAS_PATTERN)]
-DateStr = Annotated[str, StringConstraints(pattern=DATE_PATTERN)]
+DateStr = Annotated[str, BeforeValidator(_date_to_text), StringConstraints(pattern=DATE_PATTERN)]
 HttpUrl = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_check_http_url)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=300)]

@@ -1,0 +1,80 @@
+"""Shared fixtures: a temporary knowledge base built from the real taxonomy and model registry."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+VALID_PAPER = """\
+# yaml-language-server: $schema=paper.schema.json
+id: doe2024example
+title: An Example Typographic Attack
+authors:
+- Jane Doe
+- John Roe
+year: 2024
+venue: NeurIPS'24
+date: 2024-03-05
+arxiv: '2403.01234'
+urls:
+  paper: https://arxiv.org/abs/2403.01234
+  code: https://github.com/example/attack
+kind: attack
+phase: inference
+category: black-box-typography
+facets:
+  access: [black-box]
+  modality: [image-text]
+  objective: [jailbreak]
+summary: Renders harmful instructions as images to bypass text-side alignment.
+tags: [typography]
+targets: [llava-1.5-7b]
+"""
+
+PaperWriter = Callable[[str, str], Path]
+
+
+def make_kb(root: Path) -> Path:
+    """Create a KB at ``root`` with the real taxonomy and registry and one valid paper."""
+    shutil.copytree(REPO / "taxonomy", root / "taxonomy", ignore=shutil.ignore_patterns("*.json"))
+    (root / "reproductions").mkdir()
+    shutil.copy(REPO / "reproductions" / "models.yaml", root / "reproductions" / "models.yaml")
+    (root / "papers").mkdir()
+    (root / "papers" / "doe2024example.yaml").write_text(VALID_PAPER, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def kb_root(tmp_path: Path) -> Path:
+    """A small, valid knowledge base in a temporary folder."""
+    return make_kb(tmp_path / "kb")
+
+
+@pytest.fixture
+def write_paper(kb_root: Path) -> PaperWriter:
+    """Write ``papers/<name>.yaml`` into the temporary KB and return its path."""
+
+    def write(name: str, text: str) -> Path:
+        path = kb_root / "papers" / f"{name}.yaml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    """A typer CLI runner."""
+    return CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
