@@ -10,7 +10,7 @@ from collections.abc import Iterable
 import networkx as nx
 
 from lvlmkb.errors import Diagnostic
-from lvlmkb.graph import RELATION_FIELDS, relation_graph, taxonomy_graph
+from lvlmkb.graph import RELATION_FIELDS, taxonomy_graph
 from lvlmkb.kb import KnowledgeBase
 from lvlmkb.schema import Paper
 
@@ -45,7 +45,7 @@ def check_taxonomy(kb: KnowledgeBase) -> list[Diagnostic]:
     reachable = {n for root in taxonomy.roots for n in nx.descendants(graph, root) | {root}}
     for node_id in taxonomy.nodes:
         if node_id not in reachable:
-            found.append(_node_diag(kb, node_id, "parent", "node is not reachable from any root"))
+            found.append(_node_diag(kb, node_id, "parent", f"node '{node_id}' is not reachable from any root"))
     return found
 
 
@@ -85,7 +85,9 @@ def _category_problems(kb: KnowledgeBase, paper: Paper) -> list[Problem]:
         problems.append((("kind",), f"'{paper.kind}' does not match category '{paper.category}' (a {kind})"))
     if phase != paper.phase:
         expected = f"'{phase}'" if phase else "absent (evaluations have no phase)"
-        problems.append((("phase",), f"'{paper.phase}' does not match category '{paper.category}': expected {expected}"))
+        problems.append(
+            (("phase",), f"'{paper.phase}' does not match category '{paper.category}': expected {expected}")
+        )
     return problems
 
 
@@ -94,7 +96,9 @@ def _facet_problems(kb: KnowledgeBase, paper: Paper) -> list[Problem]:
     for facet_id, values in paper.facets.items():
         allowed = kb.taxonomy.facet_values(facet_id)
         if not allowed:
-            problems.append((("facets", facet_id), f"unknown facet '{facet_id}'{_suggest(facet_id, kb.taxonomy.facets)}"))
+            problems.append(
+                (("facets", facet_id), f"unknown facet '{facet_id}'{_suggest(facet_id, kb.taxonomy.facets)}")
+            )
             continue
         for index, value in enumerate(values):
             if value not in allowed:
@@ -107,10 +111,16 @@ def _reference_problems(kb: KnowledgeBase, paper: Paper) -> list[Problem]:
     problems: list[Problem] = []
     for index, target in enumerate(paper.targets):
         if target not in kb.models:
-            problems.append((("targets", index), f"unknown model '{target}'{_suggest(target, kb.models)} (models are listed in reproductions/models.yaml)"))
+            message = f"unknown model '{target}'{_suggest(target, kb.models)} (see reproductions/models.yaml)"
+            problems.append((("targets", index), message))
     for index, result in enumerate(paper.reported_results):
         if result.model not in kb.models:
-            problems.append((("reported_results", index, "model"), f"unknown model '{result.model}'{_suggest(result.model, kb.models)}"))
+            problems.append(
+                (
+                    ("reported_results", index, "model"),
+                    f"unknown model '{result.model}'{_suggest(result.model, kb.models)}",
+                )
+            )
     for name in RELATION_FIELDS:
         for index, other in enumerate(getattr(paper.relations, name)):
             if other == paper.id:
@@ -151,7 +161,7 @@ def _arxiv_month_gap(paper: Paper) -> int:
 
 def _arxiv_date_diagnostics(kb: KnowledgeBase, paper: Paper) -> list[Diagnostic]:
     gap = _arxiv_month_gap(paper)
-    if gap <= 0:
+    if gap <= 0 or paper.arxiv is None:
         return []
     doc = kb.paper_docs[paper.id]
     message = f"{paper.date} is before arXiv {paper.arxiv} was assigned (20{paper.arxiv[:2]}-{paper.arxiv[2:4]})"
@@ -185,8 +195,8 @@ def check_duplicates(kb: KnowledgeBase) -> list[Diagnostic]:
 
 def check_extends_acyclic(kb: KnowledgeBase) -> list[Diagnostic]:
     """``extends`` must form a DAG: a paper cannot build on its own descendants."""
-    graph = nx.DiGraph(relation_graph(kb, "extends"))
-    graph.remove_edges_from(nx.selfloop_edges(graph))
+    edges = [(p.id, other) for p in kb.papers.values() for other in p.relations.extends if other != p.id]
+    graph = nx.DiGraph(edges)
     found: list[Diagnostic] = []
     for cycle in nx.simple_cycles(graph):
         first = cycle[0]

@@ -6,7 +6,8 @@ The core never prints: it returns :class:`Diagnostic` lists for data problems an
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -18,7 +19,7 @@ class Diagnostic:
     line: int
     field: str
     message: str
-    severity: str = field(default="error", compare=False)
+    severity: str = dataclasses.field(default="error", compare=False)
 
     def render(self) -> str:
         """Return ``path:line: field: message`` (line omitted when unknown)."""

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,11 +35,28 @@ def load_kb(project: Project) -> tuple[KnowledgeBase, list[Diagnostic]]:
     """Load taxonomy, models and papers; return the KB and the schema-level diagnostics."""
     kb = KnowledgeBase(project)
     diagnostics: list[Diagnostic] = []
-    diagnostics += _load_taxonomy(kb)
-    diagnostics += _load_models(kb)
-    diagnostics += _load_papers(kb)
+    with _no_gc():
+        diagnostics += _load_taxonomy(kb)
+        diagnostics += _load_models(kb)
+        diagnostics += _load_papers(kb)
     kb.reproductions = _find_reproductions(project.reproductions_dir)
     return kb, diagnostics
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while many small objects are created.
+
+    Loading builds only acyclic data; without this, collections triggered by the allocations
+    re-scan everything loaded so far, which makes a 10,000-paper load several times slower.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def parse_model(doc: YamlDocument, model: type[M]) -> tuple[M | None, list[Diagnostic]]:

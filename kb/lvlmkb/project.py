@@ -16,26 +16,32 @@ class Project:
 
     @property
     def taxonomy_dir(self) -> Path:
+        """The taxonomy YAML files."""
         return self.root / "taxonomy"
 
     @property
     def papers_dir(self) -> Path:
+        """One YAML file per paper."""
         return self.root / "papers"
 
     @property
     def reproductions_dir(self) -> Path:
+        """Reproduction modules and the model registry."""
         return self.root / "reproductions"
 
     @property
     def models_file(self) -> Path:
+        """The model registry."""
         return self.reproductions_dir / "models.yaml"
 
     @property
     def site_dir(self) -> Path:
+        """The MkDocs site sources."""
         return self.root / "site"
 
     @property
     def readme(self) -> Path:
+        """The repository README (the awesome list)."""
         return self.root / "README.md"
 
 

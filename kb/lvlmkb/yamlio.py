@@ -1,7 +1,7 @@
 """Safe YAML reading with compiler-style diagnostics.
 
-The fast path parses with the C safe loader. Line numbers are recovered only when a problem needs
-one, by composing the node tree of that single file again.
+The fast path composes nodes with the C parser and builds plain data from them. Line numbers are
+recovered only when a problem needs one, by composing the node tree of that single file again.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -22,15 +22,13 @@ _BASE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoad
 class _FastLoader(_BASE_LOADER):  # type: ignore[misc,valid-type]
     """The C safe loader, with dates left as text: 2024-02-30 is then a schema error, not a crash."""
 
-    yaml_implicit_resolvers = {
+    yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, re.Pattern[str]]]]] = {
         first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in _BASE_LOADER.yaml_implicit_resolvers.items()
     }
 
 
-_FAST_LOADER: type[yaml.SafeLoader] = _FastLoader
-_ANCHOR_HINT = re.compile(r"(?:^|[\s\[{,:-])[&*][^\s,\]}]", re.MULTILINE)
-_TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:", re.MULTILINE)
+_TAG = "tag:yaml.org,2002:"
 Loc = tuple[str | int, ...]
 
 
@@ -62,62 +60,89 @@ def read_yaml(path: Path, display: str) -> tuple[YamlDocument | None, list[Diagn
     if not text.strip():
         return None, [Diagnostic(display, 1, "", "file is empty")]
     try:
-        if _ANCHOR_HINT.search(text):
-            _reject_anchors(text)
-        data = yaml.load(text, Loader=_FAST_LOADER)  # noqa: S506 - a safe loader
+        data = load_plain(text)
+    except PlainDataError as err:
+        line = err.problem_mark.line + 1 if err.problem_mark else 0
+        return None, [Diagnostic(display, line, err.field, str(err.problem))]
     except yaml.MarkedYAMLError as err:
         line = err.problem_mark.line + 1 if err.problem_mark else 0
-        prefix = "" if isinstance(err, _AnchorError) else "YAML syntax error: "
-        return None, [Diagnostic(display, line, "", f"{prefix}{err.problem}")]
+        return None, [Diagnostic(display, line, "", f"YAML syntax error: {err.problem}")]
     except yaml.YAMLError as err:
         return None, [Diagnostic(display, 0, "", f"YAML error: {err}")]
-    doc = YamlDocument(path, display, data, text)
-    return doc, _duplicate_top_keys(doc)
+    return YamlDocument(path, display, data, text), []
+
+
+class PlainDataError(yaml.MarkedYAMLError):
+    """Valid YAML that is not plain data: aliases, merge keys, duplicate or complex keys."""
+
+    def __init__(self, problem: str, node: yaml.Node, field: str = "") -> None:
+        super().__init__(problem=problem, problem_mark=node.start_mark)
+        self.field = field
+
+
+def load_plain(text: str) -> Any:
+    """Parse ``text`` into plain data (dicts, lists, scalars) with the C parser.
+
+    The node tree is composed in C and turned into Python objects here: strings directly, other
+    scalars through the safe constructor. Anchors and aliases, merge keys, non-scalar keys and
+    duplicate keys are refused, so an alias bomb cannot expand and no key silently wins.
+    """
+    loader = _FastLoader(text)
+    try:
+        node = loader.get_single_node()
+        return None if node is None else _PlainBuilder(loader).build(node)
+    finally:
+        loader.dispose()
+
+
+class _PlainBuilder:
+    def __init__(self, loader: yaml.SafeLoader) -> None:
+        self.loader = loader
+        self.seen: set[int] = set()
+
+    def build(self, node: yaml.Node) -> Any:
+        if id(node) in self.seen:
+            raise PlainDataError("anchors and aliases (&name / *name) are not allowed in lvlmkb data", node)
+        self.seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "str":
+            return node.value
+        if isinstance(node, yaml.SequenceNode) and node.tag == _TAG + "seq":
+            return [self.build(item) for item in node.value]
+        if isinstance(node, yaml.MappingNode) and node.tag == _TAG + "map":
+            return self._mapping(node)
+        return self.loader.construct_object(node, deep=True)
+
+    def _mapping(self, node: yaml.MappingNode) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        first_line: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _TAG + "merge":
+                raise PlainDataError("merge keys (<<) are not allowed in lvlmkb data", key_node)
+            key = self.build(key_node)
+            if not isinstance(key, str | int | float | bool) and key is not None:
+                raise PlainDataError("a mapping key must be a plain value", key_node)
+            if key in result:
+                message = f"duplicate key (first defined on line {first_line[key]})"
+                raise PlainDataError(message, key_node, str(key))
+            first_line[key] = key_node.start_mark.line + 1
+            result[key] = self.build(value_node)
+        return result
 
 
 def _read_text(path: Path) -> tuple[str | None, str | None]:
-    if path.is_dir():
-        return None, "is a directory, expected a YAML file"
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, f"file is too large ({size} bytes, limit {MAX_FILE_BYTES})"
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except IsADirectoryError:
+        return None, "is a directory, expected a YAML file"
     except OSError as err:
         return None, f"cannot read file: {err.strerror or err}"
+    if len(raw) > MAX_FILE_BYTES:
+        return None, f"file is too large (over {MAX_FILE_BYTES} bytes)"
     try:
         return raw.decode("utf-8"), None
     except UnicodeDecodeError as err:
         return None, f"not valid UTF-8 (byte {err.start}); save the file as UTF-8"
-
-
-class _AnchorError(yaml.MarkedYAMLError):
-    pass
-
-
-def _reject_anchors(text: str) -> None:
-    """Refuse anchors and aliases: plain data needs none, and they enable alias bombs."""
-    for event in yaml.parse(text, Loader=_FAST_LOADER):
-        anchor = getattr(event, "anchor", None)
-        if isinstance(event, yaml.AliasEvent) or anchor is not None:
-            raise _AnchorError(
-                problem="anchors and aliases (&name / *name) are not allowed in lvlmkb data",
-                problem_mark=event.start_mark,
-            )
-
-
-def _duplicate_top_keys(doc: YamlDocument) -> list[Diagnostic]:
-    seen: dict[str, int] = {}
-    found: list[Diagnostic] = []
-    for match in _TOP_KEY.finditer(doc.text):
-        key = match.group(1)
-        line = doc.text.count("\n", 0, match.start()) + 1
-        if key in seen:
-            message = f"duplicate key (first defined on line {seen[key]})"
-            found.append(Diagnostic(doc.display, line, key, message))
-        else:
-            seen[key] = line
-    return found
 
 
 def line_of(text: str, loc: Loc) -> int:

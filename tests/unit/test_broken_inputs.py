@@ -27,7 +27,8 @@ def test_broken_paper_is_reported_at_its_line(case: dict[str, Any], kb_root: Pat
     assert not report.ok
     rendered = [d.render() for d in report.diagnostics]
     matching = [
-        d for d in report.diagnostics
+        d
+        for d in report.diagnostics
         if d.path == "papers/doe2024example.yaml" and case["message"] in d.message and d.field == case["field"]
     ]
     assert matching, f"expected {case['field']!r}: {case['message']!r} in {rendered}"

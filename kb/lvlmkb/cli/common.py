@@ -18,8 +18,12 @@ R = TypeVar("R")
 
 RootOption = Annotated[
     Path | None,
-    typer.Option("--root", help="Knowledge-base checkout (default: search upwards from the current folder).",
-                 file_okay=False, show_default=False),
+    typer.Option(
+        "--root",
+        help="Knowledge-base checkout (default: search upwards from the current folder).",
+        file_okay=False,
+        show_default=False,
+    ),
 ]
 
 

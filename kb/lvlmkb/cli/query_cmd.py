@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lvlmkb.cli.common import RootOption, handle_errors, project_for
 from lvlmkb.cli.validate_cmd import OutputFormat
 
+if TYPE_CHECKING:
+    from lvlmkb.kb import KnowledgeBase
 
-class GraphFormat(str, Enum):
+
+class GraphFormat(StrEnum):
     """Serialisations of the KB graph."""
 
     graphml = "graphml"
     json = "json"
 
 
-def _load(root: Path | None):  # noqa: ANN202 - the KB type is imported lazily
+def _load(root: Path | None) -> KnowledgeBase:
     from lvlmkb.validate import open_kb
 
     kb, diagnostics = open_kb(project_for(root))
@@ -42,8 +45,13 @@ def list_command(
     year: Annotated[int | None, typer.Option(help="Venue year.")] = None,
     venue: Annotated[str | None, typer.Option(help="Substring of the venue.")] = None,
     search: Annotated[str | None, typer.Option(help="Substring of id, title, authors, summary or tags.")] = None,
-    has_code: Annotated[bool | None, typer.Option("--has-code/--no-code", help="Only papers with (or without) code.")] = None,
-    reproducible: Annotated[bool | None, typer.Option("--reproducible/--not-reproducible", help="Only papers with (or without) a reproduction.")] = None,
+    has_code: Annotated[
+        bool | None, typer.Option("--has-code/--no-code", help="Only papers with (or without) code.")
+    ] = None,
+    reproducible: Annotated[
+        bool | None,
+        typer.Option("--reproducible/--not-reproducible", help="Only papers with (or without) a reproduction."),
+    ] = None,
     output: Annotated[OutputFormat, typer.Option("--format", help="text (a table) or json.")] = OutputFormat.text,
 ) -> None:
     """List papers, newest first, filtered by taxonomy, facets and metadata."""
@@ -51,12 +59,23 @@ def list_command(
     from lvlmkb.render.terminal import paper_table
 
     kb = _load(root)
-    criteria = PaperFilter(kind=kind, phase=phase, category=category, facets=tuple(facet or ()),
-                           year=year, venue=venue, text=search, has_code=has_code,
-                           reproducible=reproducible, tags=tuple(tag or ()))
+    criteria = PaperFilter(
+        kind=kind,
+        phase=phase,
+        category=category,
+        facets=tuple(facet or ()),
+        year=year,
+        venue=venue,
+        text=search,
+        has_code=has_code,
+        reproducible=reproducible,
+        tags=tuple(tag or ()),
+    )
     papers = select(kb, criteria)
     if output is OutputFormat.json:
-        typer.echo(json.dumps([p.model_dump(mode="json", exclude_defaults=True) for p in papers], indent=2, ensure_ascii=False))
+        typer.echo(
+            json.dumps([p.model_dump(mode="json", exclude_defaults=True) for p in papers], indent=2, ensure_ascii=False)
+        )
         return
     paper_table(papers)
 
@@ -100,8 +119,12 @@ def stats_command(
 
     kb = _load(root)
     if output is OutputFormat.json:
-        payload = {"papers": len(kb.papers), "nodes": node_counts(kb), "facets": facet_counts(kb),
-                   "years": {str(y): row for y, row in year_kind_counts(kb).items()}}
+        payload = {
+            "papers": len(kb.papers),
+            "nodes": node_counts(kb),
+            "facets": facet_counts(kb),
+            "years": {str(y): row for y, row in year_kind_counts(kb).items()},
+        }
         typer.echo(json.dumps(payload, indent=2))
         return
     stats_view(kb)
@@ -111,7 +134,9 @@ def stats_command(
 def graph_command(
     root: RootOption = None,
     output: Annotated[GraphFormat, typer.Option("--format", help="graphml or json (node-link).")] = GraphFormat.json,
-    out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.", dir_okay=False)] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write to this file instead of stdout.", dir_okay=False)
+    ] = None,
 ) -> None:
     """Export papers, taxonomy nodes, models and relations as one graph."""
     from lvlmkb.graph import export_graph

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -11,7 +11,7 @@ import typer
 from lvlmkb.cli.common import RootOption, handle_errors, project_for
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     """Output formats of the checking commands."""
 
     text = "text"

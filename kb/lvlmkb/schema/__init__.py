@@ -1,7 +1,7 @@
 """Pydantic models of everything stored in the knowledge base."""
 
 from lvlmkb.schema.models import ModelEntry, ModelRegistryFile
-from lvlmkb.schema.paper import Paper, ReportedResult, Relations, Urls
+from lvlmkb.schema.paper import Paper, Relations, ReportedResult, Urls
 from lvlmkb.schema.taxonomy import Facet, FacetValue, Kind, Phase, TaxonomyFile, TaxonomyNode
 
 __all__ = [

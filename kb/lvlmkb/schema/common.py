@@ -7,7 +7,7 @@ import re
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 MODEL_ID_PATTERN = r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$"
@@ -47,4 +47,3 @@ HttpUrl = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_che
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 Label = Annotated[str, StringConstraints(min_length=1, max_length=120)]
-SlugList = Annotated[list[Slug], Field(default_factory=list)]

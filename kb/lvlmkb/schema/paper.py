@@ -12,7 +12,6 @@ from lvlmkb.schema.common import (
     ModelId,
     ShortText,
     Slug,
-    SlugList,
     StrictModel,
     Text,
 )
@@ -30,10 +29,10 @@ class Urls(StrictModel):
 class Relations(StrictModel):
     """Typed edges to other papers, by id."""
 
-    evaluated_on: SlugList = Field(description="Benchmarks (paper ids) the paper reports on.")
-    compared_with: SlugList = Field(description="Methods it compares against.")
-    defends_against: SlugList = Field(description="Attacks a defense is evaluated against.")
-    extends: SlugList = Field(description="Earlier work it builds directly on.")
+    evaluated_on: list[Slug] = Field(default_factory=list, description="Benchmarks (paper ids) the paper reports on.")
+    compared_with: list[Slug] = Field(default_factory=list, description="Methods it compares against.")
+    defends_against: list[Slug] = Field(default_factory=list, description="Attacks a defense is evaluated against.")
+    extends: list[Slug] = Field(default_factory=list, description="Earlier work it builds directly on.")
 
 
 class ReportedResult(StrictModel):
@@ -68,7 +67,7 @@ class Paper(StrictModel):
     category: Slug = Field(description="A leaf of the taxonomy consistent with kind and phase.")
     facets: dict[Slug, list[Slug]] = Field(default_factory=dict)
     summary: Text
-    tags: SlugList
+    tags: list[Slug] = Field(default_factory=list)
     targets: list[ModelId] = Field(default_factory=list)
     relations: Relations = Field(default_factory=Relations)
     reproduction: Slug | None = None

@@ -1,0 +1,24 @@
+"""The README's fresh-machine commands and .ci/run stay in step."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import REPO
+
+
+def _fenced_commands() -> list[str]:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```bash\n(.+?)\n```", text, flags=re.DOTALL)
+
+
+def test_readme_has_exactly_two_setup_commands() -> None:
+    commands = [c for c in _fenced_commands() if "python3 -m venv" in c]
+    assert len(commands) == 2
+    assert all("\n" not in c for c in commands)
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    test_command = next(c for c in _fenced_commands() if "pytest" in c)
+    ci_lines = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert test_command in ci_lines
