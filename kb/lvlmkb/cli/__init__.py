@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from lvlmkb import __version__
+from lvlmkb.cli.render_cmd import render_app, site_app
 from lvlmkb.cli.query_cmd import graph_command, list_command, show_command, stats_command
 from lvlmkb.cli.validate_cmd import schema_command, validate_command
 
@@ -41,5 +42,7 @@ app.command("list")(list_command)
 app.command("show")(show_command)
 app.command("stats")(stats_command)
 app.command("graph")(graph_command)
+app.add_typer(render_app, name="render")
+app.add_typer(site_app, name="site")
 
 __all__ = ["app"]

@@ -1,0 +1,50 @@
+"""Escaping for contributed text: every string from the KB passes through here before output.
+
+Markdown is rendered to HTML later (by MkDocs or GitHub), so text is neutralised twice: HTML-escaped
+so raw tags and entities stay text, and Markdown-escaped so no link, emphasis or table syntax forms.
+Links are emitted only for http(s) URLs, percent-encoding the characters that could end them early.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urlsplit
+from xml.sax.saxutils import escape as xml_escape
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|])")
+_URL_UNSAFE = {" ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E", '"': "%22", "'": "%27",
+               "`": "%60", "\\": "%5C", "|": "%7C", "[": "%5B", "]": "%5D"}
+
+
+def md(text: str) -> str:
+    """Markdown- and HTML-safe inline text: renders as exactly the characters given.
+
+    Whitespace is folded to single spaces, so the text never starts a line of its own and the
+    line-start markers (``-``, ``+``, ``1.``) need no escaping; callers always put it after a prefix.
+    """
+    flat = " ".join(text.split())
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(flat, quote=False))
+
+
+def safe_url(url: str | None) -> str | None:
+    """Return ``url`` fit for a Markdown link target, or None unless it is an absolute http(s) URL."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    if any(ord(ch) < 33 or ord(ch) == 127 for ch in url):
+        return None
+    return "".join(_URL_UNSAFE.get(ch, ch) for ch in url)
+
+
+def md_link(text: str, url: str | None) -> str:
+    """A Markdown link with escaped text, or the escaped text alone when the URL is not allowed."""
+    target = safe_url(url)
+    return f"[{md(text)}]({target})" if target else md(text)
+
+
+def svg_text(text: str) -> str:
+    """Text safe inside an SVG/XML element or attribute."""
+    return xml_escape(text, {'"': "&quot;", "'": "&apos;"})
