@@ -9,8 +9,8 @@ from __future__ import annotations
 import typer
 
 from lvlmkb import __version__
-from lvlmkb.cli.render_cmd import render_app, site_app
 from lvlmkb.cli.query_cmd import graph_command, list_command, show_command, stats_command
+from lvlmkb.cli.render_cmd import render_app, site_app
 from lvlmkb.cli.validate_cmd import schema_command, validate_command
 
 app = typer.Typer(

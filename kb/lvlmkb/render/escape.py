@@ -13,8 +13,20 @@ from urllib.parse import urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|])")
-_URL_UNSAFE = {" ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E", '"': "%22", "'": "%27",
-               "`": "%60", "\\": "%5C", "|": "%7C", "[": "%5B", "]": "%5D"}
+_URL_UNSAFE = {
+    " ": "%20",
+    "(": "%28",
+    ")": "%29",
+    "<": "%3C",
+    ">": "%3E",
+    '"': "%22",
+    "'": "%27",
+    "`": "%60",
+    "\\": "%5C",
+    "|": "%7C",
+    "[": "%5B",
+    "]": "%5D",
+}
 
 
 def md(text: str) -> str:

@@ -83,7 +83,9 @@ def render_paper_list(kb: KnowledgeBase) -> str:
 
 
 def _intro(kb: KnowledgeBase) -> str:
-    per_kind = {root: sum(p.kind == kb.taxonomy.kind_of(root) for p in kb.papers.values()) for root in kb.taxonomy.roots}
+    per_kind = {
+        root: sum(p.kind == kb.taxonomy.kind_of(root) for p in kb.papers.values()) for root in kb.taxonomy.roots
+    }
     kinds = ", ".join(f"{kb.taxonomy.nodes[root].label.lower()} {count}" for root, count in per_kind.items())
     return (
         f"**{len(kb.papers)} papers** ({kinds}), organised by the survey's lifecycle taxonomy "

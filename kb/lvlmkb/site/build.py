@@ -1,0 +1,123 @@
+"""Stage the docs (hand-written + generated pages + SVG) and build them with MkDocs Material."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lvlmkb.errors import LvlmkbError, UsageError
+from lvlmkb.kb import KnowledgeBase
+from lvlmkb.project import Project
+from lvlmkb.site.kb_pages import kb_pages
+from lvlmkb.site.links import Pages
+from lvlmkb.site.paper_pages import paper_pages
+from lvlmkb.site.svg import category_chart, relation_graph_svg, taxonomy_tree, timeline_chart
+from lvlmkb.validate import open_kb
+
+MARKER = ".lvlmkb-site"
+
+
+class SiteBuildError(LvlmkbError):
+    """MkDocs is missing or the build failed."""
+
+
+@dataclass(frozen=True)
+class SiteBuild:
+    """Where the site was written and how long it took."""
+
+    out: Path
+    pages: int
+    seconds: float
+
+    @property
+    def index(self) -> Path:
+        """The home page, to open in a browser."""
+        return self.out / "index.html"
+
+
+def generate_pages(kb: KnowledgeBase) -> Pages:
+    """Every generated Markdown page and SVG asset, keyed by path inside the docs folder."""
+    pages = {**kb_pages(kb), **paper_pages(kb)}
+    pages["assets/timeline.svg"] = timeline_chart(kb)
+    pages["assets/categories.svg"] = category_chart(kb)
+    pages["assets/taxonomy.svg"] = taxonomy_tree(kb)
+    pages["assets/relations.svg"] = relation_graph_svg(kb)
+    return pages
+
+
+def stage(project: Project, kb: KnowledgeBase, staging: Path, out: Path) -> Path:
+    """Write docs and a ``mkdocs.yml`` into ``staging``; return the config path."""
+    source = project.site_dir
+    docs = staging / "docs"
+    if staging.exists():
+        shutil.rmtree(staging)
+    shutil.copytree(source / "docs", docs)
+    for relative, text in generate_pages(kb).items():
+        target = docs / relative
+        if target.exists():
+            raise SiteBuildError(f"site/docs/{relative} clashes with a generated page", "rename the hand-written file")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    config: dict[str, Any] = yaml.safe_load((source / "mkdocs.yml").read_text(encoding="utf-8"))
+    config.update(docs_dir="docs", site_dir=str(out))
+    config_path = staging / "mkdocs.yml"
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return config_path
+
+
+def check_out_dir(project: Project, out: Path) -> Path:
+    """Refuse output folders whose contents the build would delete or that lie inside the sources."""
+    out = out.expanduser().resolve()
+    root = project.root.resolve()
+    protected = [root, root / "site", root / "papers", root / "taxonomy", root / "kb", root / "reproductions"]
+    if out in protected or any(p in out.parents for p in protected[1:]):
+        raise UsageError(f"--out {out} is inside the sources", "choose a folder under build/ or outside the checkout")
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
+        raise UsageError(f"--out {out} exists and was not written by lvlmkb", "choose a new or empty folder")
+    return out
+
+
+def build_site(project: Project, out: Path | None = None, strict: bool = False) -> SiteBuild:
+    """Validate the KB, stage the pages and run the MkDocs build."""
+    start = time.perf_counter()
+    target = check_out_dir(project, out or project.root / "build" / "site")
+    kb, _ = open_kb(project, strict=True)
+    config_path = stage(project, kb, project.root / "build" / "site-src", target)
+    _run_mkdocs(config_path, strict)
+    (target / MARKER).write_text("written by lvlmkb site build\n", encoding="utf-8")
+    pages = sum(1 for _ in target.rglob("*.html"))
+    return SiteBuild(target, pages, time.perf_counter() - start)
+
+
+def _run_mkdocs(config_path: Path, strict: bool) -> None:
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    os.environ.setdefault("DISABLE_MKDOCS_2_WARNING", "true")
+    try:
+        from mkdocs.commands.build import build
+        from mkdocs.config import load_config
+        from mkdocs.exceptions import MkDocsException
+    except ImportError as err:
+        raise SiteBuildError("MkDocs is not installed", "pip install 'lvlmkb[site]'") from err
+    try:
+        config = load_config(config_file=str(config_path), strict=strict)
+        build(config)
+    except (MkDocsException, OSError) as err:
+        raise SiteBuildError(f"the site build failed: {err}", "rerun with --strict off to see warnings") from err
+
+
+def serve_folder(folder: Path, port: int) -> None:
+    """Serve ``folder`` on 127.0.0.1 until interrupted."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            return

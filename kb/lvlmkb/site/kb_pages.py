@@ -1,0 +1,202 @@
+"""Home, taxonomy browser, facets, charts, relation graph, reproductions and results pages."""
+
+from __future__ import annotations
+
+from lvlmkb.kb import KnowledgeBase
+from lvlmkb.query import facet_counts, node_counts
+from lvlmkb.render.escape import md
+from lvlmkb.site.links import Pages, front_matter, node_link, node_path, paper_link, table
+
+NEWEST = 10
+
+
+def kb_pages(kb: KnowledgeBase) -> Pages:
+    """Every page that is not a single paper."""
+    pages = {
+        "index.md": home(kb),
+        "taxonomy/index.md": taxonomy_index(kb),
+        "facets.md": facets_page(kb),
+        "charts.md": charts_page(),
+        "graph.md": graph_page(kb),
+        "reproductions.md": reproductions_page(kb),
+        "results.md": results_page(kb),
+    }
+    pages.update({node_path(n): node_page(kb, n) for n in kb.taxonomy.nodes})
+    return pages
+
+
+def home(kb: KnowledgeBase) -> str:
+    """What lvlmkb is, the counts, the newest papers and how to contribute."""
+    counts = node_counts(kb)
+    kinds = [[node_link(kb, "index.md", root), str(counts[root])] for root in kb.taxonomy.roots]
+    newest = [
+        f"- {md(p.date or str(p.year))} · {paper_link(kb, 'index.md', p.id)}" for p in kb.sorted_papers()[:NEWEST]
+    ]
+    return "\n".join(
+        [
+            "# lvlmkb: LVLM safety knowledge base",
+            "",
+            f"**{len(kb.papers)} papers** on the safety of large vision-language models, classified in the lifecycle",
+            "taxonomy of *A Survey of Safety on Large Vision-Language Models: Attacks, Defenses and Evaluations*",
+            "(arXiv 2502.14881). The category names are a reconstruction from the survey's companion list; the",
+            "definitions are our own words.",
+            "",
+            *table(["Kind", "Papers"], kinds),
+            "",
+            "![Papers per year and kind](assets/timeline.svg)",
+            "",
+            "## Newest papers",
+            "",
+            *newest,
+            "",
+            "## Browse",
+            "",
+            "- [Taxonomy](taxonomy/index.md) · [All papers](papers/index.md) · [Tags](tags.md)",
+            "- [Facets](facets.md) · [Charts](charts.md) · [Relation graph](graph.md)",
+            "- [Reproductions](reproductions.md) · [Results](results.md)",
+            "",
+            "## Contribute",
+            "",
+            "Add `papers/<id>.yaml`, run `lvlmkb validate`, and open a pull request:",
+            "see [Contributing](contributing.md).",
+            "",
+        ]
+    )
+
+
+def taxonomy_index(kb: KnowledgeBase) -> str:
+    """The whole tree as a diagram and as nested links."""
+    counts = node_counts(kb)
+    lines = ["# Taxonomy", "", "![The lifecycle taxonomy](../assets/taxonomy.svg)", ""]
+
+    def walk(node_id: str, depth: int) -> None:
+        lines.append(f"{'    ' * depth}- {node_link(kb, 'taxonomy/index.md', node_id)} ({counts[node_id]})")
+        for child in kb.taxonomy.children[node_id]:
+            walk(child, depth + 1)
+
+    for root in kb.taxonomy.roots:
+        walk(root, 0)
+    return "\n".join([*lines, ""])
+
+
+def node_page(kb: KnowledgeBase, node_id: str) -> str:
+    """Definition, note, ATLAS references, children and the papers of one node's subtree."""
+    page = node_path(node_id)
+    node = kb.taxonomy.nodes[node_id]
+    counts = node_counts(kb)
+    trail = " › ".join(node_link(kb, page, n) for n in reversed(kb.taxonomy.ancestors(node_id)))
+    lines = [*front_matter(node.label), f"# {md(node.label)}", "", trail, "", md(node.definition), ""]
+    if node.note:
+        lines += ['!!! note "Provenance"', "", f"    {md(node.note)}", ""]
+    if node.atlas:
+        lines += ["MITRE ATLAS: " + ", ".join(f"`{a}`" for a in node.atlas), ""]
+    children = kb.taxonomy.children[node_id]
+    if children:
+        lines += ["## Subcategories", "", *[f"- {node_link(kb, page, c)} ({counts[c]})" for c in children], ""]
+    subtree = set(kb.taxonomy.subtree(node_id))
+    papers = [p for p in kb.sorted_papers() if p.category in subtree]
+    lines += [f"## Papers ({len(papers)})", ""]
+    lines += [f"- {md(p.date or str(p.year))} · {paper_link(kb, page, p.id)}" for p in papers] or ["None yet."]
+    return "\n".join([*lines, ""])
+
+
+def facets_page(kb: KnowledgeBase) -> str:
+    """The facet vocabularies with counts."""
+    counts = facet_counts(kb)
+    lines = ["# Facets", "", "Vocabularies orthogonal to the taxonomy tree.", ""]
+    for facet in kb.taxonomy.facets.values():
+        rows = [
+            [f"`{v.id}`", md(v.label), md(v.definition), ", ".join(v.atlas), str(counts[facet.id][v.id])]
+            for v in facet.values
+        ]
+        lines += [
+            f"## {md(facet.label)}",
+            "",
+            md(facet.definition),
+            "",
+            *table(["Value", "Label", "Definition", "ATLAS", "Papers"], rows),
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def charts_page() -> str:
+    """The timeline and the per-category counts."""
+    return "\n".join(
+        [
+            "# Charts",
+            "",
+            "## Papers per year",
+            "",
+            "![Papers per year and kind](assets/timeline.svg)",
+            "",
+            "## Papers per category",
+            "",
+            "![Papers per category](assets/categories.svg)",
+            "",
+        ]
+    )
+
+
+def graph_page(kb: KnowledgeBase) -> str:
+    """The relation graph as a diagram and as a table."""
+    rows = [
+        [paper_link(kb, "graph.md", p.id), md(name.replace("_", " ")), paper_link(kb, "graph.md", other)]
+        for p in kb.sorted_papers()
+        for name, others in p.relations.model_dump().items()
+        for other in others
+    ]
+    return "\n".join(
+        [
+            "---",
+            "search:",
+            "  exclude: true",
+            "---",
+            "",
+            "# Relation graph",
+            "",
+            f"{len(rows)} relations between papers.",
+            "",
+            "![Relations between papers](assets/relations.svg)",
+            "",
+            *table(["Paper", "Relation", "Paper"], rows),
+            "",
+        ]
+    )
+
+
+def reproductions_page(kb: KnowledgeBase) -> str:
+    """Every runnable reproduction module with the papers that link it."""
+    lines = ["# Reproductions", ""]
+    if not kb.reproductions:
+        return "\n".join([*lines, "No reproduction module is registered yet.", ""])
+    for name in sorted(kb.reproductions):
+        papers = [p.id for p in kb.sorted_papers() if p.reproduction == name]
+        lines += [f"## {md(name)}", "", "```bash", f"lvlmkb reproduce {name} --model MODEL", "```", ""]
+        lines += [f"Paper: {', '.join(paper_link(kb, 'reproductions.md', p) for p in papers)}", ""] if papers else []
+    return "\n".join(lines)
+
+
+def results_page(kb: KnowledgeBase) -> str:
+    """Reported numbers as a matrix of attack/setting × model, one table per benchmark."""
+    lines = ["# Results", "", "Numbers as the papers published them, with their source.", ""]
+    groups: dict[str, list[list[str]]] = {}
+    for paper in kb.sorted_papers():
+        for r in paper.reported_results:
+            row = [
+                paper_link(kb, "results.md", paper.id),
+                md(r.setting or ""),
+                md(r.attack or ""),
+                md(r.defense or ""),
+                md(r.model),
+                md(r.metric),
+                f"{r.value:g}",
+                md(r.source),
+            ]
+            groups.setdefault(r.benchmark, []).append(row)
+    if not groups:
+        return "\n".join([*lines, "No paper in the KB records results yet.", ""])
+    header = ["Paper", "Setting", "Attack", "Defense", "Model", "Metric", "Reported", "Source"]
+    for benchmark, rows in sorted(groups.items()):
+        lines += [f"## {md(benchmark)}", "", *table(header, rows), ""]
+    return "\n".join(lines)

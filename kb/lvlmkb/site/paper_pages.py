@@ -1,0 +1,102 @@
+"""One page per paper, the paper index and the tags page."""
+
+from __future__ import annotations
+
+from lvlmkb.kb import KnowledgeBase
+from lvlmkb.query import incoming_relations
+from lvlmkb.render.escape import md, md_link
+from lvlmkb.schema import Paper
+from lvlmkb.site.links import Pages, front_matter, node_link, paper_link, paper_path, relative, table
+
+RELATION_LABELS = {
+    "evaluated_on": ("Evaluated on", "Benchmark for"),
+    "compared_with": ("Compared with", "Compared with by"),
+    "defends_against": ("Defends against", "Defended against by"),
+    "extends": ("Extends", "Extended by"),
+}
+
+
+def paper_pages(kb: KnowledgeBase) -> Pages:
+    """Every paper page plus ``papers/index.md``."""
+    pages = {paper_path(p.id): paper_page(kb, p) for p in kb.sorted_papers()}
+    pages["papers/index.md"] = papers_index(kb)
+    pages["tags.md"] = "# Tags\n\nPapers grouped by their tags.\n\n<!-- material/tags -->\n"
+    return pages
+
+
+def paper_page(kb: KnowledgeBase, paper: Paper) -> str:
+    """Metadata, summary, classification, relations both ways, reported results and reproduction."""
+    page = paper_path(paper.id)
+    lines = [*front_matter(paper.title, paper.tags), f"# {md(paper.title)}", "", md(paper.summary), ""]
+    lines += table(["Field", "Value"], _metadata_rows(kb, page, paper))
+    lines += _relations(kb, page, paper)
+    lines += _results(paper)
+    if paper.reproduction:
+        lines += ["", "## Reproduction", "", "```bash", f"lvlmkb reproduce {paper.reproduction} --model MODEL", "```"]
+        lines += [
+            "",
+            f"Parameter card: [{md(paper.reproduction)}]({relative(page, 'reproductions.md')}#{paper.reproduction}).",
+        ]
+    if paper.notes:
+        lines += ["", "## Notes", "", md(paper.notes)]
+    lines += ["", f"<small>Source: `papers/{paper.id}.yaml`</small>", ""]
+    return "\n".join(lines)
+
+
+def _metadata_rows(kb: KnowledgeBase, page: str, paper: Paper) -> list[list[str]]:
+    path = " › ".join(node_link(kb, page, n) for n in reversed(kb.taxonomy.ancestors(paper.category)))
+    facets = "; ".join(f"{md(k)}: {md(', '.join(v))}" for k, v in paper.facets.items() if v)
+    links = " · ".join(md_link(name, url) for name, url in paper.urls.model_dump().items() if url)
+    rows = [
+        ["Authors", md(", ".join(paper.authors))],
+        ["Affiliations", md(", ".join(paper.affiliations))],
+        ["Venue", md(f"{paper.venue or '-'} ({paper.year})")],
+        ["First version", md(paper.date or "-")],
+        ["arXiv", md_link(paper.arxiv, f"https://arxiv.org/abs/{paper.arxiv}") if paper.arxiv else "-"],
+        ["Links", links or "-"],
+        ["Category", path],
+        ["Facets", facets or "-"],
+        ["Models evaluated", md(", ".join(kb.models[t].label for t in paper.targets if t in kb.models)) or "-"],
+    ]
+    return [[f"**{name}**", value] for name, value in rows if value]
+
+
+def _relations(kb: KnowledgeBase, page: str, paper: Paper) -> list[str]:
+    outgoing = paper.relations.model_dump()
+    incoming = incoming_relations(kb, paper.id)
+    rows: list[list[str]] = []
+    for name, (out_label, in_label) in RELATION_LABELS.items():
+        if outgoing[name]:
+            rows.append([out_label, ", ".join(paper_link(kb, page, other) for other in outgoing[name])])
+        if incoming.get(name):
+            rows.append([in_label, ", ".join(paper_link(kb, page, other) for other in incoming[name])])
+    return ["", "## Relations", "", *table(["Relation", "Papers"], rows)] if rows else []
+
+
+def _results(paper: Paper) -> list[str]:
+    if not paper.reported_results:
+        return []
+    rows = [
+        [md(r.model), md(r.benchmark), md(r.setting or ""), md(r.metric), f"{r.value:g}", md(r.source)]
+        for r in paper.reported_results
+    ]
+    header = ["Model", "Benchmark", "Setting", "Metric", "Reported", "Source"]
+    return ["", "## Reported results", "", "Numbers as the paper published them.", "", *table(header, rows)]
+
+
+def papers_index(kb: KnowledgeBase) -> str:
+    """All papers in one table, newest first."""
+    page = "papers/index.md"
+    rows = [
+        [
+            md(p.date or str(p.year)),
+            paper_link(kb, page, p.id),
+            node_link(kb, page, p.category),
+            md(p.venue or ""),
+            md_link("code", p.urls.code) if p.urls.code else "",
+            "🧪" if p.reproduction else "",
+        ]
+        for p in kb.sorted_papers()
+    ]
+    header = ["Date", "Title", "Category", "Venue", "Code", "Repro"]
+    return "\n".join([f"# Papers ({len(kb.papers)})", "", *table(header, rows), ""])
