@@ -7,13 +7,13 @@ import tempfile
 from pathlib import Path
 
 
-def _write_temp(path: Path, text: str) -> Path:
-    """Write ``text`` to a synced temporary file beside ``path`` and return its path."""
+def _write_temp(path: Path, data: str | bytes) -> Path:
+    """Write ``data`` to a synced temporary file beside ``path`` and return its path."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
             handle.flush()
             os.fsync(handle.fileno())
     except BaseException:
@@ -22,9 +22,9 @@ def _write_temp(path: Path, text: str) -> Path:
     return Path(tmp)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` atomically (a temporary file, then a rename)."""
-    tmp = _write_temp(path, text)
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Replace ``path`` with ``data`` (text is written as UTF-8) atomically: a temporary file, then a rename."""
+    tmp = _write_temp(path, data)
     try:
         os.replace(tmp, path)
     except BaseException:

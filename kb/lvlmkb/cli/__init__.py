@@ -11,6 +11,7 @@ import typer
 from lvlmkb import __version__
 from lvlmkb.cli.query_cmd import graph_command, list_command, show_command, stats_command
 from lvlmkb.cli.render_cmd import render_app, site_app
+from lvlmkb.cli.reproduce_cmd import craft_command, methods_command, models_command, reproduce_command
 from lvlmkb.cli.validate_cmd import schema_command, validate_command
 
 app = typer.Typer(
@@ -42,6 +43,10 @@ app.command("list")(list_command)
 app.command("show")(show_command)
 app.command("stats")(stats_command)
 app.command("graph")(graph_command)
+app.command("reproduce")(reproduce_command)
+app.command("craft")(craft_command)
+app.command("methods")(methods_command)
+app.command("models")(models_command)
 app.add_typer(render_app, name="render")
 app.add_typer(site_app, name="site")
 

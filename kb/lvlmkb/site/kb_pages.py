@@ -166,14 +166,23 @@ def graph_page(kb: KnowledgeBase) -> str:
 
 
 def reproductions_page(kb: KnowledgeBase) -> str:
-    """Every runnable reproduction module with the papers that link it."""
-    lines = ["# Reproductions", ""]
-    if not kb.reproductions:
+    """Every runnable reproduction: its command, paper, parameter card and deviations."""
+    from lvlmkb.reproduce.method import load_methods
+
+    lines = ["# Reproductions", "", "Each parameter names the upstream repository, commit and file it comes from.", ""]
+    methods = load_methods(kb.project.reproductions_dir)
+    if not methods:
         return "\n".join([*lines, "No reproduction module is registered yet.", ""])
-    for name in sorted(kb.reproductions):
-        papers = [p.id for p in kb.sorted_papers() if p.reproduction == name]
-        lines += [f"## {md(name)}", "", "```bash", f"lvlmkb reproduce {name} --model MODEL", "```", ""]
-        lines += [f"Paper: {', '.join(paper_link(kb, 'reproductions.md', p) for p in papers)}", ""] if papers else []
+    for method_id, cls in sorted(methods.items()):
+        lines += [f"## {md(method_id)}", "", md((cls.__doc__ or "").strip().splitlines()[0]), ""]
+        if cls.paper in kb.papers:
+            lines += [f"Paper: {paper_link(kb, 'reproductions.md', cls.paper)}", ""]
+        lines += ["```bash", f"lvlmkb reproduce {method_id} --model MODEL --dataset {cls.default_dataset}", "```", ""]
+        rows = [[f"`{row['name']}`", f"`{md(row['value'])}`", md(row["source"])] for row in cls.card()]
+        lines += ["### Parameters", "", *table(["Parameter", "Value", "Source"], rows), ""]
+        deviations = [[md(d.what), md(d.why)] for d in cls.deviations]
+        if deviations:
+            lines += ["### Deviations from the original", "", *table(["What", "Why"], deviations), ""]
     return "\n".join(lines)
 
 

@@ -1,0 +1,185 @@
+"""``lvlmkb reproduce``, ``craft``, ``methods`` and ``models``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from lvlmkb.cli.common import RootOption, handle_errors, project_for
+from lvlmkb.cli.validate_cmd import OutputFormat
+
+if TYPE_CHECKING:
+    from lvlmkb.reproduce.records import RunRecord
+
+SetOption = Annotated[list[str] | None, typer.Option("--set", help="Override a config value: KEY=VALUE (repeatable).")]
+DataOption = Annotated[Path | None, typer.Option("--data", help="Local copy of the dataset file.", dir_okay=False)]
+
+
+def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs to a dict; values are read as YAML scalars or lists (``80``, ``[760, 760]``)."""
+    import yaml
+
+    from lvlmkb.errors import UsageError
+
+    overrides: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"bad --set '{pair}'", "write it as KEY=VALUE, e.g. --set query_type=baseline")
+        try:
+            overrides[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            raise UsageError(f"bad value in --set '{pair}'", "quote strings that look like YAML syntax") from err
+    return overrides
+
+
+@handle_errors
+def reproduce_command(
+    method: Annotated[str, typer.Argument(help="Reproduction id (see `lvlmkb methods`).")],
+    model: Annotated[str, typer.Option("--model", help="Model alias from reproductions/models.yaml.")],
+    root: RootOption = None,
+    dataset: Annotated[str | None, typer.Option(help="Dataset name (default: the method's).")] = None,
+    data: DataOption = None,
+    judge: Annotated[list[str] | None, typer.Option(help="Judge id, repeatable (default: the method's).")] = None,
+    judge_model: Annotated[str | None, typer.Option(help="Model alias for LLM judges.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Use only the first N samples.")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Requests per backend call.")] = 8,
+    max_new_tokens: Annotated[int, typer.Option(min=1)] = 512,
+    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1 ...")] = None,
+    dtype: Annotated[str | None, typer.Option(help="auto, bfloat16, float16, float32.")] = None,
+    trust_remote_code: Annotated[bool, typer.Option(help="Allow the checkpoint's own code to run.")] = False,
+    base_url: Annotated[str | None, typer.Option(help="Server URL for the openai backend.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Run folder (default: runs/METHOD/MODEL/DATASET).", file_okay=False)
+    ] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh/--resume", help="Start over, or resume from cached generations.")
+    ] = False,
+    set_: SetOption = None,
+    backend_option: Annotated[
+        list[str] | None, typer.Option(help="Backend setting KEY=VALUE, repeatable (e.g. concurrency=16).")
+    ] = None,
+) -> None:
+    """Run a reproduction: samples → attack → model → judges → run record (resumable)."""
+    from lvlmkb.backends.base import GenerationSettings
+    from lvlmkb.backends.registry import BackendOptions
+    from lvlmkb.cli.progress import progress_bar
+    from lvlmkb.reproduce.runner import RunSpec, run_reproduction
+    from lvlmkb.validate import open_kb
+
+    kb, _ = open_kb(project_for(root))
+    spec = RunSpec(
+        method=method,
+        model=model,
+        dataset=dataset,
+        data=data,
+        judges=tuple(judge or ()),
+        judge_model=judge_model,
+        limit=limit,
+        batch_size=batch_size,
+        out=out,
+        fresh=fresh,
+        settings=GenerationSettings(max_new_tokens=max_new_tokens),
+        options=BackendOptions(
+            device=device,
+            dtype=dtype,
+            trust_remote_code=trust_remote_code,
+            base_url=base_url,
+            extra=parse_overrides(backend_option),
+        ),
+        config=parse_overrides(set_),
+    )
+    with progress_bar(f"{method} × {model}") as update:
+        result = run_reproduction(kb, spec, progress=update)
+    print_summary(result.record, result.out, result.model_calls)
+
+
+def print_summary(record: RunRecord, out: Path, calls: int) -> None:
+    """ASR per judge with its interval, the paper's numbers beside, and where the record is."""
+    typer.echo(f"{record.counts['samples']} samples, {calls} model call(s) this time; record: {out / 'run.json'}")
+    for agg in record.aggregates:
+        low, high = agg.overall.ci95
+        digest = agg.judge_info.get("list_sha256") or agg.judge_info.get("template_sha256") or ""
+        typer.echo(
+            f"ASR {agg.overall.asr:.1%} ({agg.overall.successes}/{agg.overall.n}, 95% CI {low:.1%}-{high:.1%})"
+            f"  judge {agg.judge} sha256 {digest[:12]}"
+        )
+    if record.reported:
+        for reported in record.reported:
+            typer.echo(
+                f"paper reports: {reported['benchmark']} {reported.get('setting', '')} {reported['metric']} "
+                f"{reported['value']} ({reported['source']})"
+            )
+    else:
+        typer.echo("the KB records no published number for this model and method")
+
+
+@handle_errors
+def craft_command(
+    method: Annotated[str, typer.Argument(help="Reproduction id.")],
+    out: Annotated[Path, typer.Option(help="Folder for the images, prompts and manifest.", file_okay=False)],
+    root: RootOption = None,
+    dataset: Annotated[str | None, typer.Option(help="Dataset name (default: the method's).")] = None,
+    data: DataOption = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Use only the first N samples.")] = None,
+    set_: SetOption = None,
+) -> None:
+    """Write the attack inputs (images, prompts, manifest.jsonl) without running any model."""
+    from lvlmkb.reproduce.craft import craft_to_folder
+    from lvlmkb.validate import open_kb
+
+    kb, _ = open_kb(project_for(root))
+    written = craft_to_folder(kb, method, out, dataset, data, limit, parse_overrides(set_))
+    typer.echo(f"wrote {written} item(s) to {out} (manifest.jsonl)")
+
+
+@handle_errors
+def methods_command(
+    root: RootOption = None,
+    output: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
+) -> None:
+    """List every registered reproduction with its kind, paper and parameters."""
+    from lvlmkb.reproduce.method import load_methods
+
+    methods = load_methods(project_for(root).reproductions_dir)
+    payload = [
+        {
+            "id": m.id,
+            "kind": m.kind,
+            "paper": m.paper,
+            "version": m.version,
+            "dataset": m.default_dataset,
+            "judges": list(m.default_judges),
+            "parameters": m.card(),
+            "deviations": [{"what": d.what, "why": d.why} for d in m.deviations],
+        }
+        for m in sorted(methods.values(), key=lambda m: m.id)
+    ]
+    if output is OutputFormat.json:
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    for cls in sorted(methods.values(), key=lambda m: m.id):
+        typer.echo(f"{cls.id}  ({cls.kind}, paper {cls.paper}, dataset {cls.default_dataset})")
+        for parameter in cls.card():
+            typer.echo(f"    {parameter['name']} = {parameter['value']}    [{parameter['source']}]")
+
+
+@handle_errors
+def models_command(
+    root: RootOption = None,
+    output: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
+) -> None:
+    """List the model registry: alias, backend, checkpoint."""
+    from lvlmkb.validate import open_kb
+
+    kb, _ = open_kb(project_for(root))
+    entries = sorted(kb.models.values(), key=lambda m: m.id)
+    if output is OutputFormat.json:
+        typer.echo(json.dumps([m.model_dump(mode="json", exclude_none=True) for m in entries], indent=2))
+        return
+    for m in entries:
+        runnable = f"{m.backend}: {m.checkpoint}" if m.backend and m.checkpoint else "not runnable here"
+        typer.echo(f"{m.id:24} {m.label:40} {runnable}")

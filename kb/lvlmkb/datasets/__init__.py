@@ -1,0 +1,1 @@
+"""Datasets: samples fetched from the authors' public sources (pinned) or read from a local copy."""

@@ -1,0 +1,1 @@
+"""Judges decide, per response, whether an attack succeeded; every result carries the judge id."""

@@ -1,0 +1,37 @@
+"""The built-in judges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lvlmkb.errors import UsageError
+from lvlmkb.judges.base import Judge, JudgeFactory, JudgeRegistry
+from lvlmkb.judges.llm import TEMPLATES, LLMJudge
+from lvlmkb.judges.refusal import REFUSAL_LISTS, RefusalJudge, RefusalList
+
+
+def _llm_factory(template_id: str) -> JudgeFactory:
+    def create(options: dict[str, Any]) -> Judge:
+        backend, model = options.get("backend"), options.get("model")
+        if backend is None or model is None:
+            raise UsageError(f"judge 'llm-{template_id}' needs a model", "pass --judge-model ALIAS")
+        return LLMJudge(TEMPLATES[template_id], backend, str(model))
+
+    return create
+
+
+def _refusal_factory(refusals: RefusalList) -> JudgeFactory:
+    def create(_options: dict[str, Any]) -> Judge:
+        return RefusalJudge(refusals)
+
+    return create
+
+
+def default_registry() -> JudgeRegistry:
+    """Every refusal list as ``refusal-<list>`` and every template as ``llm-<template>``."""
+    registry = JudgeRegistry()
+    for list_id, refusals in REFUSAL_LISTS.items():
+        registry.register(f"refusal-{list_id}", _refusal_factory(refusals))
+    for template_id in TEMPLATES:
+        registry.register(f"llm-{template_id}", _llm_factory(template_id))
+    return registry

@@ -1,0 +1,216 @@
+"""samples → attack → backend (cached, resumable) → judges → run record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from lvlmkb.backends.base import Backend, BackendOutOfMemoryError, GenerationRequest, GenerationSettings, single_turn
+from lvlmkb.backends.registry import BackendOptions, model_entry, open_backend
+from lvlmkb.datasets.base import Sample
+from lvlmkb.datasets.registry import LoadedDataset, load_dataset
+from lvlmkb.errors import UsageError
+from lvlmkb.fsio import write_atomic
+from lvlmkb.judges.base import Judge
+from lvlmkb.judges.registry import default_registry
+from lvlmkb.kb import KnowledgeBase
+from lvlmkb.reproduce.method import CraftedInput, Method, MethodConfig, get_method
+from lvlmkb.reproduce.provenance import environment
+from lvlmkb.reproduce.records import RunRecord, SampleRecord, VerdictRecord, aggregate
+from lvlmkb.reproduce.store import GenerationStore
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What ``lvlmkb reproduce`` was asked to do."""
+
+    method: str
+    model: str
+    dataset: str | None = None
+    data: Path | None = None
+    judges: tuple[str, ...] = ()
+    judge_model: str | None = None
+    limit: int | None = None
+    batch_size: int = 8
+    out: Path | None = None
+    fresh: bool = False
+    settings: GenerationSettings = field(default_factory=GenerationSettings)
+    options: BackendOptions = field(default_factory=BackendOptions)
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    """The written record and how many model calls this invocation made."""
+
+    record: RunRecord
+    out: Path
+    model_calls: int
+
+
+def default_out(kb: KnowledgeBase, spec: RunSpec, dataset: str) -> Path:
+    """``runs/<method>/<model>/<dataset>[-limit N]`` under the checkout."""
+    suffix = f"-limit{spec.limit}" if spec.limit is not None else ""
+    return kb.project.root / "runs" / spec.method / spec.model / f"{dataset}{suffix}"
+
+
+def run_reproduction(
+    kb: KnowledgeBase, spec: RunSpec, progress: Progress | None = None, backend: Backend | None = None
+) -> RunResult:
+    """Run a reproduction end to end; resumes from the generation cache in the output folder."""
+    if spec.batch_size < 1:
+        raise UsageError("--batch-size must be at least 1", "pass a positive number")
+    method_cls = get_method(kb.project.reproductions_dir, spec.method)
+    method = method_cls(make_config(method_cls, spec.config))
+    dataset = load_dataset(spec.dataset or method_cls.default_dataset, spec.data, spec.limit)
+    out = spec.out or default_out(kb, spec, dataset.name)
+    crafted = [method.craft(sample) for sample in dataset.samples]
+    requests = [single_turn(c.prompt, c.images, spec.settings) for c in crafted]
+    store = GenerationStore(out / "generations.jsonl")
+    if spec.fresh:
+        store.clear()
+    pending = _unique_pending(requests, store)
+    if pending and backend is None:
+        backend = open_backend(kb, spec.model, spec.options)
+    calls = _generate(backend, pending, store, spec.batch_size, progress, len(requests))
+    judges = _judges(kb, spec, method_cls)
+    samples = {sample.id: sample for sample in dataset.samples}
+    rows = [_row(c, samples[c.sample_id], r, store, judges) for c, r in zip(crafted, requests, strict=True)]
+    record = _record(kb, spec, method, dataset, backend, judges, rows)
+    _write(out, record, rows)
+    return RunResult(record, out, calls)
+
+
+def make_config(method_cls: type[Method], overrides: dict[str, Any]) -> MethodConfig:
+    """The method's config with ``--set`` overrides applied and validated."""
+    try:
+        return method_cls.Config(**overrides)
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors(include_url=False))
+        raise UsageError(f"bad --set for {method_cls.id}: {problems}", "see `lvlmkb methods --format json`") from err
+
+
+def _unique_pending(requests: Sequence[GenerationRequest], store: GenerationStore) -> list[GenerationRequest]:
+    seen: set[str] = set()
+    pending = []
+    for request in requests:
+        key = request.key()
+        if key not in store and key not in seen:
+            seen.add(key)
+            pending.append(request)
+    return pending
+
+
+def _generate(
+    backend: Backend | None,
+    pending: list[GenerationRequest],
+    store: GenerationStore,
+    batch_size: int,
+    progress: Progress | None,
+    total: int,
+) -> int:
+    """Generate in batches, halving the batch on out-of-memory; return the number of requests sent."""
+    done = total - len(pending)
+    if progress:
+        progress(done, total)
+    index, calls = 0, 0
+    while index < len(pending):
+        assert backend is not None
+        batch = pending[index : index + batch_size]
+        try:
+            responses = backend.generate(batch)
+        except BackendOutOfMemoryError:
+            if batch_size == 1:
+                raise
+            batch_size //= 2
+            continue
+        store.add((r.key(), resp) for r, resp in zip(batch, responses, strict=True))
+        index += len(batch)
+        calls += len(batch)
+        if progress:
+            progress(done + index, total)
+    return calls
+
+
+def _judges(kb: KnowledgeBase, spec: RunSpec, method_cls: type[Method]) -> list[Judge]:
+    registry = default_registry()
+    options: dict[str, Any] = {}
+    if spec.judge_model is not None:
+        options = {"backend": open_backend(kb, spec.judge_model, spec.options), "model": spec.judge_model}
+    return [registry.create(judge_id, options) for judge_id in spec.judges or method_cls.default_judges]
+
+
+def _row(
+    crafted: CraftedInput, sample: Sample, request: GenerationRequest, store: GenerationStore, judges: list[Judge]
+) -> SampleRecord:
+    response = store.get(request.key()).text
+    verdicts = {}
+    for judge in judges:
+        verdict = judge.judge(sample, crafted.prompt, response)
+        verdicts[judge.id] = VerdictRecord(success=verdict.success, label=verdict.label, rationale=verdict.rationale)
+    return SampleRecord(
+        sample_id=crafted.sample_id,
+        category=crafted.category,
+        request_key=request.key(),
+        prompt_sha256=hashlib.sha256(crafted.prompt.encode("utf-8")).hexdigest(),
+        image_sha256=[image.sha256 for image in crafted.images],
+        prompt=crafted.prompt,
+        response=response,
+        verdicts=verdicts,
+    )
+
+
+def _record(
+    kb: KnowledgeBase,
+    spec: RunSpec,
+    method: Method,
+    dataset: LoadedDataset,
+    backend: Backend | None,
+    judges: list[Judge],
+    rows: list[SampleRecord],
+) -> RunRecord:
+    entry = model_entry(kb, spec.model)
+    cls = type(method)
+    return RunRecord(
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        method={"id": cls.id, "version": cls.version, "paper": cls.paper, "kind": cls.kind},
+        config=method.config.model_dump(mode="json"),
+        deviations=[{"what": d.what, "why": d.why} for d in cls.deviations],
+        model={"alias": entry.id, "checkpoint": entry.checkpoint, "revision": entry.revision, "backend": entry.backend},
+        backend=backend.describe() if backend is not None else {"note": "every response came from the cache"},
+        dataset={
+            "name": dataset.name,
+            "path": str(dataset.path),
+            "sha256": dataset.sha256,
+            "samples": len(dataset.samples),
+            "limit": spec.limit,
+        },
+        generation={**json.loads(json.dumps(spec.settings.__dict__)), "batch_size": spec.batch_size},
+        provenance={**environment(kb.project.root), **method.provenance()},
+        counts={"samples": len(rows), "unique_requests": len({r.request_key for r in rows})},
+        aggregates=[aggregate(j.id, j.describe(), rows) for j in judges],
+        reported=reported_results(kb, cls.paper, spec.model),
+    )
+
+
+def reported_results(kb: KnowledgeBase, paper_id: str, model: str) -> list[dict[str, Any]]:
+    """The paper's published numbers for this model, to print beside ours."""
+    paper = kb.papers.get(paper_id)
+    if paper is None:
+        return []
+    return [r.model_dump(mode="json", exclude_none=True) for r in paper.reported_results if r.model == model]
+
+
+def _write(out: Path, record: RunRecord, rows: list[SampleRecord]) -> None:
+    lines = "".join(row.model_dump_json() + "\n" for row in rows)
+    write_atomic(out / "samples.jsonl", lines)
+    write_atomic(out / "run.json", record.model_dump_json(indent=2) + "\n")

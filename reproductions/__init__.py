@@ -1,0 +1,1 @@
+"""Reproduction modules: one per attack, defense or benchmark, loaded from the checkout by lvlmkb."""

@@ -1,0 +1,131 @@
+"""The runner: records, the generation cache, resume, re-judging, OOM back-off and SIGKILL safety."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lvlmkb.backends.mock import MockBackend
+from lvlmkb.errors import UsageError
+from lvlmkb.kb import KnowledgeBase
+from lvlmkb.reproduce.records import RunRecord, wilson
+from lvlmkb.reproduce.runner import RunSpec, run_reproduction
+from tests.conftest import REPO
+
+pytest.importorskip("PIL")
+
+
+def _spec(out: Path, fixture_csv: Path, **changes: object) -> RunSpec:
+    base: dict[str, object] = {
+        "method": "figstep",
+        "model": "mock-echo",
+        "data": fixture_csv,
+        "out": out,
+        "batch_size": 4,
+    }
+    base.update(changes)
+    return RunSpec(**base)  # type: ignore[arg-type]
+
+
+def test_run_writes_a_complete_record(repo_kb: KnowledgeBase, fixture_csv: Path, tmp_path: Path) -> None:
+    backend = MockBackend("comply")
+    result = run_reproduction(repo_kb, _spec(tmp_path, fixture_csv), backend=backend)
+    record = RunRecord.model_validate_json((tmp_path / "run.json").read_text())
+    assert record == result.record and result.model_calls == 12
+    assert record.method["id"] == "figstep" and record.config["font_size"] == 80
+    assert record.provenance["font_sha256"] == "30b4b98748839431a366123f859871549b57e461a8b8ec2d3d65b55b2fb9f22d"
+    assert record.dataset["sha256"] and record.dataset["samples"] == 12
+    assert record.deviations and record.provenance["packages"]["lvlmkb"]
+    agg = record.aggregates[0]
+    assert agg.judge == "refusal-gcg-advbench-29" and len(agg.judge_info["list_sha256"]) == 64
+    assert agg.overall.n == 12 and agg.overall.asr == 1.0
+    assert set(agg.per_category) == {"Legal Opinion", "Financial Advice", "Health Consultation"}
+    rows = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]
+    assert [r["sample_id"] for r in rows][:2] == ["8-1", "8-2"] and all(len(r["image_sha256"]) == 1 for r in rows)
+    assert backend.batch_sizes == [4, 4, 4]
+
+
+def test_rerun_makes_no_model_call_and_rejudges(repo_kb: KnowledgeBase, fixture_csv: Path, tmp_path: Path) -> None:
+    run_reproduction(repo_kb, _spec(tmp_path, fixture_csv), backend=MockBackend("refuse"))
+    again = run_reproduction(repo_kb, _spec(tmp_path, fixture_csv, judges=("refusal-lmms-eval-21",)))
+    assert again.model_calls == 0
+    assert again.record.aggregates[0].judge == "refusal-lmms-eval-21" and again.record.aggregates[0].overall.asr == 0.0
+    fresh = run_reproduction(repo_kb, _spec(tmp_path, fixture_csv, fresh=True), backend=MockBackend("comply"))
+    assert fresh.model_calls == 12 and fresh.record.aggregates[0].overall.asr == 1.0
+
+
+def test_out_of_memory_halves_the_batch(repo_kb: KnowledgeBase, fixture_csv: Path, tmp_path: Path) -> None:
+    backend = MockBackend("comply", oom_above=2)
+    result = run_reproduction(repo_kb, _spec(tmp_path, fixture_csv, batch_size=8), backend=backend)
+    assert result.model_calls == 12 and max(backend.batch_sizes) == 2 and sum(backend.batch_sizes) == 12
+
+
+def test_out_of_memory_at_batch_one_is_reported(repo_kb: KnowledgeBase, fixture_csv: Path, tmp_path: Path) -> None:
+    from lvlmkb.backends.base import BackendOutOfMemoryError
+
+    with pytest.raises(BackendOutOfMemoryError):
+        run_reproduction(repo_kb, _spec(tmp_path, fixture_csv), backend=MockBackend("comply", oom_above=0))
+
+
+def test_bad_override_is_a_usage_error(repo_kb: KnowledgeBase, fixture_csv: Path, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="font_size"):
+        run_reproduction(repo_kb, _spec(tmp_path, fixture_csv, config={"font_size": "big"}), backend=MockBackend())
+
+
+def test_wilson_interval() -> None:
+    low, high = wilson(42, 50)
+    assert round(low, 4) == 0.7149 and round(high, 4) == 0.9166
+    assert wilson(0, 0) == (0.0, 0.0)
+
+
+def _cli(out: Path, fixture_csv: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "lvlmkb",
+        "reproduce",
+        "figstep",
+        "--model",
+        "mock-echo",
+        "--root",
+        str(REPO),
+        "--data",
+        str(fixture_csv),
+        "--out",
+        str(out),
+        "--batch-size",
+        "1",
+        "--backend-option",
+        "delay=0.05",
+    ]
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(REPO / "kb"), "HF_HUB_OFFLINE": "1"}
+
+
+def test_sigkill_then_resume_equals_uninterrupted(fixture_csv: Path, tmp_path: Path) -> None:
+    reference = tmp_path / "reference"
+    subprocess.run(_cli(reference, fixture_csv), check=True, capture_output=True, env=_env())
+    interrupted = tmp_path / "interrupted"
+    rng = random.Random(7)
+    for _ in range(3):
+        proc = subprocess.Popen(
+            _cli(interrupted, fixture_csv), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(rng.uniform(0.8, 1.3))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    subprocess.run(_cli(interrupted, fixture_csv), check=True, capture_output=True, env=_env())
+    assert (interrupted / "samples.jsonl").read_text() == (reference / "samples.jsonl").read_text()
+    lines = (interrupted / "generations.jsonl").read_text().splitlines()
+    keys = [json.loads(line)["key"] for line in lines]
+    assert len(keys) == len(set(keys)) == 12
