@@ -152,6 +152,10 @@ class FigStep(Method):
         image = ImageInput.from_pil(self.image_for(statement))
         return CraftedInput(sample.id, sample.category, c.incitement, (image,), meta)
 
+    def setting(self) -> str:
+        """The query type: reported results use the same names (figstep, baseline, ...)."""
+        return self.settings.query_type.value
+
     def provenance(self) -> dict[str, str]:
         """The font file's hash (rendering depends on it)."""
         if self.settings.query_type is QueryType.figstep:

@@ -91,6 +91,10 @@ class Method(ABC):
         """Hashes of assets the method used (fonts, files), recorded in the run record."""
         return {}
 
+    def setting(self) -> str:
+        """The name of this configuration as papers report it (matched against reported results)."""
+        return ""
+
     @classmethod
     def card(cls) -> list[dict[str, str]]:
         """Every config parameter with its value and upstream source."""

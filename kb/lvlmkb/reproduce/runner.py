@@ -182,7 +182,13 @@ def _record(
     cls = type(method)
     return RunRecord(
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        method={"id": cls.id, "version": cls.version, "paper": cls.paper, "kind": cls.kind},
+        method={
+            "id": cls.id,
+            "version": cls.version,
+            "paper": cls.paper,
+            "kind": cls.kind,
+            "setting": method.setting(),
+        },
         config=method.config.model_dump(mode="json"),
         deviations=[{"what": d.what, "why": d.why} for d in cls.deviations],
         model={"alias": entry.id, "checkpoint": entry.checkpoint, "revision": entry.revision, "backend": entry.backend},
@@ -198,16 +204,18 @@ def _record(
         provenance={**environment(kb.project.root), **method.provenance()},
         counts={"samples": len(rows), "unique_requests": len({r.request_key for r in rows})},
         aggregates=[aggregate(j.id, j.describe(), rows) for j in judges],
-        reported=reported_results(kb, cls.paper, spec.model),
+        reported=reported_results(kb, cls.paper, spec.model, method.setting()),
     )
 
 
-def reported_results(kb: KnowledgeBase, paper_id: str, model: str) -> list[dict[str, Any]]:
-    """The paper's published numbers for this model, to print beside ours."""
+def reported_results(kb: KnowledgeBase, paper_id: str, model: str, setting: str = "") -> list[dict[str, Any]]:
+    """The paper's published numbers for this model (and setting, when any number names it)."""
     paper = kb.papers.get(paper_id)
     if paper is None:
         return []
-    return [r.model_dump(mode="json", exclude_none=True) for r in paper.reported_results if r.model == model]
+    for_model = [r for r in paper.reported_results if r.model == model]
+    same_setting = [r for r in for_model if setting and (r.setting or "").lower() == setting.lower()]
+    return [r.model_dump(mode="json", exclude_none=True) for r in (same_setting or for_model)]
 
 
 def _write(out: Path, record: RunRecord, rows: list[SampleRecord]) -> None:

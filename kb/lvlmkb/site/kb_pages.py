@@ -187,7 +187,7 @@ def reproductions_page(kb: KnowledgeBase) -> str:
 
 
 def results_page(kb: KnowledgeBase) -> str:
-    """Reported numbers as a matrix of attack/setting × model, one table per benchmark."""
+    """Reported numbers per benchmark, then reproduced runs beside the paper's number, with their judge."""
     lines = ["# Results", "", "Numbers as the papers published them, with their source.", ""]
     groups: dict[str, list[list[str]]] = {}
     for paper in kb.sorted_papers():
@@ -203,9 +203,49 @@ def results_page(kb: KnowledgeBase) -> str:
                 md(r.source),
             ]
             groups.setdefault(r.benchmark, []).append(row)
-    if not groups:
-        return "\n".join([*lines, "No paper in the KB records results yet.", ""])
     header = ["Paper", "Setting", "Attack", "Defense", "Model", "Metric", "Reported", "Source"]
     for benchmark, rows in sorted(groups.items()):
         lines += [f"## {md(benchmark)}", "", *table(header, rows), ""]
-    return "\n".join(lines)
+    if not groups:
+        lines += ["No paper in the KB records results yet.", ""]
+    return "\n".join([*lines, *_reproduced_section(kb)])
+
+
+def _reproduced_section(kb: KnowledgeBase) -> list[str]:
+    from lvlmkb.reproduce.runs import find_runs
+
+    runs, unreadable = find_runs(kb.project.root)
+    lines = [
+        "## Reproduced",
+        "",
+        "ASR measured by `lvlmkb reproduce`, per judge (with its list or template hash),",
+        "beside the paper's number for the same model and setting and the difference.",
+        "",
+    ]
+    rows = []
+    for run in runs:
+        record = run.record
+        reported = [r for r in record.reported if str(r.get("metric", "")).lower().startswith("asr")]
+        for agg in record.aggregates:
+            ours = 100 * agg.overall.asr
+            low, high = (100 * x for x in agg.overall.ci95)
+            digest = str(agg.judge_info.get("list_sha256") or agg.judge_info.get("template_sha256") or "")[:12]
+            paper_value = float(reported[0]["value"]) if len(reported) == 1 else None
+            delta = f"{ours - paper_value:+.1f}" if paper_value is not None else ""
+            rows.append(
+                [
+                    md(record.method["id"]),
+                    md(record.method.get("setting", "")),
+                    md(record.model["alias"]),
+                    md(record.dataset["name"]),
+                    f"{ours:.1f} ({low:.1f}-{high:.1f}), n={agg.overall.n}",
+                    f"{paper_value:g}" if paper_value is not None else "",
+                    delta,
+                    f"`{md(agg.judge)}` `{digest}`",
+                ]
+            )
+    header = ["Method", "Setting", "Model", "Dataset", "ASR % (95% CI)", "Paper %", "Δ", "Judge"]
+    lines += table(header, rows) if rows else ["No run record in `runs/` yet."]
+    if unreadable:
+        lines += ["", "Unreadable run records: " + ", ".join(f"`{md(p)}`" for p in unreadable)]
+    return [*lines, ""]

@@ -1,0 +1,45 @@
+"""The results page shows reproduced runs beside the paper's number, with the judge and its hash."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lvlmkb.backends.mock import MockBackend
+from lvlmkb.project import Project
+from lvlmkb.reproduce.runner import RunSpec, run_reproduction
+from lvlmkb.site.kb_pages import results_page
+from lvlmkb.validate import open_kb
+from tests.conftest import DATA, REPO
+
+pytest.importorskip("PIL")
+
+
+def test_reproduced_run_appears_with_delta(kb_root: Path) -> None:
+    shutil.copytree(REPO / "reproductions", kb_root / "reproductions", dirs_exist_ok=True)
+    paper = yaml.safe_load((REPO / "papers" / "gong2023figstep.yaml").read_text())
+    paper["relations"] = {}
+    paper["reported_results"] = [
+        {
+            "model": "mock-comply",
+            "benchmark": "SafeBench",
+            "setting": "figstep",
+            "metric": "ASR (%)",
+            "value": 82.5,
+            "source": "Table 1",
+        }
+    ]
+    (kb_root / "papers" / "gong2023figstep.yaml").write_text(yaml.safe_dump(paper), encoding="utf-8")
+    kb, diagnostics = open_kb(Project(kb_root))
+    assert not [d for d in diagnostics if d.severity == "error"]
+    spec = RunSpec(method="figstep", model="mock-comply", data=DATA / "safebench_fixture.csv", limit=4)
+    result = run_reproduction(kb, spec, backend=MockBackend("comply"))
+    assert result.out == kb_root / "runs" / "figstep" / "mock-comply" / "safebench-limit4"
+    assert result.record.reported[0]["value"] == 82.5
+    page = results_page(kb)
+    row = next(line for line in page.splitlines() if line.startswith("| figstep |"))
+    assert "100.0 (51.0-100.0), n=4" in row and "| 82.5 | +17.5 |" in row
+    assert "`refusal-gcg-advbench-29`" in row and result.record.aggregates[0].judge_info["list_sha256"][:12] in row
