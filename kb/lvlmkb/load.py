@@ -119,18 +119,25 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
+def _load_file(path: Path, root: Path, model: type[M], out: list[Diagnostic]) -> tuple[YamlDocument, M] | None:
+    """Read and validate one file; append its problems to ``out``; None when it did not validate."""
+    doc, problems = read_yaml(path, relpath(path, root))
+    out += problems
+    if doc is None:
+        return None
+    parsed, problems = parse_model(doc, model)
+    out += problems
+    return None if parsed is None else (doc, parsed)
+
+
 def _load_taxonomy(kb: KnowledgeBase) -> list[Diagnostic]:
     diagnostics: list[Diagnostic] = []
     root = kb.project.root
     for path in _data_files(kb.project.taxonomy_dir, TAXONOMY_DIR_EXTRAS, root, diagnostics):
-        doc, problems = read_yaml(path, relpath(path, root))
-        diagnostics += problems
-        if doc is None:
+        loaded = _load_file(path, root, TaxonomyFile, diagnostics)
+        if loaded is None:
             continue
-        parsed, problems = parse_model(doc, TaxonomyFile)
-        diagnostics += problems
-        if parsed is None:
-            continue
+        doc, parsed = loaded
         for index, node in enumerate(parsed.nodes):
             if node.id in kb.taxonomy.nodes:
                 diagnostics.append(doc.diagnostic(("nodes", index, "id"), f"duplicate node id '{node.id}'"))
@@ -147,14 +154,14 @@ def _load_taxonomy(kb: KnowledgeBase) -> list[Diagnostic]:
 
 def _load_models(kb: KnowledgeBase) -> list[Diagnostic]:
     path = kb.project.models_file
+    diagnostics: list[Diagnostic] = []
     if not path.exists():
-        return []
-    doc, diagnostics = read_yaml(path, relpath(path, kb.project.root))
-    if doc is None:
         return diagnostics
-    parsed, problems = parse_model(doc, ModelRegistryFile)
-    diagnostics += problems
-    for index, entry in enumerate(parsed.models if parsed else []):
+    loaded = _load_file(path, kb.project.root, ModelRegistryFile, diagnostics)
+    if loaded is None:
+        return diagnostics
+    doc, parsed = loaded
+    for index, entry in enumerate(parsed.models):
         if entry.id in kb.models:
             diagnostics.append(doc.diagnostic(("models", index, "id"), f"duplicate model id '{entry.id}'"))
         kb.models.setdefault(entry.id, entry)
@@ -165,14 +172,10 @@ def _load_papers(kb: KnowledgeBase) -> list[Diagnostic]:
     diagnostics: list[Diagnostic] = []
     root = kb.project.root
     for path in _data_files(kb.project.papers_dir, PAPERS_DIR_EXTRAS, root, diagnostics):
-        doc, problems = read_yaml(path, relpath(path, root))
-        diagnostics += problems
-        if doc is None:
+        loaded = _load_file(path, root, Paper, diagnostics)
+        if loaded is None:
             continue
-        paper, problems = parse_model(doc, Paper)
-        diagnostics += problems
-        if paper is None:
-            continue
+        doc, paper = loaded
         if paper.id != path.stem:
             message = f"'{paper.id}' does not match the file name; rename the file to {paper.id}.yaml"
             diagnostics.append(doc.diagnostic(("id",), message))
