@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import gc
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,6 +58,7 @@ def _no_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+        gc.collect(0)
 
 
 def parse_model(doc: YamlDocument, model: type[M]) -> tuple[M | None, list[Diagnostic]]:
@@ -190,13 +192,15 @@ def _data_files(folder: Path, extras: frozenset[str], root: Path, out: list[Diag
         out.append(Diagnostic(relpath(folder, root), 0, "", "folder is missing"))
         return []
     found: list[Path] = []
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or path.name in extras:
+    for name in sorted(os.listdir(folder)):
+        if name.startswith(".") or name in extras:
             continue
-        if path.suffix == PAPER_SUFFIX:
+        path = folder / name
+        if name.endswith(PAPER_SUFFIX):
             found.append(path)
         else:
-            hint = f"; rename it to {path.stem}.yaml" if path.suffix == ".yml" else ""
+            stem = name.rsplit(".", 1)[0]
+            hint = f"; rename it to {stem}.yaml" if name.endswith(".yml") else ""
             out.append(Diagnostic(relpath(path, root), 0, "", f"unexpected file here (expected *.yaml){hint}"))
     return found
 

@@ -17,18 +17,39 @@ from lvlmkb.errors import Diagnostic
 
 MAX_FILE_BYTES = 1 << 20
 _BASE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TAG = "tag:yaml.org,2002:"
 
 
 class _FastLoader(_BASE_LOADER):  # type: ignore[misc,valid-type]
-    """The C safe loader, with dates left as text: 2024-02-30 is then a schema error, not a crash."""
+    """The C safe loader with dates left as text and a lean tag resolver.
 
-    yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, re.Pattern[str]]]]] = {
+    Dates stay strings, so 2024-02-30 is a schema error rather than a crash. The resolver skips
+    path resolvers (none are registered) and the list building of the generic one; it is called
+    once per node by the C composer, so this is the hot path of validation.
+    """
+
+    yaml_implicit_resolvers: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {
         first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in _BASE_LOADER.yaml_implicit_resolvers.items()
     }
 
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        """No path resolvers are registered: nothing to track."""
 
-_TAG = "tag:yaml.org,2002:"
+    def ascend_resolver(self) -> None:
+        """No path resolvers are registered: nothing to track."""
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        """Tag of a node: implicit scalars by their first character's resolvers, else the default."""
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                for tag, regexp in self.yaml_implicit_resolvers.get(value[:1], ()):
+                    if regexp.match(value):
+                        return tag
+            return _TAG + "str"
+        return _TAG + ("seq" if kind is yaml.SequenceNode else "map")
+
+
 Loc = tuple[str | int, ...]
 
 
