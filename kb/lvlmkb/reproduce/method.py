@@ -6,6 +6,7 @@ of deviations from the original, and a pure ``craft`` function from a dataset sa
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import sys
@@ -16,7 +17,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from lvlmkb.backends.base import ImageInput
+from lvlmkb.backends.base import Backend, ImageInput
 from lvlmkb.datasets.base import Sample
 from lvlmkb.errors import LvlmkbError, NotFoundError
 
@@ -68,24 +69,18 @@ class CraftedInput:
     meta: dict[str, str] = field(default_factory=dict)
 
 
-class Method(ABC):
-    """Base class of reproduction modules (see ``reproductions/figstep.py``)."""
+class Plugin(ABC):
+    """What attacks, defenses and benchmarks share: identity, a sourced config and deviations."""
 
     id: ClassVar[str]
     paper: ClassVar[str]
     kind: ClassVar[MethodKind]
     version: ClassVar[str]
-    default_dataset: ClassVar[str]
-    default_judges: ClassVar[tuple[str, ...]]
     Config: ClassVar[type[MethodConfig]]
     deviations: ClassVar[tuple[Deviation, ...]] = ()
 
     def __init__(self, config: MethodConfig | None = None) -> None:
         self.config = config or self.Config()
-
-    @abstractmethod
-    def craft(self, sample: Sample) -> CraftedInput:
-        """Build the model input for one sample."""
 
     def provenance(self) -> dict[str, str]:
         """Hashes of assets the method used (fonts, files), recorded in the run record."""
@@ -94,6 +89,11 @@ class Method(ABC):
     def setting(self) -> str:
         """The name of this configuration as papers report it (matched against reported results)."""
         return ""
+
+    def fingerprint(self) -> str:
+        """Hash of id, version and config: two plugins with equal fingerprints behave the same."""
+        payload = json.dumps([self.id, self.version, self.config.model_dump(mode="json")], sort_keys=True)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
     @classmethod
     def card(cls) -> list[dict[str, str]]:
@@ -113,12 +113,33 @@ class Method(ABC):
         return rows
 
 
-M = TypeVar("M", bound=type[Method])
-_REGISTRY: dict[str, type[Method]] = {}
+class Method(Plugin):
+    """An attack or benchmark: turns each dataset sample into model inputs (see ``reproductions/figstep.py``)."""
+
+    default_dataset: ClassVar[str]
+    default_judges: ClassVar[tuple[str, ...]]
+
+    @abstractmethod
+    def craft(self, sample: Sample) -> CraftedInput:
+        """Build the model input for one sample."""
+
+
+class Defense(Plugin):
+    """A defense: wraps any backend so that every attack x defense x model combination runs."""
+
+    kind: ClassVar[MethodKind] = "defense"
+
+    @abstractmethod
+    def wrap(self, backend: Backend) -> Backend:
+        """Return a backend that answers through this defense."""
+
+
+M = TypeVar("M", bound=type[Plugin])
+_REGISTRY: dict[str, type[Plugin]] = {}
 
 
 def reproduction(cls: M) -> M:
-    """Class decorator that registers a method under its ``id``."""
+    """Class decorator that registers an attack, benchmark or defense under its ``id``."""
     existing = _REGISTRY.get(cls.id)
     if existing is not None and existing.__qualname__ != cls.__qualname__:
         raise LvlmkbError(f"two reproductions are called '{cls.id}'", "rename one of them")
@@ -126,8 +147,8 @@ def reproduction(cls: M) -> M:
     return cls
 
 
-def load_methods(folder: Path) -> dict[str, type[Method]]:
-    """Import every ``reproductions/*.py`` module once and return the registered methods."""
+def load_plugins(folder: Path) -> dict[str, type[Plugin]]:
+    """Import every ``reproductions/*.py`` module once and return everything registered."""
     for path in sorted(folder.glob("*.py")):
         if path.stem.startswith("_"):
             continue
@@ -147,10 +168,29 @@ def load_methods(folder: Path) -> dict[str, type[Method]]:
     return dict(_REGISTRY)
 
 
+def load_methods(folder: Path) -> dict[str, type[Method]]:
+    """The registered attacks and benchmarks."""
+    return {k: v for k, v in load_plugins(folder).items() if issubclass(v, Method)}
+
+
+def load_defenses(folder: Path) -> dict[str, type[Defense]]:
+    """The registered defenses."""
+    return {k: v for k, v in load_plugins(folder).items() if issubclass(v, Defense)}
+
+
 def get_method(folder: Path, method_id: str) -> type[Method]:
-    """The method ``method_id`` or a helpful error."""
+    """The attack or benchmark ``method_id`` or a helpful error."""
     methods = load_methods(folder)
     if method_id not in methods:
         known = ", ".join(sorted(methods)) or "none"
         raise NotFoundError(f"no reproduction '{method_id}'", f"registered reproductions: {known}")
     return methods[method_id]
+
+
+def get_defense(folder: Path, defense_id: str) -> type[Defense]:
+    """The defense ``defense_id`` or a helpful error."""
+    defenses = load_defenses(folder)
+    if defense_id not in defenses:
+        known = ", ".join(sorted(defenses)) or "none"
+        raise NotFoundError(f"no defense '{defense_id}'", f"registered defenses: {known}")
+    return defenses[defense_id]

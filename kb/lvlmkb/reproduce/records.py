@@ -66,6 +66,7 @@ class RunRecord(_Record):
     method: dict[str, Any]
     config: dict[str, Any]
     deviations: list[dict[str, str]]
+    defense: dict[str, Any] | None = None
     model: dict[str, Any]
     backend: dict[str, Any]
     dataset: dict[str, Any]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +21,7 @@ from lvlmkb.fsio import write_atomic
 from lvlmkb.judges.base import Judge
 from lvlmkb.judges.registry import default_registry
 from lvlmkb.kb import KnowledgeBase
-from lvlmkb.reproduce.method import CraftedInput, Method, MethodConfig, get_method
+from lvlmkb.reproduce.method import CraftedInput, Defense, Method, MethodConfig, Plugin, get_defense, get_method
 from lvlmkb.reproduce.provenance import environment
 from lvlmkb.reproduce.records import RunRecord, SampleRecord, VerdictRecord, aggregate
 from lvlmkb.reproduce.store import GenerationStore
@@ -46,6 +46,8 @@ class RunSpec:
     settings: GenerationSettings = field(default_factory=GenerationSettings)
     options: BackendOptions = field(default_factory=BackendOptions)
     config: dict[str, Any] = field(default_factory=dict)
+    defense: str | None = None
+    defense_config: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -71,6 +73,7 @@ def run_reproduction(
         raise UsageError("--batch-size must be at least 1", "pass a positive number")
     method_cls = get_method(kb.project.reproductions_dir, spec.method)
     method = method_cls(make_config(method_cls, spec.config))
+    defense = _defense(kb, spec)
     dataset = load_dataset(spec.dataset or method_cls.default_dataset, spec.data, spec.limit)
     out = spec.out or default_out(kb, spec, dataset.name)
     crafted = [method.craft(sample) for sample in dataset.samples]
@@ -78,19 +81,21 @@ def run_reproduction(
     store = GenerationStore(out / "generations.jsonl")
     if spec.fresh:
         store.clear()
-    pending = _unique_pending(requests, store)
-    if pending and backend is None:
-        backend = open_backend(kb, spec.model, spec.options)
-    calls = _generate(backend, pending, store, spec.batch_size, progress, len(requests))
+    keyer = CacheKeyer(defense)
+    pending = _unique_pending(requests, store, keyer)
+    if pending:
+        backend = backend or open_backend(kb, spec.model, spec.options)
+        backend = defense.wrap(backend) if defense else backend
+    calls = _generate(backend, pending, store, keyer, spec.batch_size, progress, len(requests))
     judges = _judges(kb, spec, method_cls)
     samples = {sample.id: sample for sample in dataset.samples}
-    rows = [_row(c, samples[c.sample_id], r, store, judges) for c, r in zip(crafted, requests, strict=True)]
-    record = _record(kb, spec, method, dataset, backend, judges, rows)
+    rows = [_row(c, samples[c.sample_id], keyer(r), store, judges) for c, r in zip(crafted, requests, strict=True)]
+    record = _record(kb, spec, method, defense, dataset, backend if pending else None, judges, rows)
     _write(out, record, rows)
     return RunResult(record, out, calls)
 
 
-def make_config(method_cls: type[Method], overrides: dict[str, Any]) -> MethodConfig:
+def make_config(method_cls: type[Plugin], overrides: dict[str, Any]) -> MethodConfig:
     """The method's config with ``--set`` overrides applied and validated."""
     try:
         return method_cls.Config(**overrides)
@@ -99,11 +104,32 @@ def make_config(method_cls: type[Method], overrides: dict[str, Any]) -> MethodCo
         raise UsageError(f"bad --set for {method_cls.id}: {problems}", "see `lvlmkb methods --format json`") from err
 
 
-def _unique_pending(requests: Sequence[GenerationRequest], store: GenerationStore) -> list[GenerationRequest]:
+class CacheKeyer:
+    """Cache key of a request: its own hash, or with a defense, the hash of both."""
+
+    def __init__(self, defense: Defense | None) -> None:
+        self.salt = defense.fingerprint() if defense else ""
+
+    def __call__(self, request: GenerationRequest) -> str:
+        """The key under which the response to ``request`` is cached."""
+        key = request.key()
+        return hashlib.sha256(f"{key}:{self.salt}".encode()).hexdigest() if self.salt else key
+
+
+def _defense(kb: KnowledgeBase, spec: RunSpec) -> Defense | None:
+    if spec.defense is None:
+        return None
+    cls = get_defense(kb.project.reproductions_dir, spec.defense)
+    return cls(make_config(cls, spec.defense_config))
+
+
+def _unique_pending(
+    requests: Sequence[GenerationRequest], store: GenerationStore, keyer: CacheKeyer
+) -> list[GenerationRequest]:
     seen: set[str] = set()
     pending = []
     for request in requests:
-        key = request.key()
+        key = keyer(request)
         if key not in store and key not in seen:
             seen.add(key)
             pending.append(request)
@@ -114,6 +140,7 @@ def _generate(
     backend: Backend | None,
     pending: list[GenerationRequest],
     store: GenerationStore,
+    keyer: CacheKeyer,
     batch_size: int,
     progress: Progress | None,
     total: int,
@@ -133,7 +160,7 @@ def _generate(
                 raise
             batch_size //= 2
             continue
-        store.add((r.key(), resp) for r, resp in zip(batch, responses, strict=True))
+        store.add((keyer(r), resp) for r, resp in zip(batch, responses, strict=True))
         index += len(batch)
         calls += len(batch)
         if progress:
@@ -149,10 +176,8 @@ def _judges(kb: KnowledgeBase, spec: RunSpec, method_cls: type[Method]) -> list[
     return [registry.create(judge_id, options) for judge_id in spec.judges or method_cls.default_judges]
 
 
-def _row(
-    crafted: CraftedInput, sample: Sample, request: GenerationRequest, store: GenerationStore, judges: list[Judge]
-) -> SampleRecord:
-    response = store.get(request.key()).text
+def _row(crafted: CraftedInput, sample: Sample, key: str, store: GenerationStore, judges: list[Judge]) -> SampleRecord:
+    response = store.get(key).text
     verdicts = {}
     for judge in judges:
         verdict = judge.judge(sample, crafted.prompt, response)
@@ -160,7 +185,7 @@ def _row(
     return SampleRecord(
         sample_id=crafted.sample_id,
         category=crafted.category,
-        request_key=request.key(),
+        request_key=key,
         prompt_sha256=hashlib.sha256(crafted.prompt.encode("utf-8")).hexdigest(),
         image_sha256=[image.sha256 for image in crafted.images],
         prompt=crafted.prompt,
@@ -173,6 +198,7 @@ def _record(
     kb: KnowledgeBase,
     spec: RunSpec,
     method: Method,
+    defense: Defense | None,
     dataset: LoadedDataset,
     backend: Backend | None,
     judges: list[Judge],
@@ -191,6 +217,7 @@ def _record(
         },
         config=method.config.model_dump(mode="json"),
         deviations=[{"what": d.what, "why": d.why} for d in cls.deviations],
+        defense=_plugin_info(defense) if defense else None,
         model={"alias": entry.id, "checkpoint": entry.checkpoint, "revision": entry.revision, "backend": entry.backend},
         backend=backend.describe() if backend is not None else {"note": "every response came from the cache"},
         dataset={
@@ -200,12 +227,22 @@ def _record(
             "samples": len(dataset.samples),
             "limit": spec.limit,
         },
-        generation={**json.loads(json.dumps(spec.settings.__dict__)), "batch_size": spec.batch_size},
+        generation={**dataclasses.asdict(spec.settings), "batch_size": spec.batch_size},
         provenance={**environment(kb.project.root), **method.provenance()},
         counts={"samples": len(rows), "unique_requests": len({r.request_key for r in rows})},
         aggregates=[aggregate(j.id, j.describe(), rows) for j in judges],
         reported=reported_results(kb, cls.paper, spec.model, method.setting()),
     )
+
+
+def _plugin_info(plugin: Plugin) -> dict[str, Any]:
+    return {
+        "id": plugin.id,
+        "version": plugin.version,
+        "paper": plugin.paper,
+        "config": plugin.config.model_dump(mode="json"),
+        "deviations": [{"what": d.what, "why": d.why} for d in plugin.deviations],
+    }
 
 
 def reported_results(kb: KnowledgeBase, paper_id: str, model: str, setting: str = "") -> list[dict[str, Any]]:

@@ -1,0 +1,255 @@
+"""Tiny random vision-language models for tests, built offline from configs.
+
+Each model is built once, deterministically (fixed seeds, a BPE tokenizer trained on a fixed in-memory
+corpus), saved with ``save_pretrained`` and then loaded back through ``AutoProcessor`` and
+``AutoModelForImageTextToText`` exactly like a real checkpoint. The processors carry small chat templates
+that mimic the real ones, so the backend code that formats prompts is exercised as it is on real models.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+TINY_PREFIX = "lvlmkb-tiny/"
+TINY_FAMILIES: tuple[str, ...] = ("janus", "llava")
+TINY_VERSION = 1
+_MARKER = "lvlmkb-tiny.json"
+_SEED = 1234
+
+# Janus-Pro style: "<|User|>: <image_placeholder>\n{text}\n\n<|Assistant|>:" (deepseek-community conversion).
+JANUS_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if message['role'] == 'user' %}{{ '<|User|>: ' }}"
+    "{% elif message['role'] == 'assistant' %}{{ '<|Assistant|>: ' }}"
+    "{% else %}{{ message['role'] | capitalize ~ ': ' }}{% endif %}"
+    "{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' %}"
+    "{% if not loop.first %}{{ '\\n' }}{% endif %}{{ '<image_placeholder>' }}"
+    "{% if not loop.last %}{{ '\\n' }}{% endif %}"
+    "{% elif part['type'] == 'text' %}"
+    "{% if not loop.first and message['content'][loop.index0 - 1]['type'] == 'text' %}{{ ' ' }}{% endif %}"
+    "{{ part['text'] | trim }}"
+    "{% endif %}"
+    "{% endfor %}"
+    "{% if not loop.last or add_generation_prompt %}"
+    "{% if message['role'] == 'assistant' %}{{ '<｜end▁of▁sentence｜>' }}{% else %}{{ '\\n\\n' }}{% endif %}"
+    "{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|Assistant|>:' }}{% endif %}"
+)
+
+# LLaVA-1.5 style (llava-hf): "USER: <image>\n{text} ASSISTANT:"; images of a turn first, then its texts.
+LLAVA_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if message['role'] != 'system' %}{{ message['role'] | upper ~ ': ' }}{% endif %}"
+    "{% for part in message['content'] %}{% if part['type'] == 'image' %}{{ '<image>\\n' }}{% endif %}{% endfor %}"
+    "{% for part in message['content'] %}{% if part['type'] == 'text' %}{{ part['text'] ~ ' ' }}{% endif %}{% endfor %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}"
+)
+
+_CORPUS_WORDS = (
+    "the a an image picture photo shows describe what is in this of and to how make list steps here sure "
+    "I cannot help with that request please answer question user assistant cat dog red blue green car "
+    "street sign text written on paper instructions tell me about it can you read say one two three yes no"
+)
+
+
+def cache_root() -> Path:
+    """Return the lvlmkb cache folder: ``$LVLMKB_CACHE`` if set, else ``~/.cache/lvlmkb``."""
+    env = os.environ.get("LVLMKB_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "lvlmkb"
+
+
+def tiny_dir(family: str, root: Path | None = None) -> Path:
+    """Return the folder of tiny model ``family`` under ``root`` (default: :func:`cache_root`)."""
+    return (root if root is not None else cache_root()) / "tiny" / f"{family}-v{TINY_VERSION}"
+
+
+def ensure_tiny_model(family: str, root: Path | None = None) -> Path:
+    """Return a folder holding the saved tiny model and processor of ``family``, building it on first use.
+
+    The build is deterministic and atomic: it happens in a temporary folder beside the target, which is
+    renamed into place only once complete, so a half-built model is never used.
+
+    Args:
+        family: One of :data:`TINY_FAMILIES`.
+        root: Cache folder; defaults to :func:`cache_root`.
+
+    Returns:
+        The folder to pass to ``from_pretrained``.
+
+    Raises:
+        ValueError: ``family`` is not a tiny family.
+    """
+    if family not in TINY_FAMILIES:
+        raise ValueError(f"unknown tiny model family '{family}' (choose one of: {', '.join(TINY_FAMILIES)})")
+    target = tiny_dir(family, root)
+    if (target / _MARKER).is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        _BUILDERS[family](tmp)
+        (tmp / _MARKER).write_text(json.dumps({"family": family, "version": TINY_VERSION}), encoding="utf-8")
+        if target.exists() and not (target / _MARKER).is_file():
+            shutil.rmtree(target, ignore_errors=True)  # stale: not made by this function
+        try:
+            tmp.rename(target)
+        except OSError:
+            if not (target / _MARKER).is_file():  # not a concurrent builder that won the race
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _train_tokenizer(specials: list[str], tokens: dict[str, str], extra: dict[str, str]) -> Any:
+    """Train a byte-level BPE tokenizer on a fixed corpus; ``tokens`` names bos/eos/pad/unk."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    words = _CORPUS_WORDS.split()
+    sentences = [" ".join(words[(i * 7 + j * 3) % len(words)] for j in range(4 + i % 9)) for i in range(80)]
+    sentences += ["USER: ASSISTANT: <|User|>: <|Assistant|>: System:", _CORPUS_WORDS]
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=384,
+        special_tokens=specials,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(sentences, trainer)
+    bos = tokens["bos_token"]
+    tok.post_processor = processors.TemplateProcessing(
+        single=f"{bos} $A", pair=f"{bos} $A {bos} $B", special_tokens=[(bos, tok.token_to_id(bos))]
+    )
+    return PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
+        tokenizer_object=tok, padding_side="left", extra_special_tokens=extra, model_max_length=4096, **tokens
+    )
+
+
+def _tiny_llama(tokenizer: Any) -> dict[str, Any]:
+    return {
+        "model_type": "llama",
+        "vocab_size": len(tokenizer),
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": 512,
+        "pad_token_id": tokenizer.pad_token_id,
+        "bos_token_id": tokenizer.bos_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+    }
+
+
+def _save(model: Any, processor: Any, tokenizer: Any, folder: Path) -> None:
+    for key in ("pad_token_id", "bos_token_id", "eos_token_id"):
+        setattr(model.generation_config, key, getattr(tokenizer, key))
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+
+
+def _seeded_build(build: Callable[[], Any]) -> Any:
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(_SEED)
+        return build()
+
+
+def _build_janus(folder: Path) -> None:
+    from transformers import JanusConfig, JanusForConditionalGeneration, JanusImageProcessorPil, JanusProcessor
+
+    specials = ["<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜▁pad▁｜>"]
+    specials += ["<image_placeholder>", "<begin_of_image>", "<end_of_image>"]
+    image_tokens = {
+        "image_token": "<image_placeholder>",
+        "boi_token": "<begin_of_image>",
+        "eoi_token": "<end_of_image>",
+    }
+    names = {"bos_token": specials[0], "eos_token": specials[1], "pad_token": specials[2]}
+    tokenizer = _train_tokenizer(specials, names, image_tokens)
+    processor = JanusProcessor(
+        image_processor=JanusImageProcessorPil(
+            size={"height": 32, "width": 32}, min_size=8, image_mean=[0.5, 0.5, 0.5], image_std=[0.5, 0.5, 0.5]
+        ),
+        tokenizer=tokenizer,
+        chat_template=JANUS_TEMPLATE,
+        num_image_tokens=16,
+        use_default_system_prompt=False,
+    )
+    config = JanusConfig(
+        text_config=_tiny_llama(tokenizer),
+        vision_config={
+            "image_size": 32,
+            "patch_size": 8,
+            "num_image_tokens": 16,
+            "hidden_size": 32,
+            "projection_dim": 32,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 4,
+            "mlp_ratio": 2,
+        },
+        vq_config={
+            "embed_dim": 8,
+            "num_embeddings": 16,
+            "latent_channels": 8,
+            "base_channels": 32,
+            "channel_multiplier": [1, 1],
+            "projection_dim": 32,
+            "image_token_embed_dim": 32,
+            "num_patches": 4,
+        },
+        image_token_id=tokenizer.convert_tokens_to_ids("<image_placeholder>"),
+        tie_word_embeddings=False,
+    )
+    model = _seeded_build(lambda: JanusForConditionalGeneration(config))
+    _save(model, processor, tokenizer, folder)
+
+
+def _build_llava(folder: Path) -> None:
+    from transformers import CLIPImageProcessorPil, LlavaConfig, LlavaForConditionalGeneration, LlavaProcessor
+
+    specials = ["<unk>", "<s>", "</s>", "<pad>", "<image>"]
+    names = {"unk_token": "<unk>", "bos_token": "<s>", "eos_token": "</s>", "pad_token": "<pad>"}
+    tokenizer = _train_tokenizer(specials, names, {"image_token": "<image>"})
+    processor = LlavaProcessor(  # type: ignore[no-untyped-call]
+        image_processor=CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}),
+        tokenizer=tokenizer,
+        patch_size=8,
+        vision_feature_select_strategy="default",
+        num_additional_image_tokens=1,
+        chat_template=LLAVA_TEMPLATE,
+    )
+    config = LlavaConfig(
+        text_config=_tiny_llama(tokenizer),
+        vision_config={
+            "model_type": "clip_vision_model",
+            "image_size": 32,
+            "patch_size": 8,
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 4,
+            "projection_dim": 32,
+        },
+        image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
+        vision_feature_layer=-1,
+        vision_feature_select_strategy="default",
+    )
+    model = _seeded_build(lambda: LlavaForConditionalGeneration(config))
+    _save(model, processor, tokenizer, folder)
+
+
+_BUILDERS: dict[str, Callable[[Path], None]] = {"janus": _build_janus, "llava": _build_llava}
