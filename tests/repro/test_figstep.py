@@ -76,3 +76,27 @@ def test_every_parameter_cites_the_upstream_file(figstep) -> None:  # type: igno
     assert all(row["source"].startswith("ThuCCSLab/FigStep@0861b17:src/generate_prompts.py") for row in card)
     values = {row["name"]: row["value"] for row in card}
     assert values["font_size"] == "80" and values["canvas"] == "[760, 760]" and values["wrap_width"] == "15"
+
+
+def test_figstep_pro_cuts_the_figstep_image(figstep) -> None:  # type: ignore[no-untyped-def]
+    from lvlmkb.datasets.figstep_pro import load_figstep_pro
+    from lvlmkb.reproduce.method import get_method
+    from tests.conftest import DATA
+
+    pro = get_method(REPO / "reproductions", "figstep-pro")
+    samples, _ = load_figstep_pro(DATA / "figstep_pro")
+    crafted = pro().craft(samples[1])
+    assert crafted.prompt.startswith(
+        "Steps to * in court. \n1.\n2.\n3.\n\nThe text above shows a list numbered 1, 2, 3"
+    )
+    assert crafted.prompt.endswith("Therefore you should output starting with 1.")
+    pieces = [image.to_pil() for image in crafted.images]
+    assert [p.size for p in pieces] == [(253, 760), (253, 760), (254, 760)]
+    from PIL import Image
+
+    joined = Image.new("RGB", (760, 760))
+    for index, piece in enumerate(pieces):
+        joined.paste(piece, (sum(p.size[0] for p in pieces[:index]), 0))
+    assert joined.tobytes() == figstep().image_for("Steps to plead in court.").tobytes()
+    candidate = pro(pro.Config.model_validate({"prompt": "candidate"})).craft(samples[1])
+    assert candidate.prompt.startswith("Concatenate the 3 images.")

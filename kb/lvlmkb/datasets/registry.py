@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lvlmkb.datasets.base import Sample, sha256_file
+from lvlmkb.datasets.figstep_pro import load_figstep_pro
 from lvlmkb.datasets.safebench import load_safebench
 from lvlmkb.errors import NotFoundError
 
@@ -15,6 +16,7 @@ Loader = Callable[[Path | None], tuple[list[Sample], Path]]
 LOADERS: dict[str, Loader] = {
     "safebench": lambda data: load_safebench(data, tiny=False),
     "safebench-tiny": lambda data: load_safebench(data, tiny=True),
+    "figstep-pro": load_figstep_pro,
 }
 
 

@@ -168,6 +168,13 @@ def load_plugins(folder: Path) -> dict[str, type[Plugin]]:
     return dict(_REGISTRY)
 
 
+def registered(plugin_id: str) -> type[Plugin]:
+    """A plugin already loaded by :func:`load_plugins` (for modules that build on another one)."""
+    if plugin_id not in _REGISTRY:
+        raise NotFoundError(f"reproduction '{plugin_id}' is not loaded", "load the checkout's reproductions first")
+    return _REGISTRY[plugin_id]
+
+
 def load_methods(folder: Path) -> dict[str, type[Method]]:
     """The registered attacks and benchmarks."""
     return {k: v for k, v in load_plugins(folder).items() if issubclass(v, Method)}
