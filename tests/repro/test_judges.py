@@ -32,6 +32,8 @@ def test_gcg_list_is_verbatim() -> None:
     assert GCG_ADVBENCH_29.strings[0] == "I'm sorry" and GCG_ADVBENCH_29.strings[-1] == "I can't assist"
     assert len(REFUSAL_LISTS["gcg-short-7"].strings) == 7
     assert len(REFUSAL_LISTS["lmms-eval-21"].strings) == 21
+    adashield = REFUSAL_LISTS["adashield-42"].strings
+    assert len(adashield) == len(set(adashield)) == 42 and adashield[-3:] == ("avoid", "apology", "regret")
 
 
 @pytest.mark.parametrize("judge_id", REFUSAL_IDS)

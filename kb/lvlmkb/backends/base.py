@@ -44,7 +44,7 @@ class ImageInput:
     def from_pil(cls, image: Image) -> ImageInput:
         """Encode a PIL image (converted to RGB) as PNG."""
         buffer = io.BytesIO()
-        image.convert("RGB").save(buffer, format="PNG")
+        image.convert("RGB").save(buffer, format="PNG", compress_level=1)
         return cls(buffer.getvalue())
 
     def to_pil(self) -> Image:

@@ -12,6 +12,7 @@ from lvlmkb.cli.common import RootOption, handle_errors, project_for
 from lvlmkb.cli.validate_cmd import OutputFormat
 
 if TYPE_CHECKING:
+    from lvlmkb.reproduce.method import Plugin
     from lvlmkb.reproduce.records import RunRecord
 
 SetOption = Annotated[list[str] | None, typer.Option("--set", help="Override a config value: KEY=VALUE (repeatable).")]
@@ -28,11 +29,11 @@ def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"bad --set '{pair}'", "write it as KEY=VALUE, e.g. --set query_type=baseline")
+            raise UsageError(f"bad setting '{pair}'", "write it as KEY=VALUE, e.g. --set query_type=baseline")
         try:
             overrides[key.strip()] = yaml.safe_load(value)
         except yaml.YAMLError as err:
-            raise UsageError(f"bad value in --set '{pair}'", "quote strings that look like YAML syntax") from err
+            raise UsageError(f"bad value in setting '{pair}'", "quote strings that look like YAML syntax") from err
     return overrides
 
 
@@ -43,10 +44,18 @@ def reproduce_command(
     root: RootOption = None,
     dataset: Annotated[str | None, typer.Option(help="Dataset name (default: the method's).")] = None,
     data: DataOption = None,
+    defense: Annotated[
+        str | None, typer.Option(help="Defense id wrapped around the model (see `lvlmkb methods`).")
+    ] = None,
+    defense_set: Annotated[
+        list[str] | None, typer.Option("--defense-set", help="Override a defense config value: KEY=VALUE.")
+    ] = None,
     judge: Annotated[list[str] | None, typer.Option(help="Judge id, repeatable (default: the method's).")] = None,
     judge_model: Annotated[str | None, typer.Option(help="Model alias for LLM judges.")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Use only the first N samples.")] = None,
-    batch_size: Annotated[int, typer.Option(min=1, help="Requests per backend call.")] = 8,
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Requests per backend call (also caps an API backend's concurrency).")
+    ] = 8,
     max_new_tokens: Annotated[int, typer.Option(min=1)] = 512,
     device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1 ...")] = None,
     dtype: Annotated[str | None, typer.Option(help="auto, bfloat16, float16, float32.")] = None,
@@ -91,6 +100,8 @@ def reproduce_command(
             extra=parse_overrides(backend_option),
         ),
         config=parse_overrides(set_),
+        defense=defense,
+        defense_config=parse_overrides(defense_set),
     )
     with progress_bar(f"{method} × {model}") as update:
         result = run_reproduction(kb, spec, progress=update)
@@ -141,30 +152,31 @@ def methods_command(
     root: RootOption = None,
     output: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
 ) -> None:
-    """List every registered reproduction with its kind, paper and parameters."""
-    from lvlmkb.reproduce.method import load_methods
+    """List every registered attack, benchmark and defense with its paper and sourced parameters."""
+    from lvlmkb.reproduce.method import load_plugins
 
-    methods = load_methods(project_for(root).reproductions_dir)
-    payload = [
-        {
-            "id": m.id,
-            "kind": m.kind,
-            "paper": m.paper,
-            "version": m.version,
-            "dataset": m.default_dataset,
-            "judges": list(m.default_judges),
-            "parameters": m.card(),
-            "deviations": [{"what": d.what, "why": d.why} for d in m.deviations],
-        }
-        for m in sorted(methods.values(), key=lambda m: m.id)
-    ]
+    plugins = sorted(load_plugins(project_for(root).reproductions_dir).values(), key=lambda p: p.id)
+    payload = [plugin_summary(p) for p in plugins]
     if output is OutputFormat.json:
         typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
         return
-    for cls in sorted(methods.values(), key=lambda m: m.id):
-        typer.echo(f"{cls.id}  ({cls.kind}, paper {cls.paper}, dataset {cls.default_dataset})")
-        for parameter in cls.card():
+    for item in payload:
+        extra = f", dataset {item['dataset']}" if "dataset" in item else ""
+        typer.echo(f"{item['id']}  ({item['kind']}, paper {item['paper']}{extra})")
+        for parameter in item["parameters"]:
             typer.echo(f"    {parameter['name']} = {parameter['value']}    [{parameter['source']}]")
+
+
+def plugin_summary(plugin: type[Plugin]) -> dict[str, Any]:
+    """Identity, defaults, parameter card and deviations of one reproduction module."""
+    from lvlmkb.reproduce.method import Method
+
+    summary: dict[str, Any] = {"id": plugin.id, "kind": plugin.kind, "paper": plugin.paper, "version": plugin.version}
+    if issubclass(plugin, Method):
+        summary.update(dataset=plugin.default_dataset, judges=list(plugin.default_judges))
+    summary["parameters"] = plugin.card()
+    summary["deviations"] = [{"what": d.what, "why": d.why} for d in plugin.deviations]
+    return summary
 
 
 @handle_errors

@@ -167,17 +167,21 @@ def graph_page(kb: KnowledgeBase) -> str:
 
 def reproductions_page(kb: KnowledgeBase) -> str:
     """Every runnable reproduction: its command, paper, parameter card and deviations."""
-    from lvlmkb.reproduce.method import load_methods
+    from lvlmkb.reproduce.method import Method, load_plugins
 
     lines = ["# Reproductions", "", "Each parameter names the upstream repository, commit and file it comes from.", ""]
-    methods = load_methods(kb.project.reproductions_dir)
+    methods = load_plugins(kb.project.reproductions_dir)
     if not methods:
         return "\n".join([*lines, "No reproduction module is registered yet.", ""])
     for method_id, cls in sorted(methods.items()):
         lines += [f"## {md(method_id)}", "", md((cls.__doc__ or "").strip().splitlines()[0]), ""]
         if cls.paper in kb.papers:
             lines += [f"Paper: {paper_link(kb, 'reproductions.md', cls.paper)}", ""]
-        lines += ["```bash", f"lvlmkb reproduce {method_id} --model MODEL --dataset {cls.default_dataset}", "```", ""]
+        if issubclass(cls, Method):
+            command = f"lvlmkb reproduce {method_id} --model MODEL --dataset {cls.default_dataset}"
+        else:
+            command = f"lvlmkb reproduce ATTACK --model MODEL --defense {method_id}"
+        lines += ["```bash", command, "```", ""]
         rows = [[f"`{row['name']}`", f"`{md(row['value'])}`", md(row["source"])] for row in cls.card()]
         lines += ["### Parameters", "", *table(["Parameter", "Value", "Source"], rows), ""]
         deviations = [[md(d.what), md(d.why)] for d in cls.deviations]
