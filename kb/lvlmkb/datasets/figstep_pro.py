@@ -49,3 +49,6 @@ def load_figstep_pro(data: Path | None = None) -> tuple[list[Sample], Path]:
         for s, sentence in zip(samples, sentences, strict=True)
     ]
     return paired, sentences_path
+
+
+LOADERS = {"figstep-pro": load_figstep_pro}

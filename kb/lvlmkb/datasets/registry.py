@@ -1,23 +1,31 @@
-"""Datasets by name."""
+"""Datasets by name. Every module of this package may define ``LOADERS: dict[str, Loader]``."""
 
 from __future__ import annotations
 
+import functools
+import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import lvlmkb.datasets
 from lvlmkb.datasets.base import Sample, sha256_file
-from lvlmkb.datasets.figstep_pro import load_figstep_pro
-from lvlmkb.datasets.safebench import load_safebench
 from lvlmkb.errors import NotFoundError
 
 Loader = Callable[[Path | None], tuple[list[Sample], Path]]
 
-LOADERS: dict[str, Loader] = {
-    "safebench": lambda data: load_safebench(data, tiny=False),
-    "safebench-tiny": lambda data: load_safebench(data, tiny=True),
-    "figstep-pro": load_figstep_pro,
-}
+
+@functools.cache
+def loaders() -> dict[str, Loader]:
+    """Every dataset loader, collected from the ``LOADERS`` of the package's modules."""
+    found: dict[str, Loader] = {}
+    for module_info in pkgutil.iter_modules(lvlmkb.datasets.__path__):
+        if module_info.name in {"base", "registry"}:
+            continue
+        module = importlib.import_module(f"lvlmkb.datasets.{module_info.name}")
+        found.update(getattr(module, "LOADERS", {}))
+    return found
 
 
 @dataclass(frozen=True)
@@ -32,10 +40,21 @@ class LoadedDataset:
 
 def load_dataset(name: str, data: Path | None = None, limit: int | None = None) -> LoadedDataset:
     """Load dataset ``name`` (or the local copy ``data`` in its format), keeping the first ``limit`` samples."""
-    loader = LOADERS.get(name)
+    loader = loaders().get(name)
     if loader is None:
-        raise NotFoundError(f"no dataset '{name}'", f"known datasets: {', '.join(sorted(LOADERS))}")
+        raise NotFoundError(f"no dataset '{name}'", f"known datasets: {', '.join(sorted(loaders()))}")
     samples, path = loader(data)
     if limit is not None:
         samples = samples[:limit]
-    return LoadedDataset(name, samples, path, sha256_file(path))
+    return LoadedDataset(name, samples, path, sha256_file(path) if path.is_file() else _tree_sha256(path))
+
+
+def _tree_sha256(folder: Path) -> str:
+    """Hash of every file below ``folder`` (relative path and bytes), for folder-shaped datasets."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0")
+        digest.update(sha256_file(path).encode("ascii"))
+    return digest.hexdigest()

@@ -65,3 +65,9 @@ def load_safebench(data: Path | None = None, tiny: bool = False) -> tuple[list[S
     """SafeBench samples from ``data`` or from the pinned upstream file; returns them and the file read."""
     path = data if data is not None else fetch(SAFEBENCH_TINY if tiny else SAFEBENCH)
     return parse_safebench(path), path
+
+
+LOADERS = {
+    "safebench": lambda data: load_safebench(data, tiny=False),
+    "safebench-tiny": lambda data: load_safebench(data, tiny=True),
+}
