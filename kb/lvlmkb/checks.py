@@ -128,7 +128,8 @@ def _reference_problems(kb: KnowledgeBase, paper: Paper) -> list[Problem]:
             elif other not in kb.papers:
                 problems.append((("relations", name, index), f"unknown paper '{other}'{_suggest(other, kb.papers)}"))
     if paper.reproduction is not None and paper.reproduction not in kb.reproductions:
-        message = f"no module reproductions/{paper.reproduction}.py{_suggest(paper.reproduction, kb.reproductions)}"
+        module = paper.reproduction.replace("-", "_")
+        message = f"no module reproductions/{module}.py{_suggest(paper.reproduction, kb.reproductions)}"
         problems.append((("reproduction",), message))
     return problems
 

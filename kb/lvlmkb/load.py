@@ -206,6 +206,7 @@ def _data_files(folder: Path, extras: frozenset[str], root: Path, out: list[Diag
 
 
 def _find_reproductions(folder: Path) -> set[str]:
+    """Plugin ids by convention: the module's file stem with underscores as hyphens (figstep_pro.py: figstep-pro)."""
     if not folder.is_dir():
         return set()
-    return {p.stem for p in folder.glob("*.py") if not p.stem.startswith("_")}
+    return {p.stem.replace("_", "-") for p in folder.glob("*.py") if not p.stem.startswith("_")}

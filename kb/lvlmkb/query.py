@@ -106,3 +106,12 @@ def incoming_relations(kb: KnowledgeBase, paper_id: str) -> dict[str, list[str]]
             if paper_id in targets:
                 found.setdefault(name, []).append(other.id)
     return found
+
+
+def reproduce_command(paper: Paper, model: str = "MODEL") -> str:
+    """The command that runs a paper's reproduction (a defense wraps an attack)."""
+    if paper.reproduction is None:
+        return ""
+    if paper.kind == "defense":
+        return f"lvlmkb reproduce ATTACK --model {model} --defense {paper.reproduction}"
+    return f"lvlmkb reproduce {paper.reproduction} --model {model}"

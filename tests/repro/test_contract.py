@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,12 +10,13 @@ import pytest
 from lvlmkb.backends.mock import MockBackend
 from lvlmkb.judges.registry import default_registry
 from lvlmkb.kb import KnowledgeBase
-from lvlmkb.reproduce.method import Method, load_methods
+from lvlmkb.reproduce.method import Defense, Method, Plugin, load_methods, load_plugins
 from lvlmkb.reproduce.runner import RunSpec, run_reproduction
 from tests.conftest import DATA, REPO
 
 pytest.importorskip("PIL")
 METHODS = load_methods(REPO / "reproductions")
+PLUGINS = load_plugins(REPO / "reproductions")
 # Harmless local stand-ins, in each dataset's format.
 FIXTURES = {
     "safebench": DATA / "safebench_fixture.csv",
@@ -23,15 +25,18 @@ FIXTURES = {
 }
 
 
-@pytest.mark.parametrize("method_id", sorted(METHODS))
-def test_method_contract(method_id: str, repo_kb: KnowledgeBase) -> None:
-    cls: type[Method] = METHODS[method_id]
+@pytest.mark.parametrize("method_id", sorted(PLUGINS))
+def test_plugin_contract(method_id: str, repo_kb: KnowledgeBase) -> None:
+    cls: type[Plugin] = PLUGINS[method_id]
     paper = repo_kb.papers[cls.paper]
-    linked = METHODS.get(paper.reproduction or "")
+    linked = PLUGINS.get(paper.reproduction or "")
     assert linked is not None and linked.paper == cls.paper, "the paper entry links a module of this paper"
     assert paper.kind == cls.kind or (cls.kind == "benchmark" and paper.kind == "evaluation")
     assert cls.__doc__ and cls.version
-    assert all(judge in default_registry().ids() for judge in cls.default_judges)
+    module_file = Path(sys.modules[cls.__module__].__file__ or "")
+    assert module_file.stem.replace("_", "-") == method_id, "a plugin's id is its file stem with hyphens"
+    if issubclass(cls, Method):
+        assert all(judge in default_registry().ids() for judge in cls.default_judges)
     assert all(row["source"] for row in cls.card()), "every parameter names its upstream source"
     assert all(d.what and d.why for d in cls.deviations)
 
@@ -42,3 +47,12 @@ def test_method_runs_on_the_mock_backend(method_id: str, repo_kb: KnowledgeBase,
     spec = RunSpec(method=method_id, model="mock-comply", data=data, out=tmp_path, limit=3)
     result = run_reproduction(repo_kb, spec, backend=MockBackend("comply"))
     assert result.record.counts["samples"] == 3 and result.record.aggregates
+
+
+@pytest.mark.parametrize("defense_id", sorted(k for k, v in PLUGINS.items() if issubclass(v, Defense)))
+def test_defense_runs_around_an_attack(defense_id: str, repo_kb: KnowledgeBase, tmp_path: Path) -> None:
+    spec = RunSpec(
+        method="figstep", model="mock-comply", data=FIXTURES["safebench"], out=tmp_path, limit=2, defense=defense_id
+    )
+    result = run_reproduction(repo_kb, spec, backend=MockBackend("comply"))
+    assert result.record.defense is not None and result.record.defense["id"] == defense_id

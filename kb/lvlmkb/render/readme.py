@@ -9,7 +9,7 @@ from pathlib import Path
 from lvlmkb.errors import LvlmkbError
 from lvlmkb.fsio import write_atomic
 from lvlmkb.kb import KnowledgeBase
-from lvlmkb.query import node_counts
+from lvlmkb.query import node_counts, reproduce_command
 from lvlmkb.render.escape import md, md_link, safe_url
 from lvlmkb.schema import Paper
 
@@ -44,7 +44,7 @@ def paper_entry(paper: Paper) -> str:
     if code:
         head += f" {code}"
     if paper.reproduction:
-        head += f" {REPRO_MARK} `lvlmkb reproduce {paper.reproduction}`"
+        head += f" {REPRO_MARK} `{reproduce_command(paper)}`"
     lines = [head, f"  * {md(', '.join(paper.authors))}"]
     if paper.affiliations:
         lines.append(f"  * {md(', '.join(paper.affiliations))}")

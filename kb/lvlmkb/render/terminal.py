@@ -8,7 +8,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from lvlmkb.kb import KnowledgeBase
-from lvlmkb.query import facet_counts, node_counts, year_kind_counts
+from lvlmkb.query import facet_counts, node_counts, reproduce_command, year_kind_counts
 from lvlmkb.schema import Paper
 
 
@@ -51,7 +51,7 @@ def paper_panel(kb: KnowledgeBase, paper: Paper, incoming: dict[str, list[str]])
         ("tags", ", ".join(paper.tags) or "-"),
         ("targets", ", ".join(paper.targets) or "-"),
         ("links", "  ".join(f"{k}: {v}" for k, v in paper.urls.model_dump().items() if v) or "-"),
-        ("reproduction", f"lvlmkb reproduce {paper.reproduction}" if paper.reproduction else "-"),
+        ("reproduction", reproduce_command(paper) or "-"),
     ]
     for name, targets in paper.relations.model_dump().items():
         if targets:

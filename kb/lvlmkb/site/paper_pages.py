@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lvlmkb.kb import KnowledgeBase
-from lvlmkb.query import incoming_relations
+from lvlmkb.query import incoming_relations, reproduce_command
 from lvlmkb.render.escape import md, md_link
 from lvlmkb.schema import Paper
 from lvlmkb.site.links import Pages, front_matter, node_link, paper_link, paper_path, relative, table
@@ -32,7 +32,7 @@ def paper_page(kb: KnowledgeBase, paper: Paper) -> str:
     lines += _relations(kb, page, paper)
     lines += _results(paper)
     if paper.reproduction:
-        lines += ["", "## Reproduction", "", "```bash", f"lvlmkb reproduce {paper.reproduction} --model MODEL", "```"]
+        lines += ["", "## Reproduction", "", "```bash", reproduce_command(paper), "```"]
         lines += [
             "",
             f"Parameter card: [{md(paper.reproduction)}]({relative(page, 'reproductions.md')}#{paper.reproduction}).",
