@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import Field
 
@@ -23,6 +23,7 @@ from lvlmkb.backends.base import (
     Message,
     Part,
 )
+from lvlmkb.reproduce.defended import DefendedBackend
 from lvlmkb.reproduce.method import Defense, Deviation, MethodConfig, Source, reproduction, sourced
 
 REPO = "SaFoLab-WISC/AdaShield"
@@ -88,19 +89,13 @@ def rewrite_last_user_turn(request: GenerationRequest, config: AdaShieldStaticCo
     return replace(request, messages=messages)
 
 
-class AdaShieldBackend:
+class AdaShieldBackend(DefendedBackend):
     """A backend that shields every request, then forwards it (with its settings) to the inner one."""
 
     def __init__(self, inner: Backend, defense: AdaShieldStatic) -> None:
-        self.inner = inner
-        self.defense = defense
-        self.name = f"{inner.name}+{defense.id}"
+        super().__init__(inner, defense)
         assert isinstance(defense.config, AdaShieldStaticConfig)
         self.config: AdaShieldStaticConfig = defense.config
-
-    def describe(self) -> dict[str, Any]:
-        """The inner backend's description and the defense that wraps it."""
-        return {"defense": self.defense.id, "defense_version": self.defense.version, "inner": self.inner.describe()}
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResponse]:
         """Answer the shielded requests, one response per request, in order."""

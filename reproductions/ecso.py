@@ -16,7 +16,7 @@ triggers the fallback far more often than the original (reproductions.md §8.2, 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import Field
 
@@ -28,6 +28,7 @@ from lvlmkb.backends.base import (
     Message,
     single_turn,
 )
+from lvlmkb.reproduce.defended import DefendedBackend
 from lvlmkb.reproduce.method import Defense, Deviation, MethodConfig, Source, reproduction, sourced
 
 REPO = "gyhdog99/ECSO"
@@ -83,19 +84,13 @@ def is_unsafe(check_output: str, config: ECSOConfig) -> bool:
     return check_output.strip().lower() in config.unsafe_answers
 
 
-class ECSOBackend:
+class ECSOBackend(DefendedBackend):
     """Runs ECSO over a batch: every step is one batched call to the inner backend."""
 
     def __init__(self, inner: Backend, defense: ECSO) -> None:
-        self.inner = inner
-        self.defense = defense
-        self.name = f"{inner.name}+{defense.id}"
+        super().__init__(inner, defense)
         assert isinstance(defense.config, ECSOConfig)
         self.config: ECSOConfig = defense.config
-
-    def describe(self) -> dict[str, Any]:
-        """The inner backend's description and the defense that wraps it."""
-        return {"defense": self.defense.id, "defense_version": self.defense.version, "inner": self.inner.describe()}
 
     def check_request(self, request: GenerationRequest, answer: str) -> GenerationRequest:
         """Step 1: the harm check of ``answer``, with the request's images and settings."""
