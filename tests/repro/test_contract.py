@@ -17,12 +17,24 @@ from tests.conftest import DATA, REPO
 pytest.importorskip("PIL")
 METHODS = load_methods(REPO / "reproductions")
 PLUGINS = load_plugins(REPO / "reproductions")
-# Harmless local stand-ins, in each dataset's format.
+# Harmless local stand-ins, in each dataset's format: tests/data/datasets/<dataset>[.ext] (file or folder).
 FIXTURES = {
     "safebench": DATA / "safebench_fixture.csv",
     "safebench-tiny": DATA / "safebench_fixture.csv",
     "figstep-pro": DATA / "figstep_pro",
 }
+FIXTURES.update({p.name.split(".")[0]: p for p in sorted((DATA / "datasets").iterdir()) if not p.name.startswith(".")})
+
+
+def _inputs(method_id: str, tmp_path: Path) -> dict[str, object]:
+    """Config values a method needs from its user before it can craft (e.g. an optimised image)."""
+    if method_id != "visual-adv":
+        return {}
+    from PIL import Image
+
+    image = tmp_path / "adversarial.png"
+    Image.new("RGB", (32, 32), "#808080").save(image)
+    return {"adversarial_image": str(image)}
 
 
 @pytest.mark.parametrize("method_id", sorted(PLUGINS))
@@ -44,7 +56,14 @@ def test_plugin_contract(method_id: str, repo_kb: KnowledgeBase) -> None:
 @pytest.mark.parametrize("method_id", sorted(METHODS))
 def test_method_runs_on_the_mock_backend(method_id: str, repo_kb: KnowledgeBase, tmp_path: Path) -> None:
     data = FIXTURES[METHODS[method_id].default_dataset]
-    spec = RunSpec(method=method_id, model="mock-comply", data=data, out=tmp_path, limit=3)
+    spec = RunSpec(
+        method=method_id,
+        model="mock-comply",
+        data=data,
+        out=tmp_path / "run",
+        limit=3,
+        config=_inputs(method_id, tmp_path),
+    )
     result = run_reproduction(repo_kb, spec, backend=MockBackend("comply"))
     assert result.record.counts["samples"] == 3 and result.record.aggregates
 

@@ -1,0 +1,410 @@
+"""Visual Adversarial Examples (Qi et al., AAAI 2024, arXiv 2306.13213): one universal adversarial image.
+
+Stage 1, :func:`optimize`: projected signed-gradient descent on the pixels of a clean image maximises
+the likelihood of a user-supplied harmful corpus (8 targets drawn at random per step) after an empty
+user instruction. It checkpoints every ``checkpoint_every`` steps and resumes from the last checkpoint.
+Run it as ``python reproductions/visual_adv.py optimize --model ALIAS --corpus PATH --image PATH --out DIR``.
+
+Stage 2, :class:`VisualAdv`: ``lvlmkb reproduce visual-adv --set adversarial_image=DIR/adversarial.png``
+attaches that image to every evaluation instruction (dataset ``visual-adv-instructions``).
+
+Every parameter cites the authors' LLaVA-LLaMA-2 attack (``llava_llama_v2_visual_attack.py`` and
+``llava_llama_2_utils/visual_attacker.py``) at the pinned commit; both files last changed in 304467a.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import Field
+
+from lvlmkb.backends.base import ImageInput
+from lvlmkb.datasets.base import Sample, sha256_file
+from lvlmkb.errors import LvlmkbError, UsageError
+from lvlmkb.fsio import write_atomic
+from lvlmkb.reproduce.method import CraftedInput, Deviation, Method, MethodConfig, Source, reproduction, sourced
+
+if TYPE_CHECKING:
+    import torch
+
+    from lvlmkb.backends.hf import HFBackend
+
+REPO = "Unispac/Visual-Adversarial-Examples-Jailbreak-Large-Language-Models"
+COMMIT = "5fc9883cfa9b4183cf05c6eceef49e449e45e9c9"
+ATTACK, ATTACKER = "llava_llama_v2_visual_attack.py", "llava_llama_2_utils/visual_attacker.py"
+FINAL, STATE = "adversarial.png", "state.json"
+OnStep = Callable[[int, float], None]
+
+
+def _src(file: str, where: str, note: str = "") -> dict[str, Any]:
+    return sourced(Source(REPO, COMMIT, file, where), **({"note": note} if note else {}))
+
+
+class VisualAdvConfig(MethodConfig):
+    """The optimisation parameters of the original attack, and the image to evaluate."""
+
+    epsilon: int | None = Field(
+        16, ge=1, le=255, json_schema_extra=_src("README.md", "--eps 16", "in 1/255; null = unconstrained")
+    )
+    alpha: int = Field(1, ge=1, le=255, json_schema_extra=_src(ATTACK, "--alpha default 1", "in 1/255"))
+    iterations: int = Field(5000, ge=0, json_schema_extra=_src(ATTACK, "--n_iters default 5000"))
+    batch_size: int = Field(8, ge=1, json_schema_extra=_src(ATTACK, "attack_constrained(batch_size=8)"))
+    checkpoint_every: int = Field(100, ge=1, json_schema_extra=_src(ATTACKER, "if t % 100 == 0: save_image"))
+    text_prompt: str = Field("", json_schema_extra=_src(ATTACK, "prepare_text_prompt('')"))
+    corpus: Path | None = Field(
+        None,
+        json_schema_extra=_src(ATTACK, "harmful_corpus/derogatory_corpus.csv", "user-supplied; first CSV column"),
+    )
+    image: Path | None = Field(
+        None, json_schema_extra=_src(ATTACK, "template_img = 'adversarial_images/clean.jpeg'", "user-supplied")
+    )
+    seed: int = Field(0, json_schema_extra=_src(ATTACK, "no seed is set upstream", "lvlmkb's choice"))
+    adversarial_image: Path | None = Field(
+        None, json_schema_extra=_src("README.md", "--image_path adversarial_images/prompt_unconstrained.bmp")
+    )
+
+
+def load_corpus(path: Path) -> list[str]:
+    """Targets read as upstream: the first column of each CSV row, verbatim; a non-CSV file gives one per line.
+
+    Args:
+        path: The corpus file (upstream: ``derogatory_corpus.csv``, 66 rows, no header).
+
+    Returns:
+        The target strings, in file order.
+    """
+    import csv
+
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            if path.suffix.lower() == ".csv":
+                targets = [row[0] for row in csv.reader(handle) if row and row[0].strip()]
+            else:
+                targets = [line.rstrip("\r\n") for line in handle if line.strip()]
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise UsageError(f"cannot read the corpus {path}: {err}", "pass a UTF-8 CSV or text file") from err
+    if not targets:
+        raise UsageError(f"the corpus {path} holds no target", "put one target per line (CSV: first column)")
+    return targets
+
+
+def _required(path: Path | None, name: str) -> Path:
+    if path is None or not path.is_file():
+        raise UsageError(f"visual-adv needs the {name} file (got {path})", f"pass --{name} PATH to an existing file")
+    return path
+
+
+def _to_png(pixels: torch.Tensor) -> bytes:
+    """An (1, 3, H, W) tensor in [0, 1] as PNG, rounded to 8 bits like torchvision's ``save_image``."""
+    import numpy as np
+    from PIL import Image
+
+    array = (pixels[0].detach().float().cpu().permute(1, 2, 0).numpy() * 255 + 0.5).clip(0, 255).astype(np.uint8)
+    return ImageInput.from_pil(Image.fromarray(array)).png
+
+
+def _initial_noise(clean: torch.Tensor, config: VisualAdvConfig) -> torch.Tensor:
+    """Unconstrained: uniform [0, 1] (the noise is the image); constrained: uniform [-eps, eps], kept valid."""
+    import torch
+
+    generator = torch.Generator().manual_seed(config.seed)
+    uniform = torch.rand(clean.shape, generator=generator, dtype=torch.float32).to(clean.device)
+    if config.epsilon is None:
+        return uniform
+    eps = config.epsilon / 255
+    return (uniform * 2 * eps - eps + clean).clamp(0, 1) - clean
+
+
+def adversarial_pixels(clean: torch.Tensor, noise: torch.Tensor, config: VisualAdvConfig) -> torch.Tensor:
+    """The image the model sees: the noise itself when unconstrained, else clean + noise."""
+    return noise if config.epsilon is None else clean + noise
+
+
+def pgd_step(
+    backend: HFBackend, clean: torch.Tensor, noise: torch.Tensor, targets: Sequence[str], config: VisualAdvConfig
+) -> float:
+    """One signed-gradient step on ``noise`` (in place) for the mean loss of ``targets``; returns that loss."""
+    import torch
+
+    noise.requires_grad_(True)
+    total = 0.0
+    for target in targets:  # one target per pass; gradients accumulate in noise.grad
+        loss = backend.loss_from_pixels(adversarial_pixels(clean, noise, config), config.text_prompt, target)
+        (loss / len(targets)).backward()  # type: ignore[no-untyped-call]
+        total += float(loss.detach()) / len(targets)
+    assert noise.grad is not None
+    with torch.no_grad():
+        noise -= config.alpha / 255 * noise.grad.sign()
+        if config.epsilon is None:
+            noise.clamp_(0, 1)
+        else:
+            noise.clamp_(-config.epsilon / 255, config.epsilon / 255)
+            noise.copy_((noise + clean).clamp(0, 1) - clean)
+    noise.grad = None
+    noise.requires_grad_(False)
+    return total
+
+
+def read_state(out_dir: Path) -> dict[str, Any] | None:
+    """The state of the last checkpoint in ``out_dir`` (step, identity, RNG state, losses), or None."""
+    path = out_dir / STATE
+    if not path.is_file():
+        return None
+    state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return state
+
+
+def _identity(backend: HFBackend, config: VisualAdvConfig, corpus: Path, image: Path) -> dict[str, Any]:
+    """What must not change between a run and its resumption (``iterations`` may grow)."""
+    keep = ("epsilon", "alpha", "batch_size", "text_prompt", "seed")
+    return {
+        "checkpoint": backend.checkpoint,
+        "revision": backend.revision,
+        **{key: getattr(config, key) for key in keep},
+        "corpus_sha256": sha256_file(corpus),
+        "image_sha256": sha256_file(image),
+    }
+
+
+def _checkpoint(out_dir: Path, step: int, state: dict[str, Any], pixels: torch.Tensor, noise: torch.Tensor) -> None:
+    """Write the image, the exact float noise and then the state that points at them (the commit point)."""
+    import torch
+
+    write_atomic(out_dir / f"adv_step_{step}.png", _to_png(pixels))
+    buffer = io.BytesIO()
+    torch.save(noise.detach().cpu(), buffer)
+    write_atomic(out_dir / f"adv_step_{step}.pt", buffer.getvalue())
+    write_atomic(out_dir / STATE, json.dumps({**state, "step": step}) + "\n")
+
+
+def _resume(out_dir: Path, identity: dict[str, Any], config: VisualAdvConfig) -> dict[str, Any] | None:
+    state = read_state(out_dir)
+    if state is None:
+        return None
+    if state["identity"] != identity:
+        raise UsageError(f"{out_dir} holds a run with other settings or inputs", "choose a new --out folder")
+    if state["step"] > config.iterations:
+        raise UsageError(f"{out_dir} is already at step {state['step']} > {config.iterations}", "raise --iterations")
+    return state
+
+
+def optimize(backend: HFBackend, config: VisualAdvConfig, out_dir: Path, on_step: OnStep | None = None) -> Path:
+    """Run (or resume) the attack; return the path of the final adversarial image.
+
+    Steps are numbered 0 to ``iterations`` inclusive, as upstream's ``range(num_iter + 1)``. After step t,
+    when t is a multiple of ``checkpoint_every`` or the last step, ``adv_step_{t}.png``, the exact float
+    noise ``adv_step_{t}.pt`` and ``state.json`` are written; a rerun continues after the last of them.
+
+    Args:
+        backend: A white-box Hugging Face backend.
+        config: The attack settings; ``corpus`` and ``image`` are required.
+        out_dir: The run folder.
+        on_step: Called with (step, loss) after every step (and after its checkpoint).
+
+    Returns:
+        ``out_dir / "adversarial.png"``, the image at model resolution, 8-bit rounded.
+    """
+    import torch
+
+    corpus, image = _required(config.corpus, "corpus"), _required(config.image, "image")
+    targets = load_corpus(corpus)
+    if len(targets) < config.batch_size:
+        raise UsageError(f"the corpus has {len(targets)} targets, fewer than a batch", "lower batch_size")
+    clean = backend.pixel_inputs([ImageInput.from_pil(_open_image(image))]).detach()
+    identity = _identity(backend, config, corpus, image)
+    state = _resume(out_dir, identity, config)
+    rng = random.Random(config.seed)  # noqa: S311 - repeatable sampling, not security
+    if state is None:
+        noise, start, losses = _initial_noise(clean, config), 0, []
+    else:
+        noise = torch.load(out_dir / f"adv_step_{state['step']}.pt", weights_only=True).to(clean.device)
+        rng.setstate((state["rng"][0], tuple(state["rng"][1]), state["rng"][2]))
+        start, losses = state["step"] + 1, list(state["losses"])
+    for step in range(start, config.iterations + 1):
+        losses.append(pgd_step(backend, clean, noise, rng.sample(targets, config.batch_size), config))
+        if step % config.checkpoint_every == 0 or step == config.iterations:
+            snapshot = {"identity": identity, "rng": rng.getstate(), "losses": losses}
+            _checkpoint(out_dir, step, snapshot, adversarial_pixels(clean, noise, config), noise)
+        if on_step is not None:
+            on_step(step, losses[-1])
+    write_atomic(out_dir / FINAL, _to_png(adversarial_pixels(clean, noise, config)))
+    return out_dir / FINAL
+
+
+def _open_image(path: Path) -> Any:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return image.convert("RGB")
+    except (OSError, UnidentifiedImageError) as err:
+        raise UsageError(f"cannot open the image {path}: {err}", "pass a JPEG, PNG or BMP file") from err
+
+
+@reproduction
+class VisualAdv(Method):
+    """A universal adversarial image, optimised on a harmful corpus, attached to every instruction."""
+
+    id: ClassVar[str] = "visual-adv"
+    paper: ClassVar[str] = "qi2023visualadv"
+    kind = "attack"
+    version: ClassVar[str] = "1"
+    default_dataset: ClassVar[str] = "visual-adv-instructions"
+    default_judges: ClassVar[tuple[str, ...]] = ("refusal-gcg-advbench-29",)
+    Config: ClassVar[type[MethodConfig]] = VisualAdvConfig
+    deviations: ClassVar[tuple[Deviation, ...]] = (
+        Deviation(
+            "the perturbation lives in the backend processor's pixel space (resized and cropped, then normalised "
+            "with the processor's mean/std inside torch)",
+            "the original used its own copy of each model's CLIP preprocessing; lvlmkb's white-box path is the "
+            "model's transformers processor, which for LLaVA applies the same resize, crop and CLIP mean/std",
+        ),
+        Deviation(
+            "the loss of a step is the mean of the per-target losses, one forward/backward pass per target",
+            "upstream padded the 8 targets into one batch, so its loss averaged over all target tokens and "
+            "weighted long targets more; the backend scores one target per pass, which also saves memory",
+        ),
+        Deviation(
+            "the harmful corpus, the clean image and the evaluation instructions are supplied by the user",
+            "lvlmkb ships no harmful text; pass the authors' files (derogatory_corpus.csv, clean.jpeg, "
+            "manual_harmful_instructions.csv) or your own",
+        ),
+        Deviation(
+            "the chat template and the empty instruction come from the model's own processor",
+            "the original built prompts with its own conversation code (MiniGPT-4, LLaVA-LLaMA-2 templates)",
+        ),
+        Deviation(
+            "judge: a refusal-keyword judge by default",
+            "the paper judged the 40 manual instructions by hand (100 samples each, temperature 1.0, 300 new "
+            "tokens on MiniGPT-4) and RealToxicityPrompts with the Perspective API and Detoxify; neither runs offline",
+        ),
+        Deviation(
+            "seeded target sampling and initial noise",
+            "the LLaVA script sets no seed; a seed makes runs repeatable and resumable",
+        ),
+    )
+
+    def __init__(self, config: MethodConfig | None = None) -> None:
+        super().__init__(config)
+        assert isinstance(self.config, VisualAdvConfig)
+        self.settings: VisualAdvConfig = self.config
+        self._image: ImageInput | None = None
+
+    def image(self) -> ImageInput:
+        """The adversarial image to attach, loaded once."""
+        path = self.settings.adversarial_image
+        if path is None or not path.is_file():
+            raise UsageError(
+                "visual-adv needs an adversarial image" + (f"; {path} does not exist" if path else ""),
+                "optimise one first: `python reproductions/visual_adv.py optimize --model ALIAS --corpus PATH "
+                "--image PATH --out DIR`, then pass --set adversarial_image=DIR/adversarial.png",
+            )
+        if self._image is None:
+            self._image = ImageInput.from_pil(_open_image(path))
+        return self._image
+
+    def craft(self, sample: Sample) -> CraftedInput:
+        """The instruction as the user text, with the adversarial image."""
+        image = self.image()
+        return CraftedInput(sample.id, sample.category, sample.fields["instruction"], (image,), {})
+
+    def _optimisation(self) -> dict[str, Any]:
+        path = self.settings.adversarial_image
+        state = read_state(path.parent) if path is not None else None
+        return state["identity"] if state else {}
+
+    def setting(self) -> str:
+        """``constrained-16`` and the like, or ``unconstrained`` (from the image's run folder when present)."""
+        epsilon = self._optimisation().get("epsilon", self.settings.epsilon)
+        return "unconstrained" if epsilon is None else f"constrained-{epsilon}"
+
+    def provenance(self) -> dict[str, str]:
+        """The hash of the attached image and, when its run folder is beside it, how it was optimised."""
+        if self.settings.adversarial_image is None:
+            return {}
+        found = {f"optimized_{k}": str(v) for k, v in self._optimisation().items()}
+        return {"adversarial_image_sha256": self.image().sha256, **found}
+
+
+def _epsilon(text: str) -> int | None:
+    if text.lower() in {"none", "unconstrained"}:
+        return None
+    return int(text)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python reproductions/visual_adv.py", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    opt = commands.add_parser("optimize", help="optimise (or resume) an adversarial image on a white-box model")
+    opt.add_argument("--model", required=True, help="model alias from reproductions/models.yaml (hf backend)")
+    opt.add_argument("--corpus", type=Path, required=True, help="target corpus: CSV (first column) or text")
+    opt.add_argument("--image", type=Path, required=True, help="the clean image")
+    opt.add_argument("--out", type=Path, required=True, help="run folder (checkpoints; rerun to resume)")
+    opt.add_argument("--epsilon", type=_epsilon, default=16, help="L-inf budget in 1/255, or 'none' (default 16)")
+    opt.add_argument("--iterations", type=int, default=5000)
+    opt.add_argument("--alpha", type=int, default=1, help="step size in 1/255")
+    opt.add_argument("--batch-size", type=int, default=8)
+    opt.add_argument("--checkpoint-every", type=int, default=100)
+    opt.add_argument("--seed", type=int, default=0)
+    opt.add_argument("--root", type=Path, default=None, help="the lvlmkb checkout (default: found from here)")
+    opt.add_argument("--device", default=None)
+    opt.add_argument("--dtype", default=None)
+    return parser
+
+
+def open_white_box(model: str, root: Path | None, device: str | None, dtype: str | None) -> HFBackend:
+    """The Hugging Face backend of a model alias, or a UsageError when the model has no white-box backend."""
+    from lvlmkb.backends.registry import BackendOptions, open_backend
+    from lvlmkb.project import find_root
+    from lvlmkb.validate import open_kb
+
+    kb, _ = open_kb(find_root(explicit=root))
+    backend = open_backend(kb, model, BackendOptions(device=device, dtype=dtype))
+    if backend.name != "hf":
+        raise UsageError(
+            f"model '{model}' runs on the '{backend.name}' backend, which gives no gradients",
+            "visual-adv is white-box: choose a model with `backend: hf` in reproductions/models.yaml",
+        )
+    from lvlmkb.backends.hf import HFBackend
+
+    assert isinstance(backend, HFBackend)
+    return backend
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``optimize`` resolves the model through the KB and runs :func:`optimize`; returns the exit code."""
+    from pydantic import ValidationError
+
+    args = _parser().parse_args(argv)
+    keys = ("epsilon", "iterations", "alpha", "batch_size", "checkpoint_every", "seed", "corpus", "image")
+    try:
+        try:
+            config = VisualAdvConfig(**{key: getattr(args, key) for key in keys})
+        except ValidationError as err:
+            errors = err.errors(include_url=False)
+            problems = "; ".join(f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg']}" for e in errors)
+            raise UsageError(problems, "see --help") from err
+        backend = open_white_box(args.model, args.root, args.device, args.dtype)
+        every = config.checkpoint_every
+
+        def report(step: int, loss: float) -> None:
+            if step % every == 0 or step == config.iterations:
+                print(f"step {step}/{config.iterations} loss {loss:.4f}", file=sys.stderr, flush=True)
+
+        final = optimize(backend, config, args.out, report)
+    except LvlmkbError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    print(final)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
