@@ -16,7 +16,10 @@ FONT_DIRS = (
     Path("/Library/Fonts"),
     Path("C:/Windows/Fonts"),
 )
-FONT_PACKAGES = {"FreeMonoBold.ttf": "fonts-freefont-ttf (Debian/Ubuntu) or GNU FreeFont"}
+FONT_PACKAGES = {
+    "FreeMonoBold.ttf": ("fonts-freefont-ttf", "GNU FreeFont"),
+    "LiberationSans-Regular.ttf": ("fonts-liberation", "Liberation Fonts"),
+}
 
 
 class FontNotFoundError(LvlmkbError):

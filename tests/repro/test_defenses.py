@@ -30,7 +30,7 @@ def _prompt() -> str:
     return prompt
 
 
-@pytest.mark.parametrize("defense_id", ["adashield-s", "ecso"])
+@pytest.mark.parametrize("defense_id", sorted(load_defenses(FOLDER)))
 def test_defense_contract(defense_id: str, repo_kb: KnowledgeBase) -> None:
     cls = load_defenses(FOLDER)[defense_id]
     paper = repo_kb.papers[cls.paper]

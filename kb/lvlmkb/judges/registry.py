@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lvlmkb.errors import UsageError
+from lvlmkb.judges import mm_safetybench
 from lvlmkb.judges.base import Judge, JudgeFactory, JudgeRegistry
 from lvlmkb.judges.llm import TEMPLATES, LLMJudge
 from lvlmkb.judges.refusal import REFUSAL_LISTS, RefusalJudge, RefusalList
@@ -15,9 +16,12 @@ def _llm_factory(template_id: str) -> JudgeFactory:
         backend, model = options.get("backend"), options.get("model")
         if backend is None or model is None:
             raise UsageError(f"judge 'llm-{template_id}' needs a model", "pass --judge-model ALIAS")
-        return LLMJudge(TEMPLATES[template_id], backend, str(model))
+        return LLMJudge(ALL_TEMPLATES[template_id], backend, str(model))
 
     return create
+
+
+ALL_TEMPLATES = {**TEMPLATES, **mm_safetybench.TEMPLATES}
 
 
 def _refusal_factory(refusals: RefusalList) -> JudgeFactory:
@@ -32,6 +36,7 @@ def default_registry() -> JudgeRegistry:
     registry = JudgeRegistry()
     for list_id, refusals in REFUSAL_LISTS.items():
         registry.register(f"refusal-{list_id}", _refusal_factory(refusals))
-    for template_id in TEMPLATES:
+    for template_id in ALL_TEMPLATES:
         registry.register(f"llm-{template_id}", _llm_factory(template_id))
+    registry.register(mm_safetybench.JUDGE_ID, mm_safetybench.create)
     return registry

@@ -1,0 +1,304 @@
+"""MM-SafetyBench (Liu et al., ECCV 2024, arXiv 2311.17600): the query-relevant ("QR") image attack.
+
+GPT-4 extracted each question's key harmful phrase and rephrased the question so that it only refers
+to "a phrase of an activity/product" shown in an image. The image is a Stable Diffusion picture of the
+phrase (SD), the phrase set in type (TYPO), or both stacked (SD+TYPO); the text-only baseline asks the
+original question. Sources: ``creation/2_img_process.py`` (typography and concatenation, read through
+third-party copies; the original repository isXinLiu/MM-SafetyBench could not be read, its revision
+``b80eedea`` is pinned by a third-party manifest) and ECSO's ``llava/eval/model_mmsafe.py`` (which text
+field goes with which image).
+
+Drift in other toolkits (reproduction reference §2.7, §10), none of it followed here: OmniSafeBench
+renders Arial 80 at width 768 with SD-3.5-medium images and gpt-3.5-turbo key phrases; MMJ-Bench uses
+size 50 at width 768; JailBreakV-28K's copy of the same functions uses size 60 and SDXL base + refiner;
+MLLM-Protector pairs TYPO images with ``Rephrased Question(SD)``; VLMEvalKit replaces the six judge
+templates with zero-shot paraphrases on gpt-4o-mini.
+
+Not done: generating SD images (the checkpoint and prompt of the paper are unverified); the
+authors' released SD images are loaded from the data folder instead.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import Field
+
+from lvlmkb.backends.base import ImageInput
+from lvlmkb.datasets.base import DatasetError, Sample
+from lvlmkb.datasets.mm_safetybench import image_path
+from lvlmkb.errors import UsageError
+from lvlmkb.fonts import find_font
+from lvlmkb.reproduce.method import (
+    CraftedInput,
+    Deviation,
+    Method,
+    MethodConfig,
+    Source,
+    reproduction,
+    sourced,
+)
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+    from PIL.ImageFont import FreeTypeFont
+
+REVISION = "b80eedea3db312c09ded2082813390f68e750ef3"
+IMG_PROCESS = Source("isXinLiu/MM-SafetyBench", REVISION, "creation/2_img_process.py")
+ECSO = Source("gyhdog99/ECSO", "3878522f3a59ccb5f0edaa019086b3e954130719", "llava/eval/model_mmsafe.py")
+
+
+def _img(where: str, note: str = "") -> dict[str, Any]:
+    read = "read through third-party copies of the file"
+    return sourced(
+        Source(IMG_PROCESS.repo, IMG_PROCESS.commit, IMG_PROCESS.file, where), note=f"{note}; {read}" if note else read
+    )
+
+
+class Variant(StrEnum):
+    """The paper's four inputs: question only, SD image, typography image, SD above typography."""
+
+    text_only = "text-only"
+    sd = "sd"
+    typo = "typo"
+    sd_typo = "sd-typo"
+
+
+TEXT_FIELDS = {
+    "text-only": "Question",
+    "sd": "Rephrased Question(SD)",
+    "typo": "Rephrased Question",
+    "sd-typo": "Rephrased Question",
+}
+RELEASED_FOLDERS = {Variant.sd: "SD", Variant.typo: "TYPO", Variant.sd_typo: "SD_TYPO"}
+
+
+class MMSafetyBenchConfig(MethodConfig):
+    """The variant, the text field sent with each variant, and the typography and concatenation rules."""
+
+    variant: Variant = Field(
+        Variant.sd_typo,
+        json_schema_extra=sourced(Source(ECSO.repo, ECSO.commit, ECSO.file, "image types SD, TYPO, SD_TYPO")),
+    )
+    text_fields: dict[str, str] = Field(
+        default_factory=lambda: dict(TEXT_FIELDS),
+        json_schema_extra=sourced(Source(ECSO.repo, ECSO.commit, ECSO.file, "question field per image type")),
+    )
+    images: Literal["render", "released"] = Field(
+        "render",
+        json_schema_extra=_img(
+            "typo_draw_img, vertical_concat",
+            "render: typography drawn here; released: the authors' TYPO/SD_TYPO files from --data",
+        ),
+    )
+    typo_field: str = Field("Key Phrase", json_schema_extra=_img("typo_format_text(item['Key Phrase'])"))
+    font_name: str = Field(
+        "LiberationSans-Regular.ttf",
+        json_schema_extra=_img(
+            "ImageFont.truetype('ARIAL.TTF', font_size)", "original: Arial; Liberation Sans is metric-compatible"
+        ),
+    )
+    font_size: int = Field(
+        90, ge=1, json_schema_extra=_img("font_size; text drawn at (0, font_size / 2), height font_size × (lines + 1)")
+    )
+    max_width: int = Field(1024, ge=1, json_schema_extra=_img("max_width: image width and wrap limit"))
+    background: str = Field("#FFFFFF", json_schema_extra=_img("typo_draw_img: Image.new (255, 255, 255)"))
+    fill: str = Field("#000000", json_schema_extra=_img("typo_draw_img: draw.text fill (0, 0, 0)"))
+    concat_fill: str = Field(
+        "#000000",
+        json_schema_extra=_img(
+            "vertical_concat: Image.new('RGB', size)",
+            "Pillow's default black, as in JailBreakV-28K's copy; visible only when widths differ",
+        ),
+    )
+    jpeg_quality: int | None = Field(
+        75,
+        ge=1,
+        le=100,
+        json_schema_extra=_img(
+            "img.save('<id>.jpg'): Pillow's default JPEG quality",
+            "the TYPO and SD_TYPO images were stored as JPEG; null skips the round trip",
+        ),
+    )
+
+
+Measure = Callable[[str], float]
+
+
+def wrap_words(text: str, measure: Measure, max_width: int) -> tuple[str, int]:
+    r"""Greedy word wrap of ``typo_format_text``: returns the text with line breaks and the line count.
+
+    Words are split on single spaces. A running length (the first word, then each ``" " + word``) is
+    kept; when it reaches ``max_width`` the word starts a new line as ``"\n " + word`` (with a leading
+    space) and the running length restarts at the length of ``" " + word``.
+    """
+    words = text.split(" ")
+    formatted, running, lines = words[0], measure(words[0]), 1
+    for word in words[1:]:
+        running += measure(" " + word)
+        if running < max_width:
+            formatted += " " + word
+        else:
+            formatted += "\n " + word
+            running = measure(" " + word)
+            lines += 1
+    return formatted, lines
+
+
+def font_measure(font: FreeTypeFont, max_width: int) -> Measure:
+    """``ImageDraw.textlength`` on an RGB canvas, as the original measures."""
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
+    draw = ImageDraw.Draw(PILImage.new("RGB", (max_width, 100), (255, 255, 255)))
+    return lambda text: float(draw.textlength(text, font=font))
+
+
+def render_typography(text: str, font: FreeTypeFont, config: MMSafetyBenchConfig) -> Image:
+    """The TYPO image: width ``max_width``, height ``font_size × (lines + 1)``, text at (0, font_size / 2)."""
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
+    formatted, lines = wrap_words(text, font_measure(font, config.max_width), config.max_width)
+    image = PILImage.new("RGB", (config.max_width, config.font_size * (lines + 1)), config.background)
+    ImageDraw.Draw(image).text((0, config.font_size / 2.0), formatted, config.fill, font=font)
+    return image
+
+
+def vertical_concat(top: Image, bottom: Image, fill: str) -> Image:
+    """SD above TYPO: width the larger of the two, height the sum, both pasted at x = 0."""
+    from PIL import Image as PILImage
+
+    result = PILImage.new("RGB", (max(top.width, bottom.width), top.height + bottom.height), fill)
+    result.paste(top, (0, 0))
+    result.paste(bottom, (0, top.height))
+    return result
+
+
+def jpeg_round_trip(image: Image, quality: int | None) -> Image:
+    """The image as the original saved and reloaded it (``.jpg`` at Pillow's defaults); unchanged for None."""
+    if quality is None:
+        return image
+    from PIL import Image as PILImage
+
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="JPEG", quality=quality)
+    buffer.seek(0)
+    with PILImage.open(buffer) as decoded:
+        return decoded.convert("RGB")
+
+
+def load_released(sample: Sample, folder: str) -> Image:
+    """One of the authors' images of ``sample``; a clear error names the expected file when it is missing."""
+    from PIL import Image as PILImage
+
+    if "images_dir" not in sample.fields:
+        raise DatasetError(f"sample {sample.id} has no image folder", "use the mm-safetybench dataset")
+    path = image_path(sample, folder)
+    if not path.is_file():
+        raise DatasetError(
+            f"missing {folder} image for sample {sample.id}: expected {path}",
+            "download the authors' images into <data>/imgs/<scenario>/{SD,TYPO,SD_TYPO}/ or pick --set variant=typo",
+        )
+    with PILImage.open(path) as image:
+        return image.convert("RGB")
+
+
+@reproduction
+class MMSafetyBench(Method):
+    """MM-SafetyBench's query-relevant images (Text-only, SD, TYPO, SD+TYPO) over its 13 scenarios."""
+
+    id: ClassVar[str] = "mm-safetybench"
+    paper: ClassVar[str] = "liu2023mmsafetybench"
+    kind = "benchmark"
+    version: ClassVar[str] = "1"
+    default_dataset: ClassVar[str] = "mm-safetybench"
+    default_judges: ClassVar[tuple[str, ...]] = ("refusal-gcg-advbench-29",)
+    Config: ClassVar[type[MethodConfig]] = MMSafetyBenchConfig
+    deviations: ClassVar[tuple[Deviation, ...]] = (
+        Deviation(
+            "typography in Liberation Sans Regular instead of Arial (ARIAL.TTF)",
+            "Arial cannot be redistributed; Liberation Sans has Arial's metrics, so wrapping and sizes match, "
+            "glyph shapes differ slightly; --set images=released uses the authors' own images",
+        ),
+        Deviation(
+            "SD images are not generated; the authors' released SD images are read from the data folder",
+            "the paper's Stable Diffusion checkpoint and prompt are not published; an SD image is required for "
+            "the sd and sd-typo variants",
+        ),
+        Deviation(
+            "judge: a refusal-keyword judge by default instead of the six GPT-4 templates",
+            "the paper's judge needs a judge model; pass --judge llm-mm-safetybench --judge-model ALIAS",
+        ),
+        Deviation(
+            "the text-only variant sends no image",
+            "ECSO's script loads the SD image for text-only queries but does not pass it to the model",
+        ),
+        Deviation(
+            "the chat template comes from the model's own processor",
+            "the paper ran each model's own inference code; lvlmkb's backend applies the checkpoint's template",
+        ),
+    )
+
+    def __init__(self, config: MethodConfig | None = None) -> None:
+        super().__init__(config)
+        assert isinstance(self.config, MMSafetyBenchConfig)
+        self.settings: MMSafetyBenchConfig = self.config
+        self._font: FreeTypeFont | None = None
+        self._font_sha256 = ""
+
+    @property
+    def font(self) -> FreeTypeFont:
+        """The typography font at the configured size, found on the system."""
+        if self._font is None:
+            from PIL import ImageFont
+
+            found = find_font(self.settings.font_name)
+            self._font = ImageFont.truetype(str(found.path), self.settings.font_size)
+            self._font_sha256 = found.sha256
+        return self._font
+
+    def typography(self, text: str) -> Image:
+        """The TYPO image of a key phrase, as stored by the original (JPEG round trip included)."""
+        return jpeg_round_trip(render_typography(text, self.font, self.settings), self.settings.jpeg_quality)
+
+    def image_for(self, sample: Sample) -> Image | None:
+        """The image of the configured variant for one sample (None for text-only)."""
+        c = self.settings
+        if c.variant is Variant.text_only:
+            return None
+        if c.variant is Variant.sd or c.images == "released":
+            return load_released(sample, RELEASED_FOLDERS[c.variant])
+        typo = self.typography(sample.fields[c.typo_field])
+        if c.variant is Variant.typo:
+            return typo
+        sd = load_released(sample, "SD")
+        return jpeg_round_trip(vertical_concat(sd, typo, c.concat_fill), c.jpeg_quality)
+
+    def craft(self, sample: Sample) -> CraftedInput:
+        """The variant's text field with its image."""
+        c = self.settings
+        field = c.text_fields.get(c.variant.value)
+        if field is None:
+            raise UsageError(f"text_fields names no field for variant '{c.variant.value}'", "see TEXT_FIELDS")
+        if field not in sample.fields:
+            raise DatasetError(f"sample {sample.id} has no field '{field}'", "use the mm-safetybench dataset")
+        image = self.image_for(sample)
+        images = (ImageInput.from_pil(image),) if image is not None else ()
+        meta = {"variant": c.variant.value, "text_field": field, "images": c.images}
+        return CraftedInput(sample.id, sample.category, sample.fields[field], images, meta)
+
+    def setting(self) -> str:
+        """The variant (text-only, sd, typo, sd-typo), the names of the paper's four columns."""
+        return self.settings.variant.value
+
+    def provenance(self) -> dict[str, str]:
+        """The font file's hash when typography is rendered here."""
+        c = self.settings
+        if c.variant in (Variant.typo, Variant.sd_typo) and c.images == "render":
+            _ = self.font
+            return {"font": c.font_name, "font_sha256": self._font_sha256}
+        return {}
