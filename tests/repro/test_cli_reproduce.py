@@ -105,3 +105,10 @@ def test_methods_and_models(runner: CliRunner) -> None:
     models = json.loads(runner.invoke(app, ["models", "--root", str(REPO), "--format", "json"]).stdout)
     janus = next(m for m in models if m["id"] == "janus-pro")
     assert janus["checkpoint"] == "deepseek-community/Janus-Pro-7B" and janus["backend"] == "hf"
+
+
+def test_reproduce_needs_method_and_model_unless_matrix(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["reproduce", "--root", str(REPO)])
+    assert result.exit_code == 2 and "reproduce needs METHOD and --model" in result.output
+    result = runner.invoke(app, ["reproduce", "--root", str(REPO), "--matrix", "--models", "mock-echo"])
+    assert result.exit_code == 2 and "--matrix needs --attacks" in result.output

@@ -40,6 +40,34 @@ def test_reproduced_run_appears_with_delta(kb_root: Path) -> None:
     assert result.out == kb_root / "runs" / "figstep" / "mock-comply" / "safebench-limit4"
     assert result.record.reported[0]["value"] == 82.5
     page = results_page(kb)
-    row = next(line for line in page.splitlines() if line.startswith("| figstep |"))
+    row = next(line for line in page.splitlines() if line.startswith("| figstep | figstep | none |"))
     assert "100.0 (51.0-100.0), n=4" in row and "| 82.5 | +17.5 |" in row
     assert "`refusal-gcg-advbench-29`" in row and result.record.aggregates[0].judge_info["list_sha256"][:12] in row
+
+
+def test_matrix_runs_every_cell(kb_root: Path) -> None:
+    from lvlmkb.reproduce.matrix import matrix_table, run_matrix
+
+    shutil.copytree(REPO / "reproductions", kb_root / "reproductions", dirs_exist_ok=True)
+    shutil.copy(REPO / "papers" / "gong2023figstep.yaml", kb_root / "papers")
+    kb, _ = open_kb(Project(kb_root))
+    base = RunSpec(method="", model="", limit=2)
+    cells = run_matrix(
+        kb,
+        base,
+        ["figstep"],
+        ["none", "adashield-s"],
+        ["mock-refuse", "mock-comply"],
+        {"safebench": DATA / "safebench_fixture.csv"},
+    )
+    rows = matrix_table(cells)
+    assert [r[:3] for r in rows] == [
+        ["figstep", "none", "mock-refuse"],
+        ["figstep", "none", "mock-comply"],
+        ["figstep", "adashield-s", "mock-refuse"],
+        ["figstep", "adashield-s", "mock-comply"],
+    ]
+    assert [r[3] for r in rows] == ["0.0% (0/2)", "100.0% (2/2)", "0.0% (0/2)", "100.0% (2/2)"]
+    assert (kb_root / "runs" / "figstep" / "mock-comply" / "safebench-limit2+adashield-s" / "run.json").is_file()
+    page = results_page(kb)
+    assert page.count("| figstep | figstep |") == 4

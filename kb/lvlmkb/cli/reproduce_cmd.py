@@ -10,10 +10,13 @@ import typer
 
 from lvlmkb.cli.common import RootOption, handle_errors, project_for
 from lvlmkb.cli.validate_cmd import OutputFormat
+from lvlmkb.errors import UsageError
 
 if TYPE_CHECKING:
+    from lvlmkb.kb import KnowledgeBase
     from lvlmkb.reproduce.method import Plugin
     from lvlmkb.reproduce.records import RunRecord
+    from lvlmkb.reproduce.runner import RunSpec
 
 SetOption = Annotated[list[str] | None, typer.Option("--set", help="Override a config value: KEY=VALUE (repeatable).")]
 DataOption = Annotated[Path | None, typer.Option("--data", help="Local copy of the dataset file.", dir_okay=False)]
@@ -22,8 +25,6 @@ DataOption = Annotated[Path | None, typer.Option("--data", help="Local copy of t
 def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
     """``KEY=VALUE`` pairs to a dict; values are read as YAML scalars or lists (``80``, ``[760, 760]``)."""
     import yaml
-
-    from lvlmkb.errors import UsageError
 
     overrides: dict[str, Any] = {}
     for pair in pairs or []:
@@ -39,9 +40,16 @@ def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
 
 @handle_errors
 def reproduce_command(
-    method: Annotated[str, typer.Argument(help="Reproduction id (see `lvlmkb methods`).")],
-    model: Annotated[str, typer.Option("--model", help="Model alias from reproductions/models.yaml.")],
+    method: Annotated[str | None, typer.Argument(help="Reproduction id (see `lvlmkb methods`).")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Model alias from reproductions/models.yaml.")] = None,
     root: RootOption = None,
+    matrix: Annotated[bool, typer.Option("--matrix", help="Run every --attacks x --defenses x --models cell.")] = False,
+    attacks: Annotated[str | None, typer.Option(help="With --matrix: attack ids, comma-separated.")] = None,
+    defenses: Annotated[str, typer.Option(help="With --matrix: defense ids or 'none', comma-separated.")] = "none",
+    models: Annotated[str | None, typer.Option(help="With --matrix: model aliases, comma-separated.")] = None,
+    matrix_data: Annotated[
+        list[str] | None, typer.Option("--matrix-data", help="With --matrix: DATASET=PATH local copies, repeatable.")
+    ] = None,
     dataset: Annotated[str | None, typer.Option(help="Dataset name (default: the method's).")] = None,
     data: DataOption = None,
     defense: Annotated[
@@ -80,9 +88,13 @@ def reproduce_command(
     from lvlmkb.validate import open_kb
 
     kb, _ = open_kb(project_for(root))
+    if not matrix and (method is None or model is None):
+        raise UsageError(
+            "reproduce needs METHOD and --model (or --matrix)", "e.g. lvlmkb reproduce figstep --model tiny-janus"
+        )
     spec = RunSpec(
-        method=method,
-        model=model,
+        method=method or "",
+        model=model or "",
         dataset=dataset,
         data=data,
         judges=tuple(judge or ()),
@@ -103,9 +115,48 @@ def reproduce_command(
         defense=defense,
         defense_config=parse_overrides(defense_set),
     )
+    if matrix:
+        _matrix(kb, spec, attacks, defenses, models, matrix_data)
+        return
     with progress_bar(f"{method} × {model}") as update:
         result = run_reproduction(kb, spec, progress=update)
     print_summary(result.record, result.out, result.model_calls)
+
+
+def _split(value: str | None, what: str) -> list[str]:
+    items = [item.strip() for item in (value or "").split(",") if item.strip()]
+    if not items:
+        raise UsageError(f"--matrix needs {what}", f"pass {what} as a comma-separated list")
+    return items
+
+
+def _matrix(
+    kb: KnowledgeBase, spec: RunSpec, attacks: str | None, defenses: str, models: str | None, data: list[str] | None
+) -> None:
+    from pathlib import Path
+
+    from lvlmkb.reproduce.matrix import MatrixCell, matrix_table, run_matrix
+
+    paths = {key: Path(str(value)) for key, value in parse_overrides(data).items()}
+
+    def report(cell: MatrixCell) -> None:
+        typer.echo(f"done {cell.attack} x {cell.defense} x {cell.model}: {cell.result.out}", err=True)
+
+    cells = run_matrix(
+        kb,
+        spec,
+        _split(attacks, "--attacks"),
+        _split(defenses, "--defenses"),
+        _split(models, "--models"),
+        paths,
+        report,
+    )
+    widths = [
+        max(len(row[i]) for row in [["attack", "defense", "model", "ASR", "judge"], *matrix_table(cells)])
+        for i in range(5)
+    ]
+    for row in [["attack", "defense", "model", "ASR", "judge"], *matrix_table(cells)]:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
 
 
 def print_summary(record: RunRecord, out: Path, calls: int) -> None:

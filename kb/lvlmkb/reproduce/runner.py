@@ -60,9 +60,10 @@ class RunResult:
 
 
 def default_out(kb: KnowledgeBase, spec: RunSpec, dataset: str) -> Path:
-    """``runs/<method>/<model>/<dataset>[-limit N]`` under the checkout."""
+    """``runs/<method>/<model>/<dataset>[-limitN][+<defense>]`` under the checkout."""
     suffix = f"-limit{spec.limit}" if spec.limit is not None else ""
-    return kb.project.root / "runs" / spec.method / spec.model / f"{dataset}{suffix}"
+    defense = f"+{spec.defense}" if spec.defense else ""
+    return kb.project.root / "runs" / spec.method / spec.model / f"{dataset}{suffix}{defense}"
 
 
 def run_reproduction(

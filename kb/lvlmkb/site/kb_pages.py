@@ -236,10 +236,12 @@ def _reproduced_section(kb: KnowledgeBase) -> list[str]:
             digest = str(agg.judge_info.get("list_sha256") or agg.judge_info.get("template_sha256") or "")[:12]
             paper_value = float(reported[0]["value"]) if len(reported) == 1 else None
             delta = f"{ours - paper_value:+.1f}" if paper_value is not None else ""
+            defense = record.defense["id"] if record.defense else "none"
             rows.append(
                 [
                     md(record.method["id"]),
                     md(record.method.get("setting", "")),
+                    md(defense),
                     md(record.model["alias"]),
                     md(record.dataset["name"]),
                     f"{ours:.1f} ({low:.1f}-{high:.1f}), n={agg.overall.n}",
@@ -248,7 +250,7 @@ def _reproduced_section(kb: KnowledgeBase) -> list[str]:
                     f"`{md(agg.judge)}` `{digest}`",
                 ]
             )
-    header = ["Method", "Setting", "Model", "Dataset", "ASR % (95% CI)", "Paper %", "Δ", "Judge"]
+    header = ["Attack", "Setting", "Defense", "Model", "Dataset", "ASR % (95% CI)", "Paper %", "Δ", "Judge"]
     lines += table(header, rows) if rows else ["No run record in `runs/` yet."]
     if unreadable:
         lines += ["", "Unreadable run records: " + ", ".join(f"`{md(p)}`" for p in unreadable)]
