@@ -19,6 +19,7 @@ FONT_DIRS = (
 FONT_PACKAGES = {
     "FreeMonoBold.ttf": ("fonts-freefont-ttf", "GNU FreeFont"),
     "LiberationSans-Regular.ttf": ("fonts-liberation", "Liberation Fonts"),
+    "DejaVuSans.ttf": ("fonts-dejavu-core", "DejaVu Fonts"),
 }
 
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from lvlmkb.reproduce.runner import RunSpec
 
 SetOption = Annotated[list[str] | None, typer.Option("--set", help="Override a config value: KEY=VALUE (repeatable).")]
-DataOption = Annotated[Path | None, typer.Option("--data", help="Local copy of the dataset file.", dir_okay=False)]
+DataOption = Annotated[Path | None, typer.Option("--data", help="Local copy of the dataset (a file or a folder).")]
 
 
 def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:

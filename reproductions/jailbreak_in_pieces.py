@@ -1,0 +1,411 @@
+r"""Jailbreak in Pieces (Shayegani et al., ICLR 2024, arXiv 2307.14539): an image that embeds like a harmful one.
+
+Stage 1, :func:`optimize`: starting from a white image, Adam moves the pixels so that their CLIP image
+embedding (the projected pooled output, ``get_image_features``) approaches that of a user-supplied target
+image, by the L2 ``PairwiseDistance``; pixels are clamped to [0, 1] after every step. Only the vision
+encoder is needed. Run it as ``python reproductions/jailbreak_in_pieces.py optimize --target PATH --out DIR``;
+it checkpoints (pixels and Adam state) and resumes from the last checkpoint.
+
+Stage 2, :class:`JailbreakInPieces`: ``lvlmkb reproduce jailbreak-in-pieces --data PROMPTS.txt
+--set adversarial_image=DIR/adversarial.png`` pairs the image with every generic text prompt.
+
+Sources. Upstream is erfanshayegani/Jailbreak-In-Pieces at ``b7b2bce8`` (``src/adv_image.py`` and the
+README). That commit could not be read here: the only stored copy is the fork danielkiely/Jailbreak-In-Pieces,
+whose ``src/adv_image.py`` (``aa0d59f6``) was later edited (500 epochs, "changed from 5k", a nature
+image as the start). The procedure below (processor with ``do_normalize = False``, unnormalised pixels
+fed to ``get_image_features``, ``PairwiseDistance(p=2)``, Adam lr 0.1, clamp, 8-bit conversion by
+truncation) is read from that copy; the white start (``images/white.jpeg``) and 5000 epochs are the
+pinned commit's values as recorded in the project's reference notes (reproductions.md §5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import Field
+
+from lvlmkb.backends.base import ImageInput
+from lvlmkb.datasets.base import Sample, sha256_file
+from lvlmkb.errors import LvlmkbError, UsageError
+from lvlmkb.fsio import write_atomic
+from lvlmkb.reproduce.method import CraftedInput, Deviation, Method, MethodConfig, Source, reproduction, sourced
+
+if TYPE_CHECKING:
+    import torch
+    from PIL.Image import Image
+
+REPO, COMMIT = "erfanshayegani/Jailbreak-In-Pieces", "b7b2bce812adada23f583f63f63e564f84d277c6"
+ADV = "src/adv_image.py"
+FINAL, STATE = "adversarial.png", "state.json"
+OnEpoch = Callable[[int, float], None]
+_MODEL_CLASSES = {"clip": "CLIPModel", "clip_vision_model": "CLIPVisionModelWithProjection"}
+
+
+def _src(file: str, where: str, note: str = "") -> dict[str, Any]:
+    return sourced(Source(REPO, COMMIT, file, where), **({"note": note} if note else {}))
+
+
+class JiPConfig(MethodConfig):
+    """The optimisation parameters of ``src/adv_image.py``, and the image to evaluate."""
+
+    encoder: str = Field(
+        "openai/clip-vit-large-patch14-336",
+        json_schema_extra=_src(ADV, "model_id", "a Hugging Face repo id or a local folder"),
+    )
+    encoder_revision: str | None = Field(
+        None, json_schema_extra=_src(ADV, "CLIPModel.from_pretrained(model_id)", "upstream loads the latest revision")
+    )
+    do_normalize: bool = Field(
+        False, json_schema_extra=_src(ADV, "imgproc.do_normalize = False", "True: CLIP mean/std inside torch")
+    )
+    target_image: Path | None = Field(
+        None, json_schema_extra=_src(ADV, "target image, e.g. images/meth_pill.png", "user-supplied")
+    )
+    init_image: Path | None = Field(
+        None, json_schema_extra=_src(ADV, "start image images/white.jpeg", "null: a white image")
+    )
+    learning_rate: float = Field(0.1, gt=0, json_schema_extra=_src(ADV, "optim.Adam([random_img], lr=0.1)"))
+    epochs: int = Field(5000, ge=0, json_schema_extra=_src(ADV, "num_epochs"))
+    checkpoint_every: int = Field(
+        100, ge=1, json_schema_extra=_src(ADV, "training loop (no checkpoints upstream)", "lvlmkb's choice")
+    )
+    adversarial_image: Path | None = Field(None, json_schema_extra=_src("README.md", "inference: the optimised image"))
+
+
+class ClipEncoder:
+    """A CLIP vision tower with its projection and the matching (PIL) image processor."""
+
+    def __init__(self, model: Any, processor: Any, do_normalize: bool = False) -> None:
+        self.model, self.processor, self.do_normalize = model, processor, do_normalize
+
+    @classmethod
+    def load(
+        cls, name: str, revision: str | None = None, device: str | None = None, do_normalize: bool = False
+    ) -> ClipEncoder:
+        """Load a CLIP checkpoint (``CLIPModel``, as upstream) or a ``CLIPVisionModelWithProjection`` one.
+
+        Args:
+            name: Hugging Face repo id or local folder.
+            revision: Hub revision (ignored for a local folder).
+            device: Torch device; default CUDA when available.
+            do_normalize: Apply the CLIP mean/std to the pixels before the encoder (upstream: False).
+
+        Returns:
+            The encoder with its ``CLIPImageProcessorPil`` (the PIL processor upstream used), in eval mode.
+
+        Raises:
+            UsageError: The checkpoint cannot be loaded, is not CLIP, or loads with missing or resized weights.
+        """
+        import torch
+        import transformers
+
+        pinned = None if Path(name).is_dir() else revision
+        try:
+            model_type = transformers.AutoConfig.from_pretrained(name, revision=pinned).model_type
+            model_cls = _MODEL_CLASSES.get(model_type)
+            if model_cls is None:
+                raise UsageError(f"'{name}' is a {model_type} checkpoint, not CLIP", "pass a CLIP checkpoint")
+            processor = transformers.CLIPImageProcessorPil.from_pretrained(name, revision=pinned or "main")
+            loaded = getattr(transformers, model_cls).from_pretrained(
+                name, revision=pinned, dtype=torch.float32, output_loading_info=True
+            )
+        except OSError as err:
+            raise UsageError(f"cannot load the CLIP encoder '{name}': {err}", "pass --encoder REPO_OR_FOLDER") from err
+        except RuntimeError as err:  # transformers refuses weights whose shapes differ from the config's
+            raise UsageError(f"'{name}' loads with resized weights: {err}", "pass a complete CLIP checkpoint") from err
+        model, info = loaded
+        if info.get("missing_keys") or info.get("mismatched_keys"):
+            raise UsageError(f"'{name}' loads with missing or resized weights", "pass a complete CLIP checkpoint")
+        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        model.to(device).eval().requires_grad_(False)
+        return cls(model, processor, do_normalize)
+
+    @property
+    def device(self) -> torch.device:
+        """Where the encoder runs."""
+        device: torch.device = self.model.device
+        return device
+
+    def pixels(self, image: Image) -> torch.Tensor:
+        """The processor's resized and cropped pixels in [0, 1] (never normalised here), (1, 3, H, W)."""
+        out = self.processor(images=image.convert("RGB"), do_normalize=False, return_tensors="pt")
+        pixels: torch.Tensor = out["pixel_values"]
+        return pixels.to(self.device, dtype=self.model.dtype)
+
+    def embed(self, pixels: torch.Tensor) -> torch.Tensor:
+        """The projected image embedding (``image_embeds`` = ``CLIPModel.get_image_features``)."""
+        import torch
+
+        if self.do_normalize:
+            p = self.processor
+            mean = torch.tensor(p.image_mean, device=pixels.device, dtype=pixels.dtype).view(1, -1, 1, 1)
+            std = torch.tensor(p.image_std, device=pixels.device, dtype=pixels.dtype).view(1, -1, 1, 1)
+            pixels = (pixels - mean) / std
+        if self.model.config.model_type == "clip":  # CLIPModel, as upstream
+            out = self.model.get_image_features(pixel_values=pixels)
+            embeds: torch.Tensor = out if isinstance(out, torch.Tensor) else out.pooler_output
+        else:  # CLIPVisionModelWithProjection: the same projected pooled output
+            embeds = self.model(pixel_values=pixels).image_embeds
+        return embeds
+
+
+def _open_image(path: Path) -> Image:
+    from PIL import Image as PILImage
+    from PIL import UnidentifiedImageError
+
+    try:
+        with PILImage.open(path) as image:
+            return image.convert("RGB")
+    except (OSError, UnidentifiedImageError) as err:
+        raise UsageError(f"cannot open the image {path}: {err}", "pass a JPEG, PNG or BMP file") from err
+
+
+def _to_png(pixels: torch.Tensor) -> bytes:
+    """(1, 3, H, W) in [0, 1] to 8 bits as upstream: ``(x * 255).clamp(0, 255).to(torch.uint8)`` truncates."""
+    import torch
+    from PIL import Image as PILImage
+
+    array = (pixels.detach()[0].float().cpu() * 255).clamp(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
+    return ImageInput.from_pil(PILImage.fromarray(array)).png
+
+
+def read_state(out_dir: Path) -> dict[str, Any] | None:
+    """The state of the last checkpoint in ``out_dir`` (epochs done, identity, losses), or None."""
+    path = out_dir / STATE
+    if not path.is_file():
+        return None
+    state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return state
+
+
+def _identity(encoder: ClipEncoder, config: JiPConfig, target: Path) -> dict[str, Any]:
+    """What must not change between a run and its resumption (``epochs`` may grow)."""
+    return {
+        "encoder": config.encoder,
+        "encoder_revision": config.encoder_revision,
+        "do_normalize": encoder.do_normalize,
+        "learning_rate": config.learning_rate,
+        "target_sha256": sha256_file(target),
+        "init_sha256": sha256_file(config.init_image) if config.init_image else "white",
+    }
+
+
+def _resume(out_dir: Path, identity: dict[str, Any], config: JiPConfig) -> dict[str, Any] | None:
+    state = read_state(out_dir)
+    if state is None:
+        return None
+    if state["identity"] != identity:
+        raise UsageError(f"{out_dir} holds a run with other settings or inputs", "choose a new --out folder")
+    if state["done"] > config.epochs:
+        raise UsageError(f"{out_dir} is already at epoch {state['done']} > {config.epochs}", "raise --epochs")
+    return state
+
+
+def _checkpoint(out_dir: Path, state: dict[str, Any], pixels: torch.Tensor, optimizer: Any) -> None:
+    """Write the image, the exact pixels with the Adam state, then the state that points at them."""
+    import torch
+
+    done = state["done"]
+    write_atomic(out_dir / f"adv_epoch_{done}.png", _to_png(pixels))
+    buffer = io.BytesIO()
+    torch.save({"pixels": pixels.detach().cpu(), "optimizer": optimizer.state_dict()}, buffer)
+    write_atomic(out_dir / f"adv_epoch_{done}.pt", buffer.getvalue())
+    write_atomic(out_dir / STATE, json.dumps(state) + "\n")
+
+
+def _start(encoder: ClipEncoder, config: JiPConfig) -> torch.Tensor:
+    """The processed start image: ``init_image``, or white at the processor's crop size (all ones)."""
+    from PIL import Image as PILImage
+
+    if config.init_image is not None:
+        return encoder.pixels(_open_image(config.init_image))
+    crop = encoder.processor.crop_size
+    return encoder.pixels(PILImage.new("RGB", (crop["width"], crop["height"]), (255, 255, 255)))
+
+
+def optimize(encoder: ClipEncoder, config: JiPConfig, out_dir: Path, on_epoch: OnEpoch | None = None) -> Path:
+    """Run (or resume) the embedding-matching optimisation; return the path of the final image.
+
+    Epochs are numbered 0 to ``epochs - 1`` as upstream's ``range(num_epochs)``. After every
+    ``checkpoint_every`` epochs and after the last, ``adv_epoch_{n}.png``, ``adv_epoch_{n}.pt`` (pixels and
+    Adam state) and ``state.json`` are written (n = epochs done); a rerun continues after the last of them.
+
+    Args:
+        encoder: The CLIP vision encoder.
+        config: The attack settings; ``target_image`` is required.
+        out_dir: The run folder.
+        on_epoch: Called with (epoch, loss) after every epoch (and after its checkpoint).
+
+    Returns:
+        ``out_dir / "adversarial.png"``, at the encoder's resolution.
+    """
+    import torch
+
+    if config.target_image is None or not config.target_image.is_file():
+        raise UsageError(f"jailbreak-in-pieces needs a target image (got {config.target_image})", "pass --target PATH")
+    with torch.no_grad():
+        target = encoder.embed(encoder.pixels(_open_image(config.target_image)))
+    identity = _identity(encoder, config, config.target_image)
+    state = _resume(out_dir, identity, config)
+    if state is None:
+        adv, done, losses, saved = _start(encoder, config).detach().clone(), 0, [], None
+    else:
+        saved = torch.load(out_dir / f"adv_epoch_{state['done']}.pt", weights_only=True)
+        adv, done, losses = saved["pixels"].to(encoder.device), state["done"], list(state["losses"])
+    adv.requires_grad_(True)
+    optimizer = torch.optim.Adam([adv], lr=config.learning_rate)
+    if saved is not None:
+        optimizer.load_state_dict(saved["optimizer"])
+    distance = torch.nn.PairwiseDistance(p=2)
+    for epoch in range(done, config.epochs):
+        optimizer.zero_grad()
+        loss = distance(encoder.embed(adv), target).sum()  # one pair: the sum is that distance
+        loss.backward()
+        optimizer.step()
+        with torch.no_grad():
+            adv.clamp_(0.0, 1.0)
+        losses.append(float(loss.detach()))
+        if (epoch + 1) % config.checkpoint_every == 0 or epoch + 1 == config.epochs:
+            _checkpoint(out_dir, {"identity": identity, "done": epoch + 1, "losses": losses}, adv, optimizer)
+        if on_epoch is not None:
+            on_epoch(epoch, losses[-1])
+    write_atomic(out_dir / FINAL, _to_png(adv))
+    return out_dir / FINAL
+
+
+@reproduction
+class JailbreakInPieces(Method):
+    """An adversarial image that embeds like a harmful target image, paired with generic text prompts."""
+
+    id: ClassVar[str] = "jailbreak-in-pieces"
+    paper: ClassVar[str] = "shayegani2023jailbreakinpieces"
+    kind = "attack"
+    version: ClassVar[str] = "1"
+    default_dataset: ClassVar[str] = "jip-prompts"
+    default_judges: ClassVar[tuple[str, ...]] = ("refusal-gcg-advbench-29",)
+    Config: ClassVar[type[MethodConfig]] = JiPConfig
+    deviations: ClassVar[tuple[Deviation, ...]] = (
+        Deviation(
+            "the prompt template comes from the model's own processor",
+            "upstream formatted every prompt as 'USER: <image>\\n{prompt}\\nASSISTANT:' for llava-1.5-7b-hf; "
+            "lvlmkb's backend applies the checkpoint's chat template",
+        ),
+        Deviation(
+            "the answer length and decoding are the run's (--max-new-tokens and friends)",
+            "upstream generated 100 new tokens (LLaVA-1.5-7B in 4-bit NF4); pass --max-new-tokens 100 to match",
+        ),
+        Deviation(
+            "the target image, the text prompts and (optionally) the start image are supplied by the user",
+            "lvlmkb ships no harmful images, and the 16 prompts of the README at the pinned commit could not be "
+            "read from this project; pass the authors' files or your own",
+        ),
+        Deviation(
+            "the white start is generated (pure white at the processor's crop size) and the result is a PNG",
+            "upstream read images/white.jpeg and saved the result as JPEG, which re-quantises the optimised "
+            "pixels; --init PATH takes any start image",
+        ),
+        Deviation(
+            "checkpoints every checkpoint_every epochs, with the Adam state, so that runs resume",
+            "upstream runs the 5000 epochs in one go and keeps only the final image and the loss list",
+        ),
+        Deviation(
+            "judge: a refusal-keyword judge by default",
+            "the paper judged answers by hand; pass --judge to choose another",
+        ),
+    )
+
+    def __init__(self, config: MethodConfig | None = None) -> None:
+        super().__init__(config)
+        assert isinstance(self.config, JiPConfig)
+        self.settings: JiPConfig = self.config
+        self._image: ImageInput | None = None
+
+    def image(self) -> ImageInput:
+        """The adversarial image to attach, loaded once."""
+        path = self.settings.adversarial_image
+        if path is None or not path.is_file():
+            raise UsageError(
+                "jailbreak-in-pieces needs an adversarial image" + (f"; {path} does not exist" if path else ""),
+                "optimise one first: `python reproductions/jailbreak_in_pieces.py optimize --target PATH --out DIR`, "
+                "then pass --set adversarial_image=DIR/adversarial.png",
+            )
+        if self._image is None:
+            self._image = ImageInput.from_pil(_open_image(path))
+        return self._image
+
+    def craft(self, sample: Sample) -> CraftedInput:
+        """The generic prompt as the user text, with the adversarial image."""
+        return CraftedInput(sample.id, sample.category, sample.fields["prompt"], (self.image(),), {})
+
+    def provenance(self) -> dict[str, str]:
+        """The hash of the attached image and, when its run folder is beside it, how it was optimised."""
+        path = self.settings.adversarial_image
+        if path is None:
+            return {}
+        state = read_state(path.parent)
+        found = {f"optimized_{k}": str(v) for k, v in (state["identity"] if state else {}).items()}
+        return {"adversarial_image_sha256": self.image().sha256, **found}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python reproductions/jailbreak_in_pieces.py", description=__doc__.splitlines()[0]
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    opt = commands.add_parser("optimize", help="optimise (or resume) an adversarial image on a CLIP vision encoder")
+    opt.add_argument("--target", type=Path, required=True, help="the image whose embedding to match")
+    opt.add_argument("--out", type=Path, required=True, help="run folder (checkpoints; rerun to resume)")
+    opt.add_argument("--encoder", default=JiPConfig().encoder, help="CLIP repo id or local folder")
+    opt.add_argument("--revision", default=None, help="hub revision of the encoder")
+    opt.add_argument("--init", type=Path, default=None, help="start image (default: white)")
+    opt.add_argument("--epochs", type=int, default=5000)
+    opt.add_argument("--lr", type=float, default=0.1)
+    opt.add_argument("--checkpoint-every", type=int, default=100)
+    opt.add_argument("--normalize", action="store_true", help="apply CLIP mean/std (upstream does not)")
+    opt.add_argument("--device", default=None)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``optimize`` loads the encoder and runs :func:`optimize`; returns the exit code."""
+    from pydantic import ValidationError
+
+    args = _parser().parse_args(argv)
+    values = {
+        "encoder": args.encoder,
+        "encoder_revision": args.revision,
+        "do_normalize": args.normalize,
+        "target_image": args.target,
+        "init_image": args.init,
+        "learning_rate": args.lr,
+        "epochs": args.epochs,
+        "checkpoint_every": args.checkpoint_every,
+    }
+    try:
+        try:
+            config = JiPConfig(**values)
+        except ValidationError as err:
+            problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in err.errors(include_url=False))
+            raise UsageError(problems, "see --help") from err
+        encoder = ClipEncoder.load(config.encoder, config.encoder_revision, args.device, config.do_normalize)
+
+        def report(epoch: int, loss: float) -> None:
+            if (epoch + 1) % config.checkpoint_every == 0 or epoch + 1 == config.epochs:
+                print(f"epoch {epoch + 1}/{config.epochs} loss {loss:.4f}", file=sys.stderr, flush=True)
+
+        final = optimize(encoder, config, args.out, report)
+    except LvlmkbError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    print(final)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
