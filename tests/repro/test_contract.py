@@ -69,10 +69,29 @@ def test_method_runs_on_the_mock_backend(method_id: str, repo_kb: KnowledgeBase,
     assert result.record.counts["samples"] == 3 and result.record.aggregates
 
 
+def _defense_inputs(defense_id: str, tmp_path: Path) -> dict[str, object]:
+    """Defenses whose real checkpoints cannot load offline get their tiny stand-ins."""
+    if defense_id == "mllm-protector":
+        from tests.repro.test_mllm_protector import tiny_protector
+
+        return dict(tiny_protector(tmp_path))
+    if defense_id == "cider":
+        from tests.repro.test_cider import tiny_cider
+
+        return dict(tiny_cider(tmp_path))
+    return {}
+
+
 @pytest.mark.parametrize("defense_id", sorted(k for k, v in PLUGINS.items() if issubclass(v, Defense)))
 def test_defense_runs_around_an_attack(defense_id: str, repo_kb: KnowledgeBase, tmp_path: Path) -> None:
     spec = RunSpec(
-        method="figstep", model="mock-comply", data=FIXTURES["safebench"], out=tmp_path, limit=2, defense=defense_id
+        method="figstep",
+        model="mock-comply",
+        data=FIXTURES["safebench"],
+        out=tmp_path / "run",
+        limit=2,
+        defense=defense_id,
+        defense_config=_defense_inputs(defense_id, tmp_path),
     )
     result = run_reproduction(repo_kb, spec, backend=MockBackend("comply"))
     assert result.record.defense is not None and result.record.defense["id"] == defense_id
