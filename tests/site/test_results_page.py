@@ -71,3 +71,13 @@ def test_matrix_runs_every_cell(kb_root: Path) -> None:
     assert (kb_root / "runs" / "figstep" / "mock-comply" / "safebench-limit2+adashield-s" / "run.json").is_file()
     page = results_page(kb)
     assert page.count("| figstep | figstep |") == 4
+
+
+def test_every_judge_has_a_card() -> None:
+    from lvlmkb.judges.registry import default_registry
+    from lvlmkb.site.kb_pages import judges_page
+
+    page = judges_page()
+    sections = page.split("\n## ")[1:]
+    assert len(sections) == len(default_registry().ids())
+    assert all("Known failure modes" in section for section in sections)

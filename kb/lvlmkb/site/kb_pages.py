@@ -20,6 +20,7 @@ def kb_pages(kb: KnowledgeBase) -> Pages:
         "graph.md": graph_page(kb),
         "reproductions.md": reproductions_page(kb),
         "results.md": results_page(kb),
+        "judges.md": judges_page(),
     }
     pages.update({node_path(n): node_page(kb, n) for n in kb.taxonomy.nodes})
     return pages
@@ -255,3 +256,22 @@ def _reproduced_section(kb: KnowledgeBase) -> list[str]:
     if unreadable:
         lines += ["", "Unreadable run records: " + ", ".join(f"`{md(p)}`" for p in unreadable)]
     return [*lines, ""]
+
+
+def judges_page() -> str:
+    """A card per registered judge: what it is, its source and its known failure modes."""
+    from lvlmkb.judges.cards import JUDGE_CARDS
+    from lvlmkb.judges.registry import default_registry
+
+    lines = ["# Judges", "", "Every ASR in lvlmkb is stored with the id of the judge that produced it.", ""]
+    for judge_id in default_registry().ids():
+        family = max((key for key in JUDGE_CARDS if judge_id.startswith(key)), key=len, default=None)
+        lines += [f"## `{md(judge_id)}`", ""]
+        if family is None:
+            continue
+        card = JUDGE_CARDS[family]
+        if family != judge_id:
+            lines += [f"One template of `{md(family)}`, used alone.", ""]
+        lines += [f"**{md(card['name'])}** ({md(card['kind'])})", "", md(card["what"]), ""]
+        lines += [f"*Source:* {md(card['source'])}", "", f"*Known failure modes:* {md(card['failure_modes'])}", ""]
+    return "\n".join(lines)
