@@ -47,8 +47,9 @@ def reproduce_command(
     attacks: Annotated[str | None, typer.Option(help="With --matrix: attack ids, comma-separated.")] = None,
     defenses: Annotated[str, typer.Option(help="With --matrix: defense ids or 'none', comma-separated.")] = "none",
     models: Annotated[str | None, typer.Option(help="With --matrix: model aliases, comma-separated.")] = None,
-    matrix_data: Annotated[
-        list[str] | None, typer.Option("--matrix-data", help="With --matrix: DATASET=PATH local copies, repeatable.")
+    data_for: Annotated[
+        list[str] | None,
+        typer.Option("--data-for", help="With --matrix or a composite: DATASET=PATH local copies, repeatable."),
     ] = None,
     dataset: Annotated[str | None, typer.Option(help="Dataset name (default: the method's).")] = None,
     data: DataOption = None,
@@ -116,11 +117,45 @@ def reproduce_command(
         defense_config=parse_overrides(defense_set),
     )
     if matrix:
-        _matrix(kb, spec, attacks, defenses, models, matrix_data)
+        _matrix(kb, spec, attacks, defenses, models, data_for)
+        return
+    if method in _composites():
+        _composite(kb, spec, method, data_for)
         return
     with progress_bar(f"{method} × {model}") as update:
         result = run_reproduction(kb, spec, progress=update)
     print_summary(result.record, result.out, result.model_calls)
+
+
+def _composites() -> set[str]:
+    from lvlmkb.reproduce.composite import COMPOSITES
+
+    return set(COMPOSITES)
+
+
+def _composite(kb: KnowledgeBase, spec: RunSpec, name: str, data: list[str] | None) -> None:
+    from pathlib import Path
+
+    from lvlmkb.reproduce.composite import COMPOSITES, Part, run_composite
+    from lvlmkb.reproduce.runner import RunResult
+
+    def report(part: Part, result: RunResult) -> None:
+        typer.echo(f"done {part.benchmark} {part.setting}: {result.out}", err=True)
+
+    paths = {key: Path(str(value)) for key, value in parse_overrides(data).items()}
+    rows = run_composite(kb, COMPOSITES[name], spec, paths, report)
+    table = [["benchmark", "setting", "ours ASR %", "n", "paper %", "delta", "judge"]]
+    for row in rows:
+        paper = f"{row.paper:.2f}" if row.paper is not None else "-"
+        delta = f"{row.delta:+.2f}" if row.delta is not None else "-"
+        table.append([row.benchmark, row.setting, f"{row.ours:.2f}", str(row.n), paper, delta, row.judge])
+    _print_table(table)
+
+
+def _print_table(table: list[list[str]]) -> None:
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 def _split(value: str | None, what: str) -> list[str]:
@@ -172,8 +207,8 @@ def print_summary(record: RunRecord, out: Path, calls: int) -> None:
     if record.reported:
         for reported in record.reported:
             typer.echo(
-                f"paper reports: {reported['benchmark']} {reported.get('setting', '')} {reported['metric']} "
-                f"{reported['value']} ({reported['source']})"
+                f"{reported.get('paper', 'paper')} reports: {reported['benchmark']} {reported.get('setting', '')} "
+                f"{reported['metric']} {reported['value']} ({reported['source']})"
             )
     else:
         typer.echo("the KB records no published number for this model and method")

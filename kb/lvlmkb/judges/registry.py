@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lvlmkb.errors import UsageError
-from lvlmkb.judges import classifiers, mm_safetybench
+from lvlmkb.judges import classifiers, mm_safetybench, siuo
 from lvlmkb.judges.base import Judge, JudgeFactory, JudgeRegistry
 from lvlmkb.judges.llm import TEMPLATES, LLMJudge
 from lvlmkb.judges.refusal import REFUSAL_LISTS, RefusalJudge, RefusalList
@@ -39,6 +39,6 @@ def default_registry() -> JudgeRegistry:
     for template_id in ALL_TEMPLATES:
         registry.register(f"llm-{template_id}", _llm_factory(template_id))
     registry.register(mm_safetybench.JUDGE_ID, mm_safetybench.create)
-    for judge_id, factory in classifiers.FACTORIES.items():
+    for judge_id, factory in {**classifiers.FACTORIES, **siuo.FACTORIES}.items():
         registry.register(judge_id, factory)
     return registry

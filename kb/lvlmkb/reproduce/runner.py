@@ -247,13 +247,26 @@ def _plugin_info(plugin: Plugin) -> dict[str, Any]:
 
 
 def reported_results(kb: KnowledgeBase, paper_id: str, model: str, setting: str = "") -> list[dict[str, Any]]:
-    """The paper's published numbers for this model (and setting, when any number names it)."""
+    """Published numbers for this model, printed and stored beside ours.
+
+    The method's own paper's numbers (those of the same setting when any names it), plus the numbers of
+    papers that evaluated on it (a survey's table, say) under exactly the same setting.
+    """
     paper = kb.papers.get(paper_id)
     if paper is None:
         return []
     for_model = [r for r in paper.reported_results if r.model == model]
     same_setting = [r for r in for_model if setting and (r.setting or "").lower() == setting.lower()]
-    return [r.model_dump(mode="json", exclude_none=True) for r in (same_setting or for_model)]
+    found = [{**r.model_dump(mode="json", exclude_none=True), "paper": paper_id} for r in (same_setting or for_model)]
+    for other in kb.sorted_papers():
+        if other.id == paper_id or paper_id not in other.relations.evaluated_on:
+            continue
+        found += [
+            {**r.model_dump(mode="json", exclude_none=True), "paper": other.id}
+            for r in other.reported_results
+            if r.model == model and setting and (r.setting or "").lower() == setting.lower()
+        ]
+    return found
 
 
 def _write(out: Path, record: RunRecord, rows: list[SampleRecord]) -> None:

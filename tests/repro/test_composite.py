@@ -1,0 +1,41 @@
+"""``lvlmkb reproduce survey-janus-pro``: every part runs and lines up with the survey's table."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lvlmkb.project import Project
+from lvlmkb.reproduce.composite import SURVEY_JANUS_PRO, run_composite
+from lvlmkb.reproduce.runner import RunSpec
+from lvlmkb.validate import open_kb
+from tests.conftest import DATA, REPO
+
+pytest.importorskip("PIL")
+
+
+def test_survey_composite_on_a_mock_model(kb_root: Path) -> None:
+    shutil.copytree(REPO / "reproductions", kb_root / "reproductions", dirs_exist_ok=True)
+    for paper_id in ("wang2024siuo", "liu2023mmsafetybench"):
+        paper = yaml.safe_load((REPO / "papers" / f"{paper_id}.yaml").read_text())
+        paper["relations"] = {}
+        (kb_root / "papers" / f"{paper_id}.yaml").write_text(yaml.safe_dump(paper))
+    survey = yaml.safe_load((REPO / "papers" / "ye2025survey.yaml").read_text())
+    for result in survey["reported_results"]:
+        result["model"] = "mock-refuse"  # the survey's Janus-Pro numbers, compared with a scripted model
+    (kb_root / "papers" / "ye2025survey.yaml").write_text(yaml.safe_dump(survey))
+    kb, diagnostics = open_kb(Project(kb_root))
+    assert not [d for d in diagnostics if d.severity == "error"]
+    data = {name: DATA / "datasets" / name for name in ("siuo-openqa", "siuo-mcqa", "mm-safetybench")}
+    rows = run_composite(kb, SURVEY_JANUS_PRO, RunSpec(method="", model="mock-refuse"), data)
+    by_setting = {(r.benchmark, r.setting): r for r in rows}
+    openqa = by_setting[("SIUO", "OpenQA")]
+    assert openqa.paper == 84.43 and openqa.judge == "refusal-gcg-advbench-29" and openqa.ours == 0.0
+    assert by_setting[("SIUO", "MCQA")].judge == "siuo-mcqa-choice"
+    illegal = by_setting[("MM-SafetyBench", "SD / 01-Illegal Activity")]
+    assert illegal.paper is not None and illegal.delta == -illegal.paper
+    assert ("MM-SafetyBench", "SD+TYPO / Average") in by_setting
+    assert (kb_root / "runs" / "siuo" / "mock-refuse" / "siuo-mcqa" / "run.json").is_file()
