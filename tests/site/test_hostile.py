@@ -171,3 +171,15 @@ def test_md_escapes_every_payload(payload: str) -> None:
 
     html = markdown.markdown(md(payload), extensions=["tables"])
     assert "<" not in html.removeprefix("<p>").removesuffix("</p>")
+
+
+@pytest.mark.parametrize("payload", [*PAYLOADS, "`", "a ``b`` c", "`start", "end`"])
+def test_md_code_shows_payloads_verbatim(payload: str) -> None:
+    import markdown
+
+    from lvlmkb.render.escape import md_code
+
+    html = markdown.markdown(md_code(payload), extensions=["tables"])
+    inner = html.removeprefix("<p><code>").removesuffix("</code></p>")
+    assert "<" not in inner
+    assert inner.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip() == " ".join(payload.split())

@@ -39,6 +39,19 @@ def md(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", html.escape(flat, quote=False))
 
 
+def md_code(text: str) -> str:
+    """Inline code showing ``text`` verbatim.
+
+    Markdown escapes HTML inside code spans itself; the fence is one backtick longer than any run of
+    backticks in the text, so the text cannot close it.
+    """
+    flat = " ".join(text.split())
+    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}" if flat else ""
+
+
 def safe_url(url: str | None) -> str | None:
     """Return ``url`` fit for a Markdown link target, or None unless it is an absolute http(s) URL."""
     if not url:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lvlmkb.kb import KnowledgeBase
 from lvlmkb.query import facet_counts, node_counts
-from lvlmkb.render.escape import md
+from lvlmkb.render.escape import md, md_code
 from lvlmkb.site.links import Pages, front_matter, node_link, node_path, paper_link, table
 
 NEWEST = 10
@@ -183,7 +183,7 @@ def reproductions_page(kb: KnowledgeBase) -> str:
         else:
             command = f"lvlmkb reproduce ATTACK --model MODEL --defense {method_id}"
         lines += ["```bash", command, "```", ""]
-        rows = [[f"`{row['name']}`", f"`{md(row['value'])}`", md(row["source"])] for row in cls.card()]
+        rows = [[md_code(row["name"]), md_code(row["value"]), md(row["source"])] for row in cls.card()]
         lines += ["### Parameters", "", *table(["Parameter", "Value", "Source"], rows), ""]
         deviations = [[md(d.what), md(d.why)] for d in cls.deviations]
         if deviations:
@@ -248,13 +248,13 @@ def _reproduced_section(kb: KnowledgeBase) -> list[str]:
                     f"{ours:.1f} ({low:.1f}-{high:.1f}), n={agg.overall.n}",
                     f"{paper_value:g}" if paper_value is not None else "",
                     delta,
-                    f"`{md(agg.judge)}` `{digest}`",
+                    f"{md_code(agg.judge)} {md_code(digest)}",
                 ]
             )
     header = ["Attack", "Setting", "Defense", "Model", "Dataset", "ASR % (95% CI)", "Paper %", "Δ", "Judge"]
     lines += table(header, rows) if rows else ["No run record in `runs/` yet."]
     if unreadable:
-        lines += ["", "Unreadable run records: " + ", ".join(f"`{md(p)}`" for p in unreadable)]
+        lines += ["", "Unreadable run records: " + ", ".join(md_code(p) for p in unreadable)]
     return [*lines, ""]
 
 
@@ -266,12 +266,12 @@ def judges_page() -> str:
     lines = ["# Judges", "", "Every ASR in lvlmkb is stored with the id of the judge that produced it.", ""]
     for judge_id in default_registry().ids():
         family = max((key for key in JUDGE_CARDS if judge_id.startswith(key)), key=len, default=None)
-        lines += [f"## `{md(judge_id)}`", ""]
+        lines += [f"## {md_code(judge_id)}", ""]
         if family is None:
             continue
         card = JUDGE_CARDS[family]
         if family != judge_id:
-            lines += [f"One template of `{md(family)}`, used alone.", ""]
+            lines += [f"One template of {md_code(family)}, used alone.", ""]
         lines += [f"**{md(card['name'])}** ({md(card['kind'])})", "", md(card["what"]), ""]
         lines += [f"*Source:* {md(card['source'])}", "", f"*Known failure modes:* {md(card['failure_modes'])}", ""]
     return "\n".join(lines)
