@@ -14,8 +14,13 @@ size 50 at width 768; JailBreakV-28K's copy of the same functions uses size 60 a
 MLLM-Protector pairs TYPO images with ``Rephrased Question(SD)``; VLMEvalKit replaces the six judge
 templates with zero-shot paraphrases on gpt-4o-mini.
 
-Not done: generating SD images (the checkpoint and prompt of the paper are unverified); the
-authors' released SD images are loaded from the data folder instead.
+SD images: the paper ran Stable Diffusion on each key phrase, but its checkpoint and prompt are
+unverified. By default (``sd_source=released``) the authors' released SD images are read from the
+data folder. ``--set sd_source=generate`` makes them here with a diffusers pipeline
+(:mod:`lvlmkb.imagegen`, extra ``lvlmkb[sd]``) following OmniSafeBench's port (SD-3.5-medium,
+``A photo of {key_phrase}``, 28 steps) with a per-sample seed; the images are cached under
+``<cache>/sd/<settings hash>/`` and the generator's identity is written to the run record.
+JailBreakV-28K's SDXL base + refiner is not offered (its two-stage pipeline is a different recipe).
 """
 
 from __future__ import annotations
@@ -25,13 +30,14 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from lvlmkb.backends.base import ImageInput
 from lvlmkb.datasets.base import DatasetError, Sample
 from lvlmkb.datasets.mm_safetybench import image_path
 from lvlmkb.errors import UsageError
 from lvlmkb.fonts import find_font
+from lvlmkb.imagegen import GeneratorSettings, TextToImage
 from lvlmkb.reproduce.method import (
     CraftedInput,
     Deviation,
@@ -49,6 +55,11 @@ if TYPE_CHECKING:
 REVISION = "b80eedea3db312c09ded2082813390f68e750ef3"
 IMG_PROCESS = Source("isXinLiu/MM-SafetyBench", REVISION, "creation/2_img_process.py")
 ECSO = Source("gyhdog99/ECSO", "3878522f3a59ccb5f0edaa019086b3e954130719", "llava/eval/model_mmsafe.py")
+OMNI = Source("jiaxiaojunQAQ/OmniSafeBench-MM", "a4875c66b85e0b7c20e41fdf4af56f76458e7778", "attacks/qr/attack.py")
+SD3 = Source(
+    "huggingface/diffusers", "v0.42.1", "src/diffusers/pipelines/stable_diffusion_3/pipeline_stable_diffusion_3.py"
+)
+PORT = "OmniSafeBench's QR port; the paper's own generator is unverified"
 
 
 def _img(where: str, note: str = "") -> dict[str, Any]:
@@ -56,6 +67,10 @@ def _img(where: str, note: str = "") -> dict[str, Any]:
     return sourced(
         Source(IMG_PROCESS.repo, IMG_PROCESS.commit, IMG_PROCESS.file, where), note=f"{note}; {read}" if note else read
     )
+
+
+def _omni(where: str, note: str = "") -> dict[str, Any]:
+    return sourced(Source(OMNI.repo, OMNI.commit, OMNI.file, where), note=f"{note}; {PORT}" if note else PORT)
 
 
 class Variant(StrEnum):
@@ -120,9 +135,79 @@ class MMSafetyBenchConfig(MethodConfig):
         le=100,
         json_schema_extra=_img(
             "img.save('<id>.jpg'): Pillow's default JPEG quality",
-            "the TYPO and SD_TYPO images were stored as JPEG; null skips the round trip",
+            "the SD, TYPO and SD_TYPO images were stored as JPEG (generated SD images get the same round trip); "
+            "null skips the round trip",
         ),
     )
+    sd_source: Literal["released", "generate"] = Field(
+        "released",
+        json_schema_extra=sourced(
+            Source(ECSO.repo, ECSO.commit, ECSO.file, "imgs/<scenario>/SD/<id>.jpg"),
+            note="released: the authors' SD images from --data; generate: made here with the sd_* settings",
+        ),
+    )
+    sd_model: str = Field(
+        "stabilityai/stable-diffusion-3.5-medium",
+        json_schema_extra=_omni(
+            "build_sd3_pipeline: StableDiffusion3Pipeline",
+            "the port's checkpoint is SD-3.5-medium per the reproduction reference §2.3 (its config was not read); "
+            "a Hugging Face repository id or a local diffusers folder",
+        ),
+    )
+    sd_revision: str | None = Field(
+        None, json_schema_extra=_omni("stable_diffusion_path", "the port pins no revision; null: the hub's main")
+    )
+    sd_field: str = Field("Key Phrase", json_schema_extra=_omni("gen_sd_img(sd_pipe, key_phrase)"))
+    sd_prompt: str = Field("A photo of {key_phrase}", json_schema_extra=_omni("gen_sd_img: f'A photo of {key_phrase}'"))
+    sd_steps: int = Field(28, ge=1, json_schema_extra=_omni("gen_sd_img: num_inference_steps=28"))
+    sd_size: int | None = Field(
+        1024,
+        ge=8,
+        json_schema_extra=sourced(
+            Source(SD3.repo, SD3.commit, SD3.file, "__call__: height = default_sample_size * vae_scale_factor"),
+            note="the port passes no size, so SD3's default applies: 128 × 8 = 1024 (SD-3.5-medium's transformer "
+            "sample_size not read here); null leaves it to the pipeline",
+        ),
+    )
+    sd_guidance: float | None = Field(
+        7.0,
+        json_schema_extra=sourced(
+            Source(SD3.repo, SD3.commit, SD3.file, "__call__: guidance_scale: float = 7.0"),
+            note="the port passes no guidance, so the pipeline default applies; null leaves it to the pipeline",
+        ),
+    )
+    sd_seed: int = Field(
+        0,
+        json_schema_extra=_omni(
+            "gen_sd_img: no generator", "the port is unseeded; here each sample's seed is derived from this and its id"
+        ),
+    )
+    sd_device: str | None = Field(None, json_schema_extra=_omni("pick_device: cuda if available else cpu"))
+    sd_dtype: Literal["float16", "bfloat16", "float32"] | None = Field(
+        None, json_schema_extra=_omni("QRConfig.dtype = 'fp16'", "null: float16 on CUDA, float32 on CPU")
+    )
+
+    @model_validator(mode="after")
+    def _generated_sd_needs_rendering(self) -> MMSafetyBenchConfig:
+        if self.variant is Variant.sd_typo and self.sd_source == "generate" and self.images == "released":
+            raise ValueError(
+                "sd_source=generate with variant=sd-typo needs images=render (the concatenation is made here)"
+            )
+        return self
+
+    def generator_settings(self) -> GeneratorSettings:
+        """The text-to-image settings of ``sd_source=generate``."""
+        return GeneratorSettings(
+            model=self.sd_model,
+            prompt=self.sd_prompt,
+            steps=self.sd_steps,
+            size=self.sd_size,
+            guidance=self.sd_guidance,
+            seed=self.sd_seed,
+            revision=self.sd_revision,
+            device=self.sd_device,
+            dtype=self.sd_dtype,
+        )
 
 
 Measure = Callable[[str], float]
@@ -225,9 +310,15 @@ class MMSafetyBench(Method):
             "glyph shapes differ slightly; --set images=released uses the authors' own images",
         ),
         Deviation(
-            "SD images are not generated; the authors' released SD images are read from the data folder",
-            "the paper's Stable Diffusion checkpoint and prompt are not published; an SD image is required for "
-            "the sd and sd-typo variants",
+            "SD images: the authors' released images by default; with sd_source=generate, Stable Diffusion 3.5 "
+            "Medium with OmniSafeBench's prompt 'A photo of {key_phrase}', 28 steps, guidance 7.0, 1024x1024",
+            "the paper's Stable Diffusion checkpoint and prompt are not published; the generator is a run "
+            "parameter and its identity is recorded in the run record's provenance (sd_*)",
+        ),
+        Deviation(
+            "generated SD images use a seed derived from the base seed and the sample id",
+            "the paper's seeds are unknown and OmniSafeBench's port is unseeded; a fixed per-sample seed makes "
+            "resumed and repeated runs regenerate identical images",
         ),
         Deviation(
             "judge: a refusal-keyword judge by default instead of the six GPT-4 templates",
@@ -249,6 +340,7 @@ class MMSafetyBench(Method):
         self.settings: MMSafetyBenchConfig = self.config
         self._font: FreeTypeFont | None = None
         self._font_sha256 = ""
+        self._generator: TextToImage | None = None
 
     @property
     def font(self) -> FreeTypeFont:
@@ -261,6 +353,28 @@ class MMSafetyBench(Method):
             self._font_sha256 = found.sha256
         return self._font
 
+    @property
+    def generator(self) -> TextToImage:
+        """The text-to-image generator of ``sd_source=generate`` (loads nothing until an image is needed)."""
+        if self._generator is None:
+            self._generator = TextToImage(self.settings.generator_settings())
+        return self._generator
+
+    def release(self) -> None:
+        """Free the text-to-image pipeline, if one was loaded (call once crafting is done)."""
+        if self._generator is not None:
+            self._generator.release()
+
+    def sd_image(self, sample: Sample) -> Image:
+        """The SD image of one sample: the authors' file, or generated from its key phrase and cached."""
+        c = self.settings
+        if c.sd_source == "released":
+            return load_released(sample, "SD")
+        if c.sd_field not in sample.fields:
+            raise DatasetError(f"sample {sample.id} has no field '{c.sd_field}'", "use the mm-safetybench dataset")
+        generated = self.generator.image(sample.id, sample.fields[c.sd_field])
+        return jpeg_round_trip(generated, c.jpeg_quality)
+
     def typography(self, text: str) -> Image:
         """The TYPO image of a key phrase, as stored by the original (JPEG round trip included)."""
         return jpeg_round_trip(render_typography(text, self.font, self.settings), self.settings.jpeg_quality)
@@ -270,12 +384,14 @@ class MMSafetyBench(Method):
         c = self.settings
         if c.variant is Variant.text_only:
             return None
-        if c.variant is Variant.sd or c.images == "released":
+        if c.variant is Variant.sd:
+            return self.sd_image(sample)
+        if c.images == "released":
             return load_released(sample, RELEASED_FOLDERS[c.variant])
         typo = self.typography(sample.fields[c.typo_field])
         if c.variant is Variant.typo:
             return typo
-        sd = load_released(sample, "SD")
+        sd = self.sd_image(sample)
         return jpeg_round_trip(vertical_concat(sd, typo, c.concat_fill), c.jpeg_quality)
 
     def craft(self, sample: Sample) -> CraftedInput:
@@ -289,6 +405,8 @@ class MMSafetyBench(Method):
         image = self.image_for(sample)
         images = (ImageInput.from_pil(image),) if image is not None else ()
         meta = {"variant": c.variant.value, "text_field": field, "images": c.images}
+        if c.variant in (Variant.sd, Variant.sd_typo):
+            meta["sd_source"] = c.sd_source
         return CraftedInput(sample.id, sample.category, sample.fields[field], images, meta)
 
     def setting(self) -> str:
@@ -296,9 +414,12 @@ class MMSafetyBench(Method):
         return self.settings.variant.value
 
     def provenance(self) -> dict[str, str]:
-        """The font file's hash when typography is rendered here."""
+        """The font file's hash when typography is rendered here; the SD generator's identity when generating."""
         c = self.settings
+        record: dict[str, str] = {}
         if c.variant in (Variant.typo, Variant.sd_typo) and c.images == "render":
             _ = self.font
-            return {"font": c.font_name, "font_sha256": self._font_sha256}
-        return {}
+            record.update(font=c.font_name, font_sha256=self._font_sha256)
+        if c.variant in (Variant.sd, Variant.sd_typo) and c.sd_source == "generate":
+            record.update({f"sd_{key}": value for key, value in self.generator.provenance().items()})
+        return record

@@ -90,6 +90,9 @@ class Plugin(ABC):
         """The name of this configuration as papers report it (matched against reported results)."""
         return ""
 
+    def release(self) -> None:  # noqa: B027 - optional hook, a no-op unless a method holds resources
+        """Free what crafting held (e.g. an image generator) before the model under test loads."""
+
     def fingerprint(self) -> str:
         """Hash of id, version and config: two plugins with equal fingerprints behave the same."""
         payload = json.dumps([self.id, self.version, self.config.model_dump(mode="json")], sort_keys=True)

@@ -78,6 +78,7 @@ def run_reproduction(
     dataset = load_dataset(spec.dataset or method_cls.default_dataset, spec.data, spec.limit)
     out = spec.out or default_out(kb, spec, dataset.name)
     crafted = [method.craft(sample) for sample in dataset.samples]
+    method.release()
     requests = [single_turn(c.prompt, c.images, spec.settings) for c in crafted]
     store = GenerationStore(out / "generations.jsonl")
     if spec.fresh:
