@@ -112,11 +112,6 @@ class AdaShieldStatic(Defense):
     Config: ClassVar[type[MethodConfig]] = AdaShieldStaticConfig
     deviations: ClassVar[tuple[Deviation, ...]] = (
         Deviation(
-            "AdaShield-A (the adaptive variant) is not implemented; only the static prompt AdaShield-S is",
-            "AdaShield-A needs a defender LLM that refines prompts in a loop against the target model and a CLIP "
-            "ViT-B/32 retriever over the resulting prompt pool; it is planned as a separate module",
-        ),
-        Deviation(
             "decoding uses the run's settings (greedy by default)",
             "the original sampled with temperature 0.2 and top_p 0.7 on LLaVA-1.5-13B (max_new_tokens 3000); "
             "greedy decoding keeps runs deterministic and cacheable",

@@ -75,6 +75,10 @@ def _defense_inputs(defense_id: str, tmp_path: Path) -> dict[str, object]:
         from tests.repro.test_mllm_protector import tiny_protector
 
         return dict(tiny_protector(tmp_path))
+    if defense_id == "adashield-a":
+        from tests.repro.test_adashield_a import tiny_pool
+
+        return dict(tiny_pool(tmp_path))
     if defense_id == "cider":
         from tests.repro.test_cider import tiny_cider
 
