@@ -34,6 +34,7 @@ from lvlmkb.backends.base import ImageInput
 from lvlmkb.datasets.base import Sample, sha256_file
 from lvlmkb.errors import LvlmkbError, UsageError
 from lvlmkb.fsio import write_atomic
+from lvlmkb.imagefiles import open_rgb
 from lvlmkb.reproduce.method import CraftedInput, Deviation, Method, MethodConfig, Source, reproduction, sourced
 
 if TYPE_CHECKING:
@@ -155,17 +156,6 @@ class ClipEncoder:
         return embeds
 
 
-def _open_image(path: Path) -> Image:
-    from PIL import Image as PILImage
-    from PIL import UnidentifiedImageError
-
-    try:
-        with PILImage.open(path) as image:
-            return image.convert("RGB")
-    except (OSError, UnidentifiedImageError) as err:
-        raise UsageError(f"cannot open the image {path}: {err}", "pass a JPEG, PNG or BMP file") from err
-
-
 def _to_png(pixels: torch.Tensor) -> bytes:
     """(1, 3, H, W) in [0, 1] to 8 bits as upstream: ``(x * 255).clamp(0, 255).to(torch.uint8)`` truncates."""
     import torch
@@ -224,7 +214,7 @@ def _start(encoder: ClipEncoder, config: JiPConfig) -> torch.Tensor:
     from PIL import Image as PILImage
 
     if config.init_image is not None:
-        return encoder.pixels(_open_image(config.init_image))
+        return encoder.pixels(open_rgb(config.init_image))
     crop = encoder.processor.crop_size
     return encoder.pixels(PILImage.new("RGB", (crop["width"], crop["height"]), (255, 255, 255)))
 
@@ -250,7 +240,7 @@ def optimize(encoder: ClipEncoder, config: JiPConfig, out_dir: Path, on_epoch: O
     if config.target_image is None or not config.target_image.is_file():
         raise UsageError(f"jailbreak-in-pieces needs a target image (got {config.target_image})", "pass --target PATH")
     with torch.no_grad():
-        target = encoder.embed(encoder.pixels(_open_image(config.target_image)))
+        target = encoder.embed(encoder.pixels(open_rgb(config.target_image)))
     identity = _identity(encoder, config, config.target_image)
     state = _resume(out_dir, identity, config)
     if state is None:
@@ -336,7 +326,7 @@ class JailbreakInPieces(Method):
                 "then pass --set adversarial_image=DIR/adversarial.png",
             )
         if self._image is None:
-            self._image = ImageInput.from_pil(_open_image(path))
+            self._image = ImageInput.from_pil(open_rgb(path))
         return self._image
 
     def craft(self, sample: Sample) -> CraftedInput:

@@ -29,6 +29,7 @@ from lvlmkb.backends.base import ImageInput
 from lvlmkb.datasets.base import Sample, sha256_file
 from lvlmkb.errors import LvlmkbError, UsageError
 from lvlmkb.fsio import write_atomic
+from lvlmkb.imagefiles import open_rgb
 from lvlmkb.reproduce.method import CraftedInput, Deviation, Method, MethodConfig, Source, reproduction, sourced
 
 if TYPE_CHECKING:
@@ -217,7 +218,7 @@ def optimize(backend: HFBackend, config: VisualAdvConfig, out_dir: Path, on_step
     targets = load_corpus(corpus)
     if len(targets) < config.batch_size:
         raise UsageError(f"the corpus has {len(targets)} targets, fewer than a batch", "lower batch_size")
-    clean = backend.pixel_inputs([ImageInput.from_pil(_open_image(image))]).detach()
+    clean = backend.pixel_inputs([ImageInput.from_pil(open_rgb(image))]).detach()
     identity = _identity(backend, config, corpus, image)
     state = _resume(out_dir, identity, config)
     rng = random.Random(config.seed)  # noqa: S311 - repeatable sampling, not security
@@ -236,16 +237,6 @@ def optimize(backend: HFBackend, config: VisualAdvConfig, out_dir: Path, on_step
             on_step(step, losses[-1])
     write_atomic(out_dir / FINAL, _to_png(adversarial_pixels(clean, noise, config)))
     return out_dir / FINAL
-
-
-def _open_image(path: Path) -> Any:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            return image.convert("RGB")
-    except (OSError, UnidentifiedImageError) as err:
-        raise UsageError(f"cannot open the image {path}: {err}", "pass a JPEG, PNG or BMP file") from err
 
 
 @reproduction
@@ -307,7 +298,7 @@ class VisualAdv(Method):
                 "--image PATH --out DIR`, then pass --set adversarial_image=DIR/adversarial.png",
             )
         if self._image is None:
-            self._image = ImageInput.from_pil(_open_image(path))
+            self._image = ImageInput.from_pil(open_rgb(path))
         return self._image
 
     def craft(self, sample: Sample) -> CraftedInput:
