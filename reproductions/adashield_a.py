@@ -28,7 +28,6 @@ import argparse
 import ast
 import dataclasses
 import hashlib
-import importlib.util
 import json
 import random
 import re
@@ -36,7 +35,6 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
@@ -56,7 +54,16 @@ from lvlmkb.errors import LvlmkbError, UsageError
 from lvlmkb.fsio import write_atomic
 from lvlmkb.judges.refusal import REFUSAL_LISTS
 from lvlmkb.reproduce.defended import DefendedBackend
-from lvlmkb.reproduce.method import CraftedInput, Defense, Deviation, MethodConfig, Source, reproduction, sourced
+from lvlmkb.reproduce.method import (
+    CraftedInput,
+    Defense,
+    Deviation,
+    MethodConfig,
+    Source,
+    import_sibling,
+    reproduction,
+    sourced,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -65,20 +72,8 @@ if TYPE_CHECKING:
     from reproductions import adashield_s as static
 
 
-def _sibling(name: str) -> ModuleType:
-    """Import a reproduction module that sits next to this file (AdaShield-S), once, under the plugin name."""
-    qualified = f"lvlmkb_reproductions.{name}"
-    if qualified not in sys.modules:
-        spec = importlib.util.spec_from_file_location(qualified, Path(__file__).with_name(f"{name}.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[qualified] = module
-        spec.loader.exec_module(module)
-    return sys.modules[qualified]
-
-
 if not TYPE_CHECKING:
-    static = _sibling("adashield_s")
+    static = import_sibling(__file__, "adashield_s")
 
 REPO = "SaFoLab-WISC/AdaShield"
 COMMIT = "305df573f2579f4fc6927d682c3bcfe1828f469a"
@@ -93,7 +88,7 @@ INFER = "inference_attack_code/infer_figstep.py"
 SAFE, UNSAFE, INVALID = 1, 10, 5  # the keyword score; 5 marks a prompt that failed validation (main_figstep.py)
 POOL_FORMAT = "lvlmkb-adashield-a-pool/1"
 if not TYPE_CHECKING:
-    prompts = _sibling("_adashield_a_prompts")
+    prompts = import_sibling(__file__, "_adashield_a_prompts")
 SUCCESS_EXAMPLE = prompts.SUCCESS_EXAMPLE
 SYSTEM_PROMPT_TEMPLATE = prompts.SYSTEM_PROMPT_TEMPLATE
 TASK_PROMPT_TEMPLATE = prompts.TASK_PROMPT_TEMPLATE

@@ -34,7 +34,7 @@ from lvlmkb.backends.base import ImageInput
 from lvlmkb.datasets.base import Sample, sha256_file
 from lvlmkb.errors import LvlmkbError, UsageError
 from lvlmkb.fsio import write_atomic
-from lvlmkb.imagefiles import open_rgb
+from lvlmkb.imagefiles import open_rgb, optimised_image
 from lvlmkb.reproduce.method import CraftedInput, Deviation, Method, MethodConfig, Source, reproduction, sourced
 
 if TYPE_CHECKING:
@@ -318,15 +318,12 @@ class JailbreakInPieces(Method):
 
     def image(self) -> ImageInput:
         """The adversarial image to attach, loaded once."""
-        path = self.settings.adversarial_image
-        if path is None or not path.is_file():
-            raise UsageError(
-                "jailbreak-in-pieces needs an adversarial image" + (f"; {path} does not exist" if path else ""),
-                "optimise one first: `python reproductions/jailbreak_in_pieces.py optimize --target PATH --out DIR`, "
-                "then pass --set adversarial_image=DIR/adversarial.png",
-            )
         if self._image is None:
-            self._image = ImageInput.from_pil(open_rgb(path))
+            self._image = optimised_image(
+                self.settings.adversarial_image,
+                self.id,
+                "python reproductions/jailbreak_in_pieces.py optimize --target PATH --out DIR",
+            )
         return self._image
 
     def craft(self, sample: Sample) -> CraftedInput:

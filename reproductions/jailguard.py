@@ -21,12 +21,8 @@ and decision code is identical in the other stored versions (``augmentations.py@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
@@ -41,7 +37,7 @@ from lvlmkb.backends.base import (
 )
 from lvlmkb.judges.refusal import REFUSAL_LISTS, RefusalList
 from lvlmkb.reproduce.defended import DefendedBackend
-from lvlmkb.reproduce.method import Defense, Deviation, MethodConfig, Source, reproduction, sourced
+from lvlmkb.reproduce.method import Defense, Deviation, MethodConfig, Source, import_sibling, reproduction, sourced
 
 if TYPE_CHECKING:
     import numpy as np
@@ -50,20 +46,8 @@ if TYPE_CHECKING:
     from reproductions import _jailguard_mutators as mutators
 
 
-def _sibling(name: str) -> ModuleType:
-    """Import a helper module that sits next to this file (helpers are not loaded as plugins)."""
-    qualified = f"lvlmkb_reproductions.{name}"
-    if qualified not in sys.modules:
-        spec = importlib.util.spec_from_file_location(qualified, Path(__file__).with_name(f"{name}.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[qualified] = module
-        spec.loader.exec_module(module)
-    return sys.modules[qualified]
-
-
 if not TYPE_CHECKING:
-    mutators = _sibling("_jailguard_mutators")
+    mutators = import_sibling(__file__, "_jailguard_mutators")
 
 REPO = "shiningrain/JailGuard"
 READ = "0a8bd792f0d9b8db05243aa72e778bd32ef5a5d0"

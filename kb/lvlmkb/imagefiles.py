@@ -10,6 +10,8 @@ from lvlmkb.errors import LvlmkbError
 if TYPE_CHECKING:
     from PIL.Image import Image
 
+    from lvlmkb.backends.base import ImageInput
+
 
 class ImageFileError(LvlmkbError):
     """An image file is missing or cannot be decoded."""
@@ -27,3 +29,21 @@ def open_rgb(path: Path, what: str = "image", hint: str = "pass a JPEG, PNG or B
             return image.convert("RGB")
     except (OSError, UnidentifiedImageError) as err:
         raise ImageFileError(f"cannot open the {what} {path}: {err}", hint) from err
+
+
+def optimised_image(path: Path | None, method_id: str, how: str) -> ImageInput:
+    """The image an optimisation wrote, for attacks that attach it to every sample (visual-adv, JiP).
+
+    Raises:
+        UsageError: when no path is configured or the file is missing, with ``how`` to make one.
+    """
+    from lvlmkb.backends.base import ImageInput
+    from lvlmkb.errors import UsageError
+
+    if path is None or not path.is_file():
+        missing = f"; {path} does not exist" if path else ""
+        raise UsageError(
+            f"{method_id} needs an adversarial image{missing}",
+            f"optimise one first: `{how}`, then pass --set adversarial_image=DIR/adversarial.png",
+        )
+    return ImageInput.from_pil(open_rgb(path))

@@ -13,6 +13,7 @@ import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -169,6 +170,27 @@ def load_plugins(folder: Path) -> dict[str, type[Plugin]]:
             del sys.modules[name]
             raise
     return dict(_REGISTRY)
+
+
+def import_sibling(anchor: str, name: str) -> ModuleType:
+    """Import ``reproductions/<name>.py`` next to the module file ``anchor``, once, as ``lvlmkb_reproductions.<name>``.
+
+    Plugins use it for their helper modules (names starting with ``_`` are not loaded as plugins) and for
+    plugins they build on, so that each module exists once whatever order they are loaded in.
+    """
+    qualified = f"lvlmkb_reproductions.{name}"
+    if qualified not in sys.modules:
+        spec = importlib.util.spec_from_file_location(qualified, Path(anchor).with_name(f"{name}.py"))
+        if spec is None or spec.loader is None:
+            raise NotFoundError(f"no module {name}.py beside {anchor}", "check the reproductions folder")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[qualified] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception:
+            del sys.modules[qualified]
+            raise
+    return sys.modules[qualified]
 
 
 def registered(plugin_id: str) -> type[Plugin]:
