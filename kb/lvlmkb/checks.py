@@ -24,6 +24,7 @@ def check_kb(kb: KnowledgeBase) -> list[Diagnostic]:
         found += check_paper(kb, paper)
     found += check_duplicates(kb)
     found += check_extends_acyclic(kb)
+    found += check_exclusions(kb)
     return found
 
 
@@ -203,4 +204,27 @@ def check_extends_acyclic(kb: KnowledgeBase) -> list[Diagnostic]:
         first = cycle[0]
         path = " -> ".join([*cycle, first])
         found.append(kb.paper_docs[first].diagnostic(("relations", "extends"), f"extends cycle: {path}"))
+    return found
+
+
+def check_exclusions(kb: KnowledgeBase) -> list[Diagnostic]:
+    """A left-out paper is neither in the KB nor listed twice."""
+    doc = kb.excluded_doc
+    if doc is None:
+        return []
+    by_arxiv = {p.arxiv: p.id for p in kb.papers.values() if p.arxiv}
+    by_title = {normalised_title(p.title): p.id for p in kb.papers.values()}
+    seen: dict[str, int] = {}
+    found: list[Diagnostic] = []
+    for index, entry in enumerate(kb.excluded):
+        title = normalised_title(entry.title)
+        paper_id = by_arxiv.get(entry.arxiv or "") or by_title.get(title)
+        if paper_id is not None:
+            found.append(
+                doc.diagnostic(("excluded", index, "title"), f"excluded, yet in the KB as papers/{paper_id}.yaml")
+            )
+        key = entry.arxiv or title
+        if key in seen:
+            found.append(doc.diagnostic(("excluded", index, "title"), f"listed twice (also entry {seen[key] + 1})"))
+        seen.setdefault(key, index)
     return found

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from lvlmkb.project import Project
-from lvlmkb.schema import Facet, ModelEntry, Paper, TaxonomyNode
+from lvlmkb.schema import Exclusion, Facet, ModelEntry, Paper, TaxonomyNode
 from lvlmkb.yamlio import YamlDocument
 
 
@@ -82,6 +82,8 @@ class KnowledgeBase:
     paper_docs: dict[str, YamlDocument] = field(default_factory=dict)
     node_docs: dict[str, tuple[YamlDocument, int]] = field(default_factory=dict)
     reproductions: set[str] = field(default_factory=set)
+    excluded: list[Exclusion] = field(default_factory=list)
+    excluded_doc: YamlDocument | None = None
 
     def __iter__(self) -> Iterator[Paper]:
         return iter(self.sorted_papers())

@@ -15,12 +15,13 @@ from pydantic import BaseModel, ValidationError
 from lvlmkb.errors import Diagnostic, relpath
 from lvlmkb.kb import KnowledgeBase
 from lvlmkb.project import Project
-from lvlmkb.schema import ModelRegistryFile, Paper, TaxonomyFile
+from lvlmkb.schema import ExclusionsFile, ModelRegistryFile, Paper, TaxonomyFile
 from lvlmkb.schema.common import ARXIV_PATTERN, ATLAS_PATTERN, DATE_PATTERN, MODEL_ID_PATTERN, SLUG_PATTERN
 from lvlmkb.yamlio import YamlDocument, read_yaml
 
 PAPER_SUFFIX = ".yaml"
-PAPERS_DIR_EXTRAS = frozenset({"paper.schema.json"})
+EXCLUSIONS_NAME = "excluded.yaml"
+PAPERS_DIR_EXTRAS = frozenset({"paper.schema.json", "excluded.schema.json", EXCLUSIONS_NAME})
 TAXONOMY_DIR_EXTRAS = frozenset({"taxonomy.schema.json", "models.schema.json"})
 M = TypeVar("M", bound=BaseModel)
 PATTERN_NAMES = {
@@ -40,6 +41,7 @@ def load_kb(project: Project) -> tuple[KnowledgeBase, list[Diagnostic]]:
         diagnostics += _load_taxonomy(kb)
         diagnostics += _load_models(kb)
         diagnostics += _load_papers(kb)
+        diagnostics += _load_exclusions(kb)
     kb.reproductions = _find_reproductions(project.reproductions_dir)
     return kb, diagnostics
 
@@ -184,6 +186,18 @@ def _load_papers(kb: KnowledgeBase) -> list[Diagnostic]:
             continue
         kb.papers[paper.id] = paper
         kb.paper_docs[paper.id] = doc
+    return diagnostics
+
+
+def _load_exclusions(kb: KnowledgeBase) -> list[Diagnostic]:
+    diagnostics: list[Diagnostic] = []
+    path = kb.project.exclusions_file
+    if not path.is_file():
+        return diagnostics
+    loaded = _load_file(path, kb.project.root, ExclusionsFile, diagnostics)
+    if loaded is not None:
+        kb.excluded_doc, parsed = loaded
+        kb.excluded = list(parsed.excluded)
     return diagnostics
 
 

@@ -25,6 +25,11 @@ class Project:
         return self.root / "papers"
 
     @property
+    def exclusions_file(self) -> Path:
+        """Papers of the source lists left out on purpose, with reasons."""
+        return self.papers_dir / "excluded.yaml"
+
+    @property
     def reproductions_dir(self) -> Path:
         """Reproduction modules and the model registry."""
         return self.root / "reproductions"

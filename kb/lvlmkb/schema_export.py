@@ -10,10 +10,11 @@ from pydantic import BaseModel
 
 from lvlmkb.fsio import write_atomic
 from lvlmkb.project import Project
-from lvlmkb.schema import ModelRegistryFile, Paper, TaxonomyFile
+from lvlmkb.schema import ExclusionsFile, ModelRegistryFile, Paper, TaxonomyFile
 
 SCHEMA_FILES: dict[str, type[BaseModel]] = {
     "papers/paper.schema.json": Paper,
+    "papers/excluded.schema.json": ExclusionsFile,
     "taxonomy/taxonomy.schema.json": TaxonomyFile,
     "reproductions/models.schema.json": ModelRegistryFile,
 }

@@ -25,7 +25,7 @@ def test_validate_reports_all_problems_and_exits_1(runner: CliRunner, kb_root: P
     write_paper("bad2024two", "id: bad2024two\nkind: attak\n")
     result = runner.invoke(app, ["validate", "--root", str(kb_root)])
     assert result.exit_code == 1
-    assert "papers/bad2024one.yaml:1: authors: required field is missing" in result.output
+    assert "papers/bad2024one.yaml:1: year: required field is missing" in result.output
     assert "papers/bad2024two.yaml:2: kind: Input should be 'attack', 'defense' or 'evaluation'" in result.output
     assert "Traceback" not in result.output
 

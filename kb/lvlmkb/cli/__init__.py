@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from lvlmkb import __version__
+from lvlmkb.cli.add_paper_cmd import add_paper_command
 from lvlmkb.cli.query_cmd import graph_command, list_command, show_command, stats_command
 from lvlmkb.cli.render_cmd import render_app, site_app
 from lvlmkb.cli.reproduce_cmd import craft_command, methods_command, models_command, reproduce_command
@@ -47,6 +48,7 @@ app.command("reproduce")(reproduce_command)
 app.command("craft")(craft_command)
 app.command("methods")(methods_command)
 app.command("models")(models_command)
+app.command("add-paper")(add_paper_command)
 app.add_typer(render_app, name="render")
 app.add_typer(site_app, name="site")
 

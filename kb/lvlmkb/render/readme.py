@@ -45,7 +45,7 @@ def paper_entry(paper: Paper) -> str:
         head += f" {code}"
     if paper.reproduction:
         head += f" {REPRO_MARK} `{reproduce_command(paper)}`"
-    lines = [head, f"  * {md(', '.join(paper.authors))}"]
+    lines = [head, f"  * {md(', '.join(paper.authors)) if paper.authors else 'authors not yet entered'}"]
     if paper.affiliations:
         lines.append(f"  * {md(', '.join(paper.affiliations))}")
     lines.append(f"  * \\[{md(paper.venue or str(paper.year))}\\]")

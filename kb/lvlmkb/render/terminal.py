@@ -41,7 +41,7 @@ def paper_panel(kb: KnowledgeBase, paper: Paper, incoming: dict[str, list[str]])
     node_path = " > ".join(kb.taxonomy.nodes[n].label for n in reversed(kb.taxonomy.ancestors(paper.category)))
     rows = [
         ("title", paper.title),
-        ("authors", ", ".join(paper.authors)),
+        ("authors", ", ".join(paper.authors) or "-"),
         ("venue", f"{paper.venue or '-'} ({paper.year})"),
         ("date", paper.date or "-"),
         ("arXiv", paper.arxiv or "-"),

@@ -55,7 +55,10 @@ class Paper(StrictModel):
 
     id: Slug
     title: ShortText
-    authors: list[Label] = Field(min_length=1)
+    authors: list[Label] = Field(
+        default_factory=list,
+        description="As the paper lists them; empty when not yet entered (`lvlmkb gaps` lists these).",
+    )
     affiliations: list[ShortText] = Field(default_factory=list)
     year: int = Field(description="Year of the venue (or of the preprint when unpublished).")
     venue: Label | None = None

@@ -48,7 +48,7 @@ def _metadata_rows(kb: KnowledgeBase, page: str, paper: Paper) -> list[list[str]
     facets = "; ".join(f"{md(k)}: {md(', '.join(v))}" for k, v in paper.facets.items() if v)
     links = " · ".join(md_link(name, url) for name, url in paper.urls.model_dump().items() if url)
     rows = [
-        ["Authors", md(", ".join(paper.authors))],
+        ["Authors", md(", ".join(paper.authors)) if paper.authors else "not yet entered"],
         ["Affiliations", md(", ".join(paper.affiliations))],
         ["Venue", md(f"{paper.venue or '-'} ({paper.year})")],
         ["First version", md(paper.date or "-")],

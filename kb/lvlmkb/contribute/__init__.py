@@ -1,0 +1,1 @@
+"""Contributing papers: arXiv metadata, classification suggestions and new paper files."""
