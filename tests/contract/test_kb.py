@@ -21,7 +21,7 @@ def _kb() -> KnowledgeBase:
     return report().kb
 
 
-PAPER_FILES = sorted(p.stem for p in (REPO / "papers").glob("*.yaml"))
+PAPER_FILES = sorted(p.stem for p in (REPO / "papers").glob("*.yaml") if p.name != "excluded.yaml")
 NODES = list(_kb().taxonomy.nodes)
 
 

@@ -76,6 +76,10 @@ def hostile_kb(kb_root: Path) -> Path:
         "note": PAYLOADS[1],
     }
     (kb_root / "taxonomy" / "evil.yaml").write_text(yaml.safe_dump({"nodes": [node]}), encoding="utf-8")
+    excluded = [{"title": f"X{i} {payload}", "reason": f"Reason {payload}"} for i, payload in enumerate(PAYLOADS)]
+    excluded[0]["url"] = "https://evil.example/x"
+    text = yaml.safe_dump({"excluded": excluded}, allow_unicode=True)
+    (kb_root / "papers" / "excluded.yaml").write_text(text, encoding="utf-8")
     assert validate(Project(kb_root)).ok
     return kb_root
 
@@ -125,6 +129,8 @@ def test_site_has_no_injected_markup(hostile_kb: Path, tmp_path: Path) -> None:
     # The text arrives intact, as text.
     first = (result.out / "papers" / "evil2024p0.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(" in first
+    listing = (result.out / "papers" / "index.html").read_text(encoding="utf-8")
+    assert "Left out (12)" in listing and "Reason &lt;script&gt;alert(" in listing
     index = json.loads((result.out / "search" / "search_index.json").read_text(encoding="utf-8"))
     assert not any("<script>alert" in doc.get("text", "") for doc in index["docs"])
 

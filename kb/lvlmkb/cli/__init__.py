@@ -10,6 +10,7 @@ import typer
 
 from lvlmkb import __version__
 from lvlmkb.cli.add_paper_cmd import add_paper_command
+from lvlmkb.cli.export_cmd import export_command, gaps_command
 from lvlmkb.cli.query_cmd import graph_command, list_command, show_command, stats_command
 from lvlmkb.cli.render_cmd import render_app, site_app
 from lvlmkb.cli.reproduce_cmd import craft_command, methods_command, models_command, reproduce_command
@@ -44,6 +45,8 @@ app.command("list")(list_command)
 app.command("show")(show_command)
 app.command("stats")(stats_command)
 app.command("graph")(graph_command)
+app.command("export")(export_command)
+app.command("gaps")(gaps_command)
 app.command("reproduce")(reproduce_command)
 app.command("craft")(craft_command)
 app.command("methods")(methods_command)

@@ -99,4 +99,16 @@ def papers_index(kb: KnowledgeBase) -> str:
         for p in kb.sorted_papers()
     ]
     header = ["Date", "Title", "Category", "Venue", "Code", "Repro"]
-    return "\n".join([f"# Papers ({len(kb.papers)})", "", *table(header, rows), ""])
+    return "\n".join([f"# Papers ({len(kb.papers)})", "", *table(header, rows), *_excluded_section(kb), ""])
+
+
+def _excluded_section(kb: KnowledgeBase) -> list[str]:
+    """The source-list papers left out on purpose, with the reason (``papers/excluded.yaml``)."""
+    if not kb.excluded:
+        return []
+    rows = []
+    for entry in kb.excluded:
+        url = f"https://arxiv.org/abs/{entry.arxiv}" if entry.arxiv else entry.url
+        rows.append([md_link(entry.title, url) if url else md(entry.title), md(entry.reason)])
+    intro = "Papers of the source lists left out of the knowledge base on purpose (`papers/excluded.yaml`)."
+    return ["", f"## Left out ({len(kb.excluded)})", "", intro, "", *table(["Title", "Reason"], rows)]
