@@ -80,7 +80,7 @@ def test_gaps_on_real_checkout(runner: CliRunner) -> None:
 
 
 def test_gaps_json(runner: CliRunner, kb_root: Path) -> None:
-    result = runner.invoke(app, ["gaps", "--root", str(kb_root), "--json"])
+    result = runner.invoke(app, ["gaps", "--root", str(kb_root), "--format", "json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["papers"] == 1

@@ -11,6 +11,7 @@ import typer
 
 from lvlmkb.cli.common import RootOption, handle_errors
 from lvlmkb.cli.query_cmd import _load
+from lvlmkb.cli.validate_cmd import OutputFormat
 
 
 class ExportFormat(StrEnum):
@@ -87,13 +88,13 @@ def _write(out: Path, text: str, force: bool) -> None:
 @handle_errors
 def gaps_command(
     root: RootOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    output: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
 ) -> None:
     """Report what the KB lacks: undefended attack families, untested defenses, reproductions and metadata."""
     from lvlmkb.gaps import find_gaps, format_report
 
     report = find_gaps(_load(root))
-    if as_json:
+    if output is OutputFormat.json:
         typer.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
         return
     typer.echo(format_report(report), nl=False)
