@@ -28,6 +28,8 @@ OFFLINE = [
     "Jane Doe; Li Wei",
     "--year",
     "2025",
+    "--venue",
+    "NeurIPS 2025",
 ]
 
 
@@ -111,6 +113,7 @@ def test_offline_entry_with_suggestions_accepted(runner: CliRunner, kb_root: Pat
     assert "wrote papers/doe2025glyph.yaml" in out
     paper = validate(Project(kb_root)).kb.papers["doe2025glyph"]
     assert (paper.category, paper.facets) == ("black-box-typography", {"access": ["black-box"]})
+    assert paper.venue == "NeurIPS'25"
 
 
 def test_duplicates_are_refused_by_arxiv_id_and_by_title(runner: CliRunner, kb_root: Path) -> None:

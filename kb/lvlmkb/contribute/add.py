@@ -19,6 +19,7 @@ from lvlmkb.contribute.draft import (
 from lvlmkb.contribute.suggest import Suggestion, suggest
 from lvlmkb.errors import UsageError
 from lvlmkb.kb import KnowledgeBase
+from lvlmkb.venues import normalise_venue
 
 if TYPE_CHECKING:
     import httpx
@@ -144,7 +145,7 @@ def entry_data(kb: KnowledgeBase, meta: Metadata, cls: Classification, paper_id:
         "title": meta.title,
         "authors": meta.authors,
         "year": meta.year,
-        "venue": meta.venue,
+        "venue": normalise_venue(meta.venue) if meta.venue else None,
         "date": meta.date,
         "arxiv": meta.arxiv_id,
         "urls": urls,
