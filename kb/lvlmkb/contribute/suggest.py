@@ -26,7 +26,7 @@ RULES: tuple[Rule, ...] = (
     Rule(r"trustworth|holistic", "holistic-benchmark"),
     Rule(r"\bbenchmark\b|\bdataset\b|evaluation suite", "harmful-query-benchmark", {"objective": ["jailbreak"]}),
     Rule(r"\bjudge\b|evaluator", "model-based-evaluation"),
-    Rule(r"typograph|text in (?:the )?image|visual prompt", "black-box-typography", {"access": ["black-box"]}),
+    Rule(r"typograph|text in (?:the )?image", "black-box-typography", {"access": ["black-box"]}),
     Rule(r"role[- ]?play|persona", "black-box-visual-role-play", {"access": ["black-box"]}),
     Rule(r"red[- ]?team", "black-box-red-teaming", {"access": ["black-box"]}),
     Rule(r"prompt injection|injected instruction", "black-box-prompt-injection", {"objective": ["prompt-injection"]}),
