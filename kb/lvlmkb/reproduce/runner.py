@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -233,7 +234,7 @@ def _record(
         provenance={**environment(kb.project.root), **method.provenance()},
         counts={"samples": len(rows), "unique_requests": len({r.request_key for r in rows})},
         aggregates=[aggregate(j.id, j.describe(), rows) for j in judges],
-        reported=reported_results(kb, cls.paper, spec.model, method.setting()),
+        reported=reported_results(kb, cls.paper, spec.model, method.setting(), dataset.name),
     )
 
 
@@ -247,18 +248,24 @@ def _plugin_info(plugin: Plugin) -> dict[str, Any]:
     }
 
 
-def reported_results(kb: KnowledgeBase, paper_id: str, model: str, setting: str = "") -> list[dict[str, Any]]:
+def reported_results(
+    kb: KnowledgeBase, paper_id: str, model: str, setting: str = "", dataset: str = ""
+) -> list[dict[str, Any]]:
     """Published numbers for this model, printed and stored beside ours.
 
     The method's own paper's numbers (those of the same setting when any names it), plus the numbers of
-    papers that evaluated on it (a survey's table, say) under exactly the same setting.
+    papers that evaluated on it (a survey's table, say) under exactly the same setting. When some of the
+    paper's numbers were measured on the run's dataset (benchmark ``SafeBench-Tiny`` for ``safebench-tiny``),
+    only those are kept.
     """
     paper = kb.papers.get(paper_id)
     if paper is None:
         return []
     for_model = [r for r in paper.reported_results if r.model == model]
     same_setting = [r for r in for_model if setting and (r.setting or "").lower() == setting.lower()]
-    found = [{**r.model_dump(mode="json", exclude_none=True), "paper": paper_id} for r in (same_setting or for_model)]
+    chosen = same_setting or for_model
+    on_dataset = [r for r in chosen if dataset and _slug(r.benchmark) == dataset.lower()]
+    found = [{**r.model_dump(mode="json", exclude_none=True), "paper": paper_id} for r in (on_dataset or chosen)]
     for other in kb.sorted_papers():
         if other.id == paper_id or paper_id not in other.relations.evaluated_on:
             continue
@@ -268,6 +275,10 @@ def reported_results(kb: KnowledgeBase, paper_id: str, model: str, setting: str 
             if r.model == model and setting and (r.setting or "").lower() == setting.lower()
         ]
     return found
+
+
+def _slug(label: str) -> str:
+    return "-".join(re.findall(r"[a-z0-9]+", label.lower()))
 
 
 def _write(out: Path, record: RunRecord, rows: list[SampleRecord]) -> None:
