@@ -1,96 +1,168 @@
-"""Wall time of ``HFBackend.generate`` against raw ``model.generate`` on the same batches (tiny Janus, CPU).
+"""Wall time of ``HFBackend.generate`` against raw ``model.generate`` on the same batches (tiny models, CPU).
 
-Usage: python bench/backend_overhead.py [--batch 4] [--new-tokens 16] [--repeat 7]
+Usage: python bench/backend_overhead.py [--family janus|llava] [--batch 4] [--new-tokens 16] [--repeat 30]
 Prints the median time of each and their ratio (target: <= 1.1). The raw figure is ``model.generate`` on
-inputs rendered once beforehand; the "hand-written" figure adds what a script written without the backend
-also does (chat template, image processing, decoding), which is the work the backend does per call.
+the inputs the backend itself renders for the same requests, rendered beforehand, with the keyword
+arguments the backend passes (``HFBackend.generate_kwargs``); both give the same tokens, which is checked.
+The "hand-written" figure adds what a script written without the backend also does (chat template, image
+processing, decoding). Every timed round uses images not seen before, so no cache could flatter the backend.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch
+from figures import figure, interleaved_medians
 from PIL import Image
 
-from lvlmkb.backends.base import GenerationSettings, ImageInput, single_turn
+from lvlmkb.backends.base import GenerationRequest, GenerationSettings, ImageInput, single_turn
 from lvlmkb.backends.hf import HFBackend
-from lvlmkb.backends.hf_inputs import to_chat
+from lvlmkb.backends.hf_inputs import eos_set, to_chat, trim_generated
+from lvlmkb.schema.bench import BenchFigure
+
+TARGET = 1.1
+NAMES = {"janus": "Janus", "llava": "LLaVA"}
+ACTIONS = ("raw", "hand", "backend", "render")
 
 
-def interleaved_medians(repeat: int, actions: list[Callable[[], object]]) -> list[float]:
-    """Median wall time of each action over ``repeat`` rounds; each round runs every action once, in turn.
+@dataclass(frozen=True)
+class Comparison:
+    """Median wall and CPU seconds per action and the settings they ran with.
 
-    Interleaving spreads drift in machine load evenly over the actions; one warm-up round comes first.
+    The actions: raw ``model.generate``, the hand-written pipeline, ``HFBackend.generate``, and the backend's
+    input rendering alone (``HFBackend.render``: chat template, image decoding and processing, tokenising).
     """
-    times: list[list[float]] = [[] for _ in actions]
-    for round_ in range(repeat + 1):
-        for index, action in enumerate(actions):
-            start = time.perf_counter()
-            action()
-            if round_:
-                times[index].append(time.perf_counter() - start)
-    return [statistics.median(t) for t in times]
+
+    family: str
+    batch: int
+    new_tokens: int
+    repeat: int
+    threads: int
+    wall: dict[str, float]
+    cpu: dict[str, float]
+
+    def ratio(self, action: str = "backend", clock: str = "wall") -> float:
+        """``action``'s median over raw ``model.generate``'s."""
+        times = self.wall if clock == "wall" else self.cpu
+        return times[action] / times["raw"]
+
+
+def make_rounds(rounds: int, batch: int, new_tokens: int) -> list[list[GenerationRequest]]:
+    """``rounds`` batches of ``batch`` single-image requests; no image appears twice."""
+    settings = GenerationSettings(max_new_tokens=new_tokens)
+    batches = []
+    for round_ in range(rounds):
+        images = [
+            Image.new("RGB", (40 + 9 * i, 30 + 7 * i), ((60 * i + round_) % 256, (90 + 7 * round_) % 256, 200))
+            for i in range(batch)
+        ]
+        texts = ["describe " * (1 + 2 * i) + "this image" for i in range(batch)]
+        batches.append(
+            [single_turn(t, [ImageInput.from_pil(im)], settings) for t, im in zip(texts, images, strict=True)]
+        )
+    return batches
+
+
+def compare(family: str, batch: int = 4, new_tokens: int = 16, repeat: int = 30, threads: int = 1) -> Comparison:
+    """Time raw ``model.generate``, a hand-written pipeline and ``HFBackend.generate`` in interleaved rounds."""
+    torch.set_num_threads(threads)
+    os.environ["LVLMKB_CACHE"] = os.environ.get("LVLMKB_CACHE") or str(Path(tempfile.gettempdir()) / "lvlmkb-bench")
+    backend = HFBackend(f"lvlmkb-tiny/{family}", device="cpu")
+    model, processor = backend.model, backend.processor
+    rounds = make_rounds(repeat + 1, batch, new_tokens)
+    kwargs = backend.generate_kwargs(rounds[0][0].settings)
+    rendered = [backend.render(requests) for requests in rounds]
+
+    def raw(round_: int) -> Any:
+        with torch.inference_mode():
+            return model.generate(**rendered[round_], **kwargs)
+
+    def by_hand(round_: int) -> object:
+        inputs = processor.apply_chat_template(
+            [to_chat(r.messages) for r in rounds[round_]],
+            add_generation_prompt=True,
+            tokenize=True,
+            return_dict=True,
+            return_tensors="pt",
+            processor_kwargs={"padding": True, "padding_side": "left"},
+        )
+        with torch.inference_mode():
+            out = model.generate(**inputs, **kwargs)
+        return processor.batch_decode(out[:, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
+
+    _check_same_tokens(backend, rounds[0], raw(0), rendered[0]["input_ids"].shape[1])
+    actions = [raw, by_hand, lambda r: backend.generate(rounds[r]), lambda r: backend.render(rounds[r])]
+    wall, cpu = interleaved_medians(repeat, actions)
+    medians = [dict(zip(ACTIONS, times, strict=True)) for times in (wall, cpu)]
+    return Comparison(family, batch, new_tokens, repeat, threads, *medians)
+
+
+def _check_same_tokens(backend: HFBackend, requests: list[GenerationRequest], raw_out: Any, prompt_len: int) -> None:
+    eos = eos_set(backend.model.generation_config.eos_token_id)
+    expected = [trim_generated(row, eos) for row in raw_out[:, prompt_len:].tolist()]
+    if [r.token_ids for r in backend.generate(requests)] != expected:
+        raise RuntimeError("HFBackend.generate and raw model.generate gave different tokens: not a fair comparison")
+
+
+def measure(quick: bool) -> list[BenchFigure]:
+    """Backend/raw ratio on tiny Janus and tiny LLaVA (batch 4, 16 new tokens, 1 thread; 30 rounds, 3 quick)."""
+    repeat = 3 if quick else 30
+    return [_figure(compare(family, repeat=repeat)) for family in ("janus", "llava")]
+
+
+def _figure(c: Comparison) -> BenchFigure:
+    return figure(
+        f"backend-overhead-{c.family}",
+        f"HFBackend.generate / raw model.generate, tiny {NAMES[c.family]}",
+        c.ratio(),
+        "×",
+        target=TARGET,
+        note=f"batch {c.batch}, {c.new_tokens} new tokens, greedy, {c.threads} thread, median of {c.repeat} rounds",
+        detail={
+            **{f"{action}_ms": round(1000 * seconds, 2) for action, seconds in c.wall.items()},
+            "cpu_ratio": round(c.ratio(clock="cpu"), 3),
+            "hand_written_ratio": round(c.ratio("hand"), 3),
+            "backend_over_hand_written": round(c.wall["backend"] / c.wall["hand"], 3),
+            "render_share_of_overhead": round(c.wall["render"] / (c.wall["backend"] - c.wall["raw"]), 2),
+        },
+    )
 
 
 def main() -> None:
+    """Print the medians and ratios."""
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--family", choices=("janus", "llava"), default="janus")
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--new-tokens", type=int, default=16)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (tiny models only lose from more)")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-
-    os.environ["LVLMKB_CACHE"] = os.environ.get("LVLMKB_CACHE") or str(Path(tempfile.gettempdir()) / "lvlmkb-bench")
-    backend = HFBackend("lvlmkb-tiny/janus", device="cpu")
-    model, processor = backend.model, backend.processor
-    settings = GenerationSettings(max_new_tokens=args.new_tokens)
-    images = [
-        ImageInput.from_pil(Image.new("RGB", (40 + 9 * i, 30 + 7 * i), (60 * i, 90, 200))) for i in range(args.batch)
-    ]
-    requests = [single_turn("describe " * (1 + 2 * i) + "this image", [images[i]], settings) for i in range(args.batch)]
-    inputs = backend.render(requests)
-    gen_kwargs = {"max_new_tokens": args.new_tokens, "do_sample": False, "generation_mode": "text"}
-
-    def raw() -> object:
-        with torch.inference_mode():
-            return model.generate(**inputs, **gen_kwargs)
-
-    def by_hand() -> object:
-        batch = processor.apply_chat_template(
-            [to_chat(r.messages) for r in requests],
-            add_generation_prompt=True,
-            tokenize=True,
-            return_dict=True,
-            return_tensors="pt",
-            processor_kwargs={"padding": True},
-        )
-        with torch.inference_mode():
-            out = model.generate(**batch, **gen_kwargs)
-        return processor.batch_decode(out[:, batch["input_ids"].shape[1] :], skip_special_tokens=True)
-
-    def via_backend() -> object:
-        return backend.generate(requests)
-
-    t_raw, t_hand, t_backend = interleaved_medians(args.repeat, [raw, by_hand, via_backend])
+    c = compare(args.family, args.batch, args.new_tokens, args.repeat, args.threads)
     print(
-        f"tiny Janus, batch {args.batch}, {args.new_tokens} new tokens, greedy, {args.threads} torch thread(s), "
-        f"median of {args.repeat} interleaved warm runs"
+        f"tiny {args.family}, batch {c.batch}, {c.new_tokens} new tokens, greedy, {c.threads} torch thread(s), "
+        f"median of {c.repeat} interleaved warm rounds (wall; CPU in brackets)"
     )
-    print(f"raw model.generate (inputs pre-rendered): {t_raw * 1000:8.1f} ms")
-    print(f"hand-written template+generate+decode:    {t_hand * 1000:8.1f} ms")
-    print(f"HFBackend.generate:                       {t_backend * 1000:8.1f} ms")
-    print(f"ratio backend/raw:  {t_backend / t_raw:.3f}  (target <= 1.1)")
-    print(f"ratio backend/hand: {t_backend / t_hand:.3f}")
+    for action, text in zip(
+        ACTIONS,
+        (
+            "raw model.generate (pre-rendered)",
+            "hand-written template+generate+decode",
+            "HFBackend.generate",
+            "HFBackend.render alone",
+        ),
+        strict=True,
+    ):
+        print(f"{text:40s} {c.wall[action] * 1000:8.1f} ms  ({c.cpu[action] * 1000:.1f} ms)")
+    print(f"ratio backend/raw:  {c.ratio():.3f}  (CPU {c.ratio(clock='cpu'):.3f}; target <= {TARGET})")
+    print(f"ratio backend/hand: {c.wall['backend'] / c.wall['hand']:.3f}")
 
 
 if __name__ == "__main__":

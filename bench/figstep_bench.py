@@ -6,13 +6,15 @@ Usage: python bench/figstep_bench.py [--images N]
 from __future__ import annotations
 
 import argparse
-import resource
-import time
 from pathlib import Path
+from typing import Any
+
+from figures import figure, peak_rss_mib, rate
 
 from lvlmkb.backends.base import ImageInput
 from lvlmkb.datasets.base import Sample
 from lvlmkb.reproduce.method import get_method
+from lvlmkb.schema.bench import BenchFigure
 
 REPO = Path(__file__).resolve().parent.parent
 STATEMENTS = [
@@ -23,28 +25,46 @@ STATEMENTS = [
 ]
 
 
+def rates(images: int) -> tuple[float, float]:
+    """Images/s of the renderer (``FigStep.image_for``) and of the full craft step (render + PNG)."""
+    figstep: Any = get_method(REPO / "reproductions", "figstep")()
+    figstep.image_for(STATEMENTS[0])  # load the font once
+
+    def craft(index: int) -> None:
+        fields = {"instruction": STATEMENTS[index % len(STATEMENTS)], "question": "q"}
+        crafted = figstep.craft(Sample(str(index), "bench", fields))
+        assert isinstance(crafted.images[0], ImageInput)
+
+    rendered = rate(images, lambda index: figstep.image_for(STATEMENTS[index % len(STATEMENTS)]))
+    return rendered, rate(images, craft)
+
+
+def measure(quick: bool) -> list[BenchFigure]:
+    """FigStep typography images/s over 200 images (20 with ``quick``)."""
+    images = 20 if quick else 200
+    rendered, crafted = rates(images)
+    return [
+        figure(
+            "figstep-typography",
+            "FigStep typographic images rendered (FigStep.image_for, 760×760)",
+            rendered,
+            "images/s",
+            better="higher",
+            note=f"{images} images, 4 statements in turn",
+            detail={"images": images, "craft_images_per_s": round(crafted, 1)},
+        )
+    ]
+
+
 def main() -> None:
     """Print images/s for the renderer and for the full craft step."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--images", type=int, default=200)
     args = parser.parse_args()
-    figstep = get_method(REPO / "reproductions", "figstep")()
-    render = getattr(figstep, "image_for")  # noqa: B009 - FigStep-specific method
-    render(STATEMENTS[0])  # load the font once
-    start = time.perf_counter()
-    for index in range(args.images):
-        render(STATEMENTS[index % len(STATEMENTS)])
-    rendered = args.images / (time.perf_counter() - start)
-    start = time.perf_counter()
-    for index in range(args.images):
-        sample = Sample(str(index), "bench", {"instruction": STATEMENTS[index % len(STATEMENTS)], "question": "q"})
-        crafted = figstep.craft(sample)
-        assert isinstance(crafted.images[0], ImageInput)
-    crafted_rate = args.images / (time.perf_counter() - start)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rendered, crafted = rates(args.images)
     print(f"FigStep render:             {rendered:.1f} images/s")
-    print(f"FigStep craft (render+PNG): {crafted_rate:.1f} images/s")
-    print(f"peak memory:                {peak:.0f} MiB")
+    print(f"FigStep craft (render+PNG): {crafted:.1f} images/s")
+    print(f"peak memory:                {peak_rss_mib():.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -491,7 +491,7 @@ class ClipEmbedder:
             try:
                 model: Any = transformers.CLIPModel.from_pretrained(self.name, dtype=torch.float32)
                 processor = transformers.CLIPImageProcessorPil.from_pretrained(self.name)
-                tokenizer = transformers.AutoTokenizer.from_pretrained(self.name)
+                tokenizer = transformers.AutoTokenizer.from_pretrained(self.name, trust_remote_code=False)
             except (OSError, ValueError) as err:
                 hint = "pass --defense-set clip_model=FOLDER holding a copy of openai/clip-vit-base-patch32"
                 raise UsageError(f"cannot load the CLIP model '{self.name}': {err}", hint) from err

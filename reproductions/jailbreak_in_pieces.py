@@ -108,13 +108,15 @@ class ClipEncoder:
 
         pinned = None if Path(name).is_dir() else revision
         try:
-            model_type = transformers.AutoConfig.from_pretrained(name, revision=pinned).model_type
+            model_type = transformers.AutoConfig.from_pretrained(
+                name, revision=pinned, trust_remote_code=False
+            ).model_type
             model_cls = _MODEL_CLASSES.get(model_type)
             if model_cls is None:
                 raise UsageError(f"'{name}' is a {model_type} checkpoint, not CLIP", "pass a CLIP checkpoint")
             processor = transformers.CLIPImageProcessorPil.from_pretrained(name, revision=pinned or "main")
             loaded = getattr(transformers, model_cls).from_pretrained(
-                name, revision=pinned, dtype=torch.float32, output_loading_info=True
+                name, revision=pinned, dtype=torch.float32, output_loading_info=True, trust_remote_code=False
             )
         except OSError as err:
             raise UsageError(f"cannot load the CLIP encoder '{name}': {err}", "pass --encoder REPO_OR_FOLDER") from err

@@ -22,11 +22,15 @@ class Diagnostic:
     severity: str = dataclasses.field(default="error", compare=False)
 
     def render(self) -> str:
-        """Return ``path:line: field: message`` (line omitted when unknown)."""
+        """Return ``path:line: field: message`` on one line (line omitted when unknown).
+
+        Characters that would break the line or hide text (newlines, controls, separators) are
+        shown escaped, the way Python's ``ascii()`` writes them.
+        """
         where = f"{self.path}:{self.line}" if self.line > 0 else self.path
         subject = f" {self.field}:" if self.field else ""
         level = " warning:" if self.severity == "warning" else ""
-        return f"{where}:{subject}{level} {self.message}"
+        return _printable(f"{where}:{subject}{level} {self.message}")
 
     def as_dict(self) -> dict[str, str | int]:
         """Return a JSON-ready mapping."""
@@ -37,6 +41,12 @@ class Diagnostic:
             "message": self.message,
             "severity": self.severity,
         }
+
+
+def _printable(text: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
 
 
 class LvlmkbError(Exception):

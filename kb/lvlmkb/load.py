@@ -24,6 +24,7 @@ EXCLUSIONS_NAME = "excluded.yaml"
 PAPERS_DIR_EXTRAS = frozenset({"paper.schema.json", "excluded.schema.json", EXCLUSIONS_NAME})
 TAXONOMY_DIR_EXTRAS = frozenset({"taxonomy.schema.json", "models.schema.json"})
 M = TypeVar("M", bound=BaseModel)
+LINK_HINT = "commit the file itself (lvlmkb reads no knowledge-base data through links)"
 PATTERN_NAMES = {
     SLUG_PATTERN: "is not a slug (lowercase letters and digits, single hyphens between)",
     MODEL_ID_PATTERN: "is not a model id (lowercase letters, digits, '-' and '.')",
@@ -125,6 +126,9 @@ def _inner_model(annotation: Any) -> Any:
 
 def _load_file(path: Path, root: Path, model: type[M], out: list[Diagnostic]) -> tuple[YamlDocument, M] | None:
     """Read and validate one file; append its problems to ``out``; None when it did not validate."""
+    if path.is_symlink():
+        out.append(Diagnostic(relpath(path, root), 0, "", f"is a symbolic link; {LINK_HINT}"))
+        return None
     doc, problems = read_yaml(path, relpath(path, root))
     out += problems
     if doc is None:
@@ -204,6 +208,9 @@ def _load_exclusions(kb: KnowledgeBase) -> list[Diagnostic]:
 def _data_files(folder: Path, extras: frozenset[str], root: Path, out: list[Diagnostic]) -> list[Path]:
     if not folder.is_dir():
         out.append(Diagnostic(relpath(folder, root), 0, "", "folder is missing"))
+        return []
+    if not folder.resolve().is_relative_to(root.resolve()):
+        out.append(Diagnostic(relpath(folder, root), 0, "", f"links outside the checkout; {LINK_HINT}"))
         return []
     found: list[Path] = []
     for name in sorted(os.listdir(folder)):

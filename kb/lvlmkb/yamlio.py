@@ -18,6 +18,8 @@ from lvlmkb.errors import Diagnostic
 MAX_FILE_BYTES = 1 << 20
 _BASE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TAG = "tag:yaml.org,2002:"
+MAX_DEPTH = 50
+_NOT_PLAIN = frozenset(_TAG + name for name in ("binary", "omap", "pairs", "set", "timestamp"))
 
 
 class _FastLoader(_BASE_LOADER):  # type: ignore[misc,valid-type]
@@ -85,11 +87,15 @@ def read_yaml(path: Path, display: str) -> tuple[YamlDocument | None, list[Diagn
     except PlainDataError as err:
         line = err.problem_mark.line + 1 if err.problem_mark else 0
         return None, [Diagnostic(display, line, err.field, str(err.problem))]
+    except yaml.reader.ReaderError as err:  # the C reader (libyaml) gives a byte offset
+        line = text.encode("utf-8")[: err.position].count(b"\n") + 1
+        message = f"unacceptable character #x{err.character:04x}: {err.reason}"
+        return None, [Diagnostic(display, line, "", f"YAML syntax error: {message}")]
     except yaml.MarkedYAMLError as err:
         line = err.problem_mark.line + 1 if err.problem_mark else 0
         return None, [Diagnostic(display, line, "", f"YAML syntax error: {err.problem}")]
     except yaml.YAMLError as err:
-        return None, [Diagnostic(display, 0, "", f"YAML error: {err}")]
+        return None, [Diagnostic(display, 0, "", f"YAML error: {' '.join(str(err).split())}")]
     return YamlDocument(path, display, data, text), []
 
 
@@ -106,7 +112,9 @@ def load_plain(text: str) -> Any:
 
     The node tree is composed in C and turned into Python objects here: strings directly, other
     scalars through the safe constructor. Anchors and aliases, merge keys, non-scalar keys and
-    duplicate keys are refused, so an alias bomb cannot expand and no key silently wins.
+    duplicate keys are refused, so an alias bomb cannot expand and no key silently wins; so are
+    tags that build non-plain values (``!!set``, ``!!binary`` ...), scalars the constructor cannot
+    read (``!!bool maybe``, an integer of 5,000 digits) and nesting deeper than ``MAX_DEPTH``.
     """
     loader = _FastLoader(text)
     try:
@@ -121,32 +129,48 @@ class _PlainBuilder:
         self.loader = loader
         self.seen: set[int] = set()
 
-    def build(self, node: yaml.Node) -> Any:
+    def build(self, node: yaml.Node, loc: Loc = ()) -> Any:
         if id(node) in self.seen:
             raise PlainDataError("anchors and aliases (&name / *name) are not allowed in lvlmkb data", node)
         self.seen.add(id(node))
+        if len(loc) > MAX_DEPTH:
+            raise PlainDataError(f"values are nested more than {MAX_DEPTH} levels deep", node, str(loc[0]))
         if isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "str":
             return node.value
         if isinstance(node, yaml.SequenceNode) and node.tag == _TAG + "seq":
-            return [self.build(item) for item in node.value]
+            return [self.build(item, (*loc, index)) for index, item in enumerate(node.value)]
         if isinstance(node, yaml.MappingNode) and node.tag == _TAG + "map":
-            return self._mapping(node)
-        return self.loader.construct_object(node, deep=True)
+            return self._mapping(node, loc)
+        return self._construct(node, loc)
 
-    def _mapping(self, node: yaml.MappingNode) -> dict[Any, Any]:
+    def _construct(self, node: yaml.Node, loc: Loc) -> Any:
+        """Other scalars (int, float, bool, null, unknown tags) through the safe constructor."""
+        short, field = node.tag.replace(_TAG, "!!"), ".".join(str(part) for part in loc)
+        if node.tag in _NOT_PLAIN:
+            raise PlainDataError(f"the tag {short} is not allowed in lvlmkb data; write a plain value", node, field)
+        shown = node.value if len(node.value) <= 30 else f"{node.value[:27]}..."
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except (ValueError, LookupError, TypeError, OverflowError):  # !!bool maybe, !!int '', int('9' * 5000)
+            raise PlainDataError(f"cannot read {shown!r} as {short}", node, field) from None
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise PlainDataError(f"{shown!r} is too large: integers must fit in 64 bits", node, field)
+        return value
+
+    def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         first_line: dict[Any, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _TAG + "merge":
                 raise PlainDataError("merge keys (<<) are not allowed in lvlmkb data", key_node)
-            key = self.build(key_node)
+            key = self.build(key_node, loc)
             if not isinstance(key, str | int | float | bool) and key is not None:
                 raise PlainDataError("a mapping key must be a plain value", key_node)
             if key in result:
                 message = f"duplicate key (first defined on line {first_line[key]})"
                 raise PlainDataError(message, key_node, str(key))
             first_line[key] = key_node.start_mark.line + 1
-            result[key] = self.build(value_node)
+            result[key] = self.build(value_node, (*loc, key if isinstance(key, str | int) else str(key)))
         return result
 
 

@@ -224,18 +224,31 @@ class HFBackend:
         )
         return inputs.to(model.device, dtype=model.dtype)
 
-    def _generate_group(
-        self, requests: Sequence[GenerationRequest], settings: GenerationSettings
-    ) -> list[GenerationResponse]:
-        model, processor = self._load()
-        inputs = self.render(requests)
+    def generate_kwargs(self, settings: GenerationSettings) -> dict[str, Any]:
+        """The keyword arguments this backend passes to ``model.generate`` for ``settings``.
+
+        Args:
+            settings: The decoding settings of a batch.
+
+        Returns:
+            ``max_new_tokens``, the sampling switches and any family-specific argument.
+        """
         kwargs: dict[str, Any] = {"max_new_tokens": settings.max_new_tokens, "do_sample": not settings.greedy}
         if settings.greedy:
             kwargs.update(temperature=None, top_p=None, top_k=None)
         else:
             kwargs.update(temperature=settings.temperature, top_p=settings.top_p, top_k=None)
+        kwargs.update(_FAMILY_GENERATE_KWARGS.get(self.model.config.model_type, {}))
+        return kwargs
+
+    def _generate_group(
+        self, requests: Sequence[GenerationRequest], settings: GenerationSettings
+    ) -> list[GenerationResponse]:
+        model, processor = self._load()
+        inputs = self.render(requests)
+        kwargs = self.generate_kwargs(settings)
+        if not settings.greedy:
             torch.manual_seed(settings.seed)
-        kwargs.update(_FAMILY_GENERATE_KWARGS.get(model.config.model_type, {}))
         with oom_guard(f"generating a batch of {len(requests)}", _empty_cuda_cache), torch.inference_mode():
             output = model.generate(**inputs, **kwargs)
         eos = eos_set(model.generation_config.eos_token_id)

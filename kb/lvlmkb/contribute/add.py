@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lvlmkb.contribute.arxiv_api import ArxivRecord, fetch_arxiv, parse_arxiv_ref
@@ -13,6 +13,7 @@ from lvlmkb.contribute.draft import (
     checked_paper,
     propose_id,
     refuse_duplicate,
+    refuse_undecodable,
     render_yaml,
     write_paper,
 )
@@ -76,10 +77,11 @@ def gather_metadata(
     """Resolve the paper's metadata; refuse a duplicate before and after contacting arXiv.
 
     Raises:
-        UsageError: missing offline fields or a bad reference.
+        UsageError: missing offline fields, a bad reference, or a value that is not UTF-8 text.
         DuplicatePaperError: the paper is already in the KB.
         ArxivUnavailableError, ArxivLookupError: arXiv could not give the paper.
     """
+    refuse_undecodable(asdict(overrides))
     arxiv_id = parse_arxiv_ref(ref) if ref else None
     refuse_duplicate(kb, arxiv_id, overrides.title)
     if arxiv_id is None or offline:
@@ -170,7 +172,9 @@ def add_paper(kb: KnowledgeBase, meta: Metadata, cls: Classification, paper_id: 
     refuse_duplicate(kb, meta.arxiv_id, meta.title)
     chosen = paper_id or propose_id(meta.title, meta.authors, meta.year, set(kb.papers))
     check_id(chosen, kb)
-    text = render_yaml(entry_data(kb, meta, cls, chosen))
+    data = entry_data(kb, meta, cls, chosen)
+    refuse_undecodable(data)
+    text = render_yaml(data)
     paper = checked_paper(kb, text, chosen)
     return write_paper(kb, paper, text)
 

@@ -29,6 +29,7 @@ _REF = re.compile(
     re.IGNORECASE,
 )
 _CODE_LINK = re.compile(r"https?://(?:www\.)?(?:github\.com|gitlab\.com|huggingface\.co)/[\w.-]+/[\w.-]+")
+_DECLARATION = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 BACKOFF_S = 1.0
 MAX_FEED_BYTES = 2_000_000
@@ -176,13 +177,29 @@ def parse_feed(body: bytes, arxiv_id: str) -> ArxivRecord:
     )
 
 
+def _plain_xml(body: bytes) -> str | None:
+    """The feed as text, or None unless it is UTF-8 without a DOCTYPE, an ENTITY declaration or a NUL.
+
+    The checks run on decoded text, and the text (not the bytes) is parsed, so a body in another
+    encoding (UTF-16 declares its entities in bytes that a byte search does not see) cannot slip past.
+    """
+    if len(body) > MAX_FEED_BYTES:
+        return None
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return None if "\0" in text or _DECLARATION.search(text) else text
+
+
 def _single_entry(body: bytes, arxiv_id: str) -> ET.Element:
-    if len(body) > MAX_FEED_BYTES or b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+    text = _plain_xml(body)
+    if text is None:
         raise ArxivLookupError(f"arXiv's answer for {arxiv_id} is not a plain Atom feed", OFFLINE_HINT)
     try:
-        # Safe here: a body with a DOCTYPE or ENTITY declaration was refused above, so no entity expands.
-        root = ET.fromstring(body)  # noqa: S314
-    except ET.ParseError as err:
+        # Safe here: text with a DOCTYPE or ENTITY declaration was refused above, so no entity expands.
+        root = ET.fromstring(text)  # noqa: S314
+    except (ET.ParseError, LookupError, ValueError) as err:  # an unknown or unsupported declared encoding
         raise ArxivLookupError(f"arXiv's answer for {arxiv_id} is malformed XML ({err})", OFFLINE_HINT) from None
     if root.tag != f"{ATOM}feed":
         raise ArxivLookupError(f"arXiv's answer for {arxiv_id} is not an Atom feed", OFFLINE_HINT)

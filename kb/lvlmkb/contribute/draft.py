@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -96,7 +97,7 @@ def propose_id(title: str, authors: list[str], year: int, taken: set[str]) -> st
 
 def check_id(paper_id: str, kb: KnowledgeBase) -> None:
     """Refuse an id that is not a slug or is taken."""
-    if not re.match(SLUG_PATTERN, paper_id) or len(paper_id) > 80:
+    if not re.fullmatch(SLUG_PATTERN, paper_id) or len(paper_id) > 80:
         raise UsageError(f"{paper_id!r} is not a slug id", "use lowercase letters and digits, e.g. gong2023figstep")
     if paper_id in kb.papers or (kb.project.papers_dir / f"{paper_id}.yaml").exists():
         raise DuplicatePaperError(f"the id {paper_id} is taken (papers/{paper_id}.yaml)", "choose another --id")
@@ -123,6 +124,21 @@ def refuse_duplicate(kb: KnowledgeBase, arxiv_id: str | None, title: str | None)
         f"already in the knowledge base: papers/{existing.id}.yaml has {same}",
         f"edit papers/{existing.id}.yaml instead (lvlmkb show {existing.id})",
     )
+
+
+def refuse_undecodable(data: dict[str, Any]) -> None:
+    """Refuse values that are not UTF-8 text (a command line's undecodable bytes arrive as lone surrogates).
+
+    Raises:
+        UsageError: naming the first such field.
+    """
+    for key, value in data.items():
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise UsageError(
+                f"the {key} holds bytes that are not UTF-8 text", "type the value again in a UTF-8 terminal"
+            ) from None
 
 
 def render_yaml(data: dict[str, Any]) -> str:

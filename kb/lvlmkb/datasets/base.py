@@ -46,6 +46,29 @@ def cache_dir() -> Path:
     return Path(root) if root else Path.home() / ".cache" / "lvlmkb"
 
 
+def inside(folder: Path, name: str, where: str) -> Path:
+    """``folder / name`` for a relative path ``name`` read from a dataset file; refuse one that leaves ``folder``.
+
+    The check is on the resolved path, so neither ``..``, an absolute path nor a symbolic link inside
+    the data folder can make a dataset file point lvlmkb at a file elsewhere.
+
+    Raises:
+        DatasetError: ``name`` leads outside ``folder``.
+    """
+    path = folder / name
+    if "\0" in name or not path.resolve().is_relative_to(folder.resolve()):
+        raise DatasetError(
+            f"{where}: {name!r} leads outside {folder}",
+            "a dataset file may name only files inside its folder; copy the files in rather than linking them",
+        )
+    return path
+
+
+def is_file(path: Path) -> bool:
+    """Whether ``path`` is a file; False, not an error, for a name the system refuses (too long, say)."""
+    return os.path.isfile(path)
+
+
 def sha256_file(path: Path) -> str:
     """Hex sha256 of a file's bytes."""
     digest = hashlib.sha256()
@@ -56,10 +79,18 @@ def sha256_file(path: Path) -> str:
 
 
 def fetch(remote: RemoteFile, root: Path | None = None) -> Path:
-    """Return the verified cached copy of ``remote``, downloading it once if needed."""
+    """Return the verified cached copy of ``remote``, downloading it once if needed.
+
+    Only http(s) is fetched (the shipped pins are https). The bytes are checked against the pinned sha256
+    before anything is written, then written to a temporary file and renamed into place; a cached copy
+    that no longer matches is deleted, so the cache never holds an unverified file.
+    """
+    if not remote.url.startswith(("https://", "http://")):
+        raise DatasetError(f"{remote.name}: refusing to download from {remote.url}", "datasets are fetched over https")
     target = (root or cache_dir()) / "data" / remote.sha256[:16] / remote.name
     if target.is_file() and sha256_file(target) == remote.sha256:
         return target
+    target.unlink(missing_ok=True)
     data = _download(remote)
     actual = hashlib.sha256(data).hexdigest()
     if actual != remote.sha256:

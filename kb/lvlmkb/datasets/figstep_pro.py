@@ -43,7 +43,10 @@ def load_figstep_pro(data: Path | None = None) -> tuple[list[Sample], Path]:
         tiny_path, sentences_path = fetch(SAFEBENCH_TINY), fetch(SENTENCES)
     samples, sentences = parse_safebench(tiny_path), parse_sentences(sentences_path)
     if len(samples) != len(sentences):
-        raise DatasetError(f"{len(samples)} questions but {len(sentences)} sentences", "the two files must pair up")
+        raise DatasetError(
+            f"{tiny_path} has {len(samples)} questions but {sentences_path} has {len(sentences)} sentences",
+            "the two files must pair up",
+        )
     paired = [
         dataclasses.replace(s, fields={**s.fields, "pro_sentence": sentence})
         for s, sentence in zip(samples, sentences, strict=True)

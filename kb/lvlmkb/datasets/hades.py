@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lvlmkb.datasets.base import DatasetError, Sample
+from lvlmkb.datasets.base import DatasetError, Sample, inside, is_file
 
 NAME = "hades"
 REPO = "AoiDragon/HADES"
@@ -84,7 +84,7 @@ def parse_scenario(path: Path, scenario: str, images: Path) -> list[Sample]:
     """
     try:
         content = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:  # deep nesting
         raise DatasetError(f"cannot read {path}: {err}", "is this a HADES instructions file?") from err
     if not isinstance(content, list):
         raise DatasetError(f"{path}: expected a JSON list of instructions", "check the file")
@@ -94,14 +94,14 @@ def parse_scenario(path: Path, scenario: str, images: Path) -> list[Sample]:
 def _sample(path: Path, scenario: str, images: Path, index: int, item: object) -> Sample:
     if not isinstance(item, dict):
         raise DatasetError(f"{path}: item {index} is not an object", "check the file")
-    missing = [key for key in REQUIRED if not isinstance(item.get(key), str | int) or str(item[key]) == ""]
+    missing = [key for key in REQUIRED if type(item.get(key)) not in (str, int) or str(item[key]) == ""]
     if missing:
         raise DatasetError(f"{path}: item {index} lacks {', '.join(missing)}", "check the file")
     fields = {key: str(item[key]) for key in REQUIRED}
-    images_dir = images / scenario / fields["id"]
+    images_dir = inside(images / scenario, fields["id"], f"{path}: item {index}")
     fields.update(scenario=scenario, images_dir=str(images_dir))
     harmful = images_dir / "opt_5.jpg"
-    return Sample(f"{scenario}-{fields['id']}", scenario, fields, harmful if harmful.is_file() else None)
+    return Sample(f"{scenario}-{fields['id']}", scenario, fields, harmful if is_file(harmful) else None)
 
 
 def load_hades(data: Path | None = None) -> tuple[list[Sample], Path]:

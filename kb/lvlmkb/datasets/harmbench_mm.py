@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from lvlmkb.datasets.base import DatasetError, Sample
+from lvlmkb.datasets.base import DatasetError, Sample, inside
 
 NAME = "harmbench-mm"
 CSV_PATH = Path("behavior_datasets/harmbench_behaviors_multimodal_all.csv")
@@ -83,7 +83,7 @@ def parse_behaviors(folder: Path) -> list[Sample]:
 def _sample(root: Path, path: Path, line: int, row: dict[str, str]) -> Sample:
     if any(not row.get(column) for column in REQUIRED):
         raise DatasetError(f"{path}:{line}: one of {', '.join(REQUIRED)} is empty", "check the CSV row")
-    image = root / IMAGES / row["ImageFileName"]
+    image = inside(root / IMAGES, row["ImageFileName"], f"{path}:{line}")
     if not image.is_file():
         raise DatasetError(f"{path}:{line}: image {image} is missing", f"put the behavior images in {root / IMAGES}")
     fields = {name: row.get(column) or "" for column, name in FIELDS.items()}

@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from lvlmkb.datasets.base import DatasetError, Sample
+from lvlmkb.datasets.base import DatasetError, Sample, inside
 
 HF_DATASET = "JailbreakV-28K/JailBreakV-28k"
 FOLDER = "JailBreakV_28K"
@@ -71,7 +71,7 @@ def _sample(path: Path, line: int, row: dict[str, str]) -> Sample:
     empty = [name for name in ("id", "jailbreak_query", "image_path") if not (row.get(name) or "").strip()]
     if empty:
         raise DatasetError(f"{path}:{line}: empty {', '.join(empty)}", "check the CSV row")
-    image = path.parent / row["image_path"]
+    image = inside(path.parent, row["image_path"], f"{path}:{line}")
     if not image.is_file():
         raise DatasetError(f"{path}:{line}: missing image {image}", HINT)
     fields = {name: row[name] for name in (*REQUIRED, *OPTIONAL) if row.get(name) is not None}

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lvlmkb.datasets.base import DatasetError, Sample
+from lvlmkb.datasets.base import DatasetError, Sample, inside, is_file
 
 REPO = "isXinLiu/MM-SafetyBench"
 REVISION = "b80eedea3db312c09ded2082813390f68e750ef3"
@@ -72,7 +72,7 @@ def parse_scenario(path: Path, scenario: str, root: Path) -> list[Sample]:
     """The questions of one scenario file, in file order, as samples ``<NN>-<question id>``."""
     try:
         content = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:  # deep nesting
         raise DatasetError(f"cannot read {path}: {err}", "is this an MM-SafetyBench processed_questions file?") from err
     if not isinstance(content, dict):
         raise DatasetError(f"{path}: expected an object keyed by question id", "check the file")
@@ -88,8 +88,8 @@ def _sample(path: Path, scenario: str, root: Path, key: str, item: object) -> Sa
     fields = {name: item[name] for name in FIELDS if isinstance(item.get(name), str)}
     images_dir = root / "imgs" / scenario
     fields.update(question=item["Question"], scenario=scenario, question_id=key, images_dir=str(images_dir))
-    sd = images_dir / "SD" / f"{key}.jpg"
-    return Sample(f"{scenario[:2]}-{key}", scenario, fields, sd if sd.is_file() else None)
+    sd = inside(images_dir / "SD", f"{key}.jpg", f"{path}: question {key}")
+    return Sample(f"{scenario[:2]}-{key}", scenario, fields, sd if is_file(sd) else None)
 
 
 def load_mm_safetybench(data: Path | None = None) -> tuple[list[Sample], Path]:

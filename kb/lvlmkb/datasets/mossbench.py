@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lvlmkb.datasets.base import DatasetError, Sample
+from lvlmkb.datasets.base import DatasetError, Sample, inside, is_file
 
 REPO = "xirui-li/MOSSBench"
 REVISION = "ba1f36e688f9c98d3f60273868c0a6456f0db0d1"
@@ -58,7 +58,7 @@ def parse_mossbench(path: Path) -> list[Sample]:
     """
     try:
         content = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:  # deep nesting
         raise DatasetError(f"cannot read {path}: {err}", HINT) from err
     if not isinstance(content, dict):
         raise DatasetError(f"{path}: expected an object keyed by problem id", "is this MOSSBench's information.json?")
@@ -73,8 +73,8 @@ def _sample(path: Path, root: Path, key: str, scene: Any) -> Sample:
     metadata: dict[str, Any] = scene["metadata"]
     if missing or "over" not in metadata:
         raise DatasetError(f"{path}: scene {key} lacks {', '.join([*missing, 'metadata.over'])}", "check the file")
-    image = root / scene["image"]
-    if not image.is_file():
+    image = inside(root, scene["image"], f"{path}: scene {key}")
+    if not is_file(image):
         raise DatasetError(f"{path}: scene {key} image {image} is missing", HINT)
     fields = {
         "question": scene["question"],

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import lvlmkb.datasets
-from lvlmkb.datasets.base import Sample, sha256_file
+from lvlmkb.datasets.base import DatasetError, Sample, sha256_file
 from lvlmkb.errors import NotFoundError
 
 Loader = Callable[[Path | None], tuple[list[Sample], Path]]
@@ -39,11 +39,19 @@ class LoadedDataset:
 
 
 def load_dataset(name: str, data: Path | None = None, limit: int | None = None) -> LoadedDataset:
-    """Load dataset ``name`` (or the local copy ``data`` in its format), keeping the first ``limit`` samples."""
+    """Load dataset ``name`` (or the local copy ``data`` in its format), keeping the first ``limit`` samples.
+
+    Sample ids must be unique: runs key their rows, judges and resumed results by them.
+    """
     loader = loaders().get(name)
     if loader is None:
         raise NotFoundError(f"no dataset '{name}'", f"known datasets: {', '.join(sorted(loaders()))}")
     samples, path = loader(data)
+    seen: set[str] = set()
+    for sample in samples:
+        if sample.id in seen:
+            raise DatasetError(f"{path}: sample id {sample.id!r} appears twice", "sample ids must be unique")
+        seen.add(sample.id)
     if limit is not None:
         samples = samples[:limit]
     return LoadedDataset(name, samples, path, sha256_file(path) if path.is_file() else _tree_sha256(path))

@@ -26,7 +26,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lvlmkb.datasets.base import DatasetError, Sample
+from lvlmkb.datasets.base import DatasetError, Sample, inside, is_file
 
 REPO = "sinwang20/SIUO"
 REVISION = "f992c275ac49042a82833b99c2fca3f538c894b2"
@@ -70,7 +70,7 @@ def _locate(data: Path, name: str) -> Path:
 def _read_list(path: Path) -> list[dict[str, Any]]:
     try:
         content = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:  # deep nesting
         raise DatasetError(f"cannot read {path}: {err}", HINT) from err
     if not isinstance(content, list) or not all(isinstance(item, dict) for item in content):
         raise DatasetError(f"{path}: expected a JSON list of objects", "is this a SIUO data file?")
@@ -86,9 +86,9 @@ def _check(path: Path, index: int, item: dict[str, Any], required: tuple[str, ..
 
 
 def _image(path: Path, item: dict[str, Any]) -> Path:
-    image: Path = path.parent / IMAGES / str(item["image"])
-    if not image.is_file():
-        raise DatasetError(f"missing image {image} (question {item['question_id']})", HINT)
+    image = inside(path.parent / IMAGES, str(item["image"]), f"{path}: question {item['question_id']}")
+    if not is_file(image):
+        raise DatasetError(f"{path}: missing image {image} (question {item['question_id']})", HINT)
     return image
 
 

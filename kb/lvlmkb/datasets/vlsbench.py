@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lvlmkb.datasets.base import DatasetError, Sample
+from lvlmkb.datasets.base import DatasetError, Sample, inside, is_file
 
 REPO = "AI45Lab/VLSBench"
 REVISION = "1e22b8b1bd725f66244ceccfb58094da062e7129"
@@ -57,7 +57,7 @@ def parse_vlsbench(path: Path) -> list[Sample]:
     """
     try:
         content = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:  # deep nesting
         raise DatasetError(f"cannot read {path}: {err}", HINT) from err
     if not isinstance(content, list):
         raise DatasetError(f"{path}: expected a JSON list of items", "is this VLSBench's data.json?")
@@ -70,8 +70,10 @@ def _sample(path: Path, index: int, item: Any) -> Sample:
     missing = [name for name in REQUIRED if name not in item]
     if missing:
         raise DatasetError(f"{path}: item {index} lacks {', '.join(missing)}", "check the file")
-    image = path.parent / str(item["image_path"])
-    if not image.is_file():
+    if not isinstance(item["instruction"], str) or not isinstance(item["image_path"], str):
+        raise DatasetError(f"{path}: item {index} has a non-text instruction or image_path", "check the file")
+    image = inside(path.parent, item["image_path"], f"{path}: item {index}")
+    if not is_file(image):
         raise DatasetError(f"{path}: item {index} image {image} is missing", HINT)
     fields = {name: str(item[name]) for name in (*REQUIRED, *OPTIONAL) if name in item}
     fields.update(prompt=str(item["instruction"]), question=str(item["instruction"]))

@@ -150,7 +150,8 @@ class GuardModel:
             import transformers
 
             local = Path(self.checkpoint).is_dir()
-            kwargs: dict[str, Any] = {"revision": None if local else self.revision}
+            # Judge checkpoints are native transformers models: their repositories' code never runs.
+            kwargs: dict[str, Any] = {"revision": None if local else self.revision, "trust_remote_code": False}
             model_kwargs: dict[str, Any] = {"dtype": getattr(torch, self.dtype)}
             if self.device != "cpu":
                 model_kwargs["device_map"] = self.device

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ def craft_to_folder(
         crafted = method.craft(sample)
         names = []
         for index, image in enumerate(crafted.images):
-            name = f"{crafted.sample_id}-{index}.png"
+            name = f"{file_stem(crafted.sample_id)}-{index}.png"
             write_atomic(out / name, image.png)
             names.append(name)
         entry = {
@@ -59,3 +60,15 @@ def craft_to_folder(
     write_atomic(out / "craft.json", json.dumps(header, indent=2, ensure_ascii=False) + "\n")
     write_atomic(out / MANIFEST, "".join(lines))
     return len(lines)
+
+
+def file_stem(sample_id: str) -> str:
+    """``sample_id`` as one file-name part: dataset ids are data, never a path.
+
+    Characters other than letters, digits, ``-``, ``_`` and ``.`` become ``_``; a changed id gets a hash
+    of the original appended, so two ids never share a file.
+    """
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in sample_id)
+    if stem == sample_id:
+        return stem
+    return f"{stem}-{hashlib.sha256(sample_id.encode('utf-8')).hexdigest()[:8]}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import re
 import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from lvlmkb.backends.base import Backend, ImageInput
 from lvlmkb.datasets.base import Sample
 from lvlmkb.errors import LvlmkbError, NotFoundError
+from lvlmkb.schema.common import SLUG_PATTERN
 
 MethodKind = Literal["attack", "defense", "benchmark"]
 
@@ -143,7 +145,9 @@ _REGISTRY: dict[str, type[Plugin]] = {}
 
 
 def reproduction(cls: M) -> M:
-    """Class decorator that registers an attack, benchmark or defense under its ``id``."""
+    """Class decorator that registers an attack, benchmark or defense under its ``id`` (a slug: it names folders)."""
+    if not re.fullmatch(SLUG_PATTERN, cls.id):
+        raise LvlmkbError(f"reproduction id {cls.id!r} is not a slug", "use lowercase letters, digits and hyphens")
     existing = _REGISTRY.get(cls.id)
     if existing is not None and existing.__qualname__ != cls.__qualname__:
         raise LvlmkbError(f"two reproductions are called '{cls.id}'", "rename one of them")

@@ -76,8 +76,9 @@ def run_reproduction(
     method_cls = get_method(kb.project.reproductions_dir, spec.method)
     method = method_cls(make_config(method_cls, spec.config))
     defense = _defense(kb, spec)
+    model_entry(kb, spec.model)  # an unknown alias stops here, before it becomes part of a folder name
     dataset = load_dataset(spec.dataset or method_cls.default_dataset, spec.data, spec.limit)
-    out = spec.out or default_out(kb, spec, dataset.name)
+    out = check_run_folder(spec.out or default_out(kb, spec, dataset.name))
     crafted = [method.craft(sample) for sample in dataset.samples]
     method.release()
     requests = [single_turn(c.prompt, c.images, spec.settings) for c in crafted]
@@ -96,6 +97,16 @@ def run_reproduction(
     record = _record(kb, spec, method, defense, dataset, backend if pending else None, judges, rows)
     _write(out, record, rows)
     return RunResult(record, out, calls)
+
+
+RUN_FILES = ("run.json", "samples.jsonl", "generations.jsonl")
+
+
+def check_run_folder(out: Path) -> Path:
+    """Refuse an output folder that holds files but no run: the run would write (and ``--fresh`` delete) there."""
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not any((out / n).is_file() for n in RUN_FILES))):
+        raise UsageError(f"--out {out} exists and is not a run folder", "choose a new or empty folder")
+    return out
 
 
 def make_config(method_cls: type[Plugin], overrides: dict[str, Any]) -> MethodConfig:

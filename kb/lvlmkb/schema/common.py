@@ -15,7 +15,11 @@ ARXIV_PATTERN = r"^(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})$"
 ATLAS_PATTERN = r"^AML\.(?:T\d{4}(?:\.\d{3})?|TA\d{4}|M\d{4}|CS\d{4})$"
 DATE_PATTERN = r"^\d{4}-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?$"
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\s]")
+# Bidirectional overrides and isolates, zero-width and byte-order marks: they reorder or hide text
+# (the "Trojan Source" characters), and have no place in a title, a summary or a link.
+INVISIBLE = "\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2069\ufeff"
+_CONTROL = re.compile(rf"[\x00-\x1f\x7f-\x9f\s{INVISIBLE}]")
+_TEXT_CONTROL = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{INVISIBLE}]")
 
 
 class StrictModel(BaseModel):
@@ -33,6 +37,15 @@ def _check_http_url(value: str) -> str:
     return value
 
 
+def _check_text(value: str) -> str:
+    found = _TEXT_CONTROL.search(value)
+    if found:
+        raise ValueError(
+            f"contains the invisible or control character U+{ord(found.group()):04X} at position {found.start()}"
+        )
+    return value
+
+
 def _date_to_text(value: object) -> object:
     """YAML reads an unquoted 2024-03-05 as a date; keep it as the text the author wrote."""
     return value.isoformat() if isinstance(value, dt.date) else value
@@ -44,6 +57,6 @@ ArxivId = Annotated[str, StringConstraints(pattern=ARXIV_PATTERN)]
 AtlasId = Annotated[str, StringConstraints(pattern=ATLAS_PATTERN)]
 DateStr = Annotated[str, BeforeValidator(_date_to_text), StringConstraints(pattern=DATE_PATTERN)]
 HttpUrl = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_check_http_url)]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=300)]
-Label = Annotated[str, StringConstraints(min_length=1, max_length=120)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(_check_text)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(_check_text)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=120), AfterValidator(_check_text)]

@@ -13,12 +13,13 @@ from typing import Any
 
 import yaml
 
-from lvlmkb.errors import LvlmkbError, UsageError
+from lvlmkb.errors import LvlmkbError, UsageError, relpath
 from lvlmkb.kb import KnowledgeBase
 from lvlmkb.project import Project
 from lvlmkb.site.kb_pages import kb_pages
 from lvlmkb.site.links import Pages
 from lvlmkb.site.paper_pages import paper_pages
+from lvlmkb.site.perf_page import performance_page
 from lvlmkb.site.svg import category_chart, relation_graph_svg, taxonomy_tree, timeline_chart
 from lvlmkb.validate import open_kb
 
@@ -46,6 +47,7 @@ class SiteBuild:
 def generate_pages(kb: KnowledgeBase) -> Pages:
     """Every generated Markdown page and SVG asset, keyed by path inside the docs folder."""
     pages = {**kb_pages(kb), **paper_pages(kb)}
+    pages["performance.md"] = performance_page(kb.project.root)
     pages["assets/timeline.svg"] = timeline_chart(kb)
     pages["assets/categories.svg"] = category_chart(kb)
     pages["assets/taxonomy.svg"] = taxonomy_tree(kb)
@@ -57,6 +59,7 @@ def stage(project: Project, kb: KnowledgeBase, staging: Path, out: Path) -> Path
     """Write docs and a ``mkdocs.yml`` into ``staging``; return the config path."""
     source = project.site_dir
     docs = staging / "docs"
+    _refuse_links(project, source, staging)
     if staging.exists():
         shutil.rmtree(staging)
     shutil.copytree(source / "docs", docs)
@@ -71,6 +74,16 @@ def stage(project: Project, kb: KnowledgeBase, staging: Path, out: Path) -> Path
     config_path = staging / "mkdocs.yml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return config_path
+
+
+def _refuse_links(project: Project, source: Path, staging: Path) -> None:
+    """The hand-written pages are copied and published: a link could publish any file of the machine."""
+    root = project.root.resolve()
+    if staging.is_symlink() or not staging.resolve().is_relative_to(root):
+        raise SiteBuildError(f"{staging} is a link or lies outside the checkout", "remove the link")
+    for path in [source, source / "mkdocs.yml", source / "docs", *(source / "docs").rglob("*")]:
+        if path.is_symlink():
+            raise SiteBuildError(f"{relpath(path, project.root)} is a symbolic link", "commit the file itself")
 
 
 def check_out_dir(project: Project, out: Path) -> Path:

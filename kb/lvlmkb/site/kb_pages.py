@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 from lvlmkb.kb import KnowledgeBase
 from lvlmkb.query import facet_counts, node_counts
 from lvlmkb.render.escape import md, md_code
@@ -235,16 +238,16 @@ def _reproduced_section(kb: KnowledgeBase) -> list[str]:
             ours = 100 * agg.overall.asr
             low, high = (100 * x for x in agg.overall.ci95)
             digest = str(agg.judge_info.get("list_sha256") or agg.judge_info.get("template_sha256") or "")[:12]
-            paper_value = float(reported[0]["value"]) if len(reported) == 1 else None
+            paper_value = _number(reported[0].get("value")) if len(reported) == 1 else None
             delta = f"{ours - paper_value:+.1f}" if paper_value is not None else ""
-            defense = record.defense["id"] if record.defense else "none"
+            defense = _field(record.defense, "id") if record.defense else "none"
             rows.append(
                 [
-                    md(record.method["id"]),
-                    md(record.method.get("setting", "")),
+                    md(_field(record.method, "id")),
+                    md(_field(record.method, "setting")),
                     md(defense),
-                    md(record.model["alias"]),
-                    md(record.dataset["name"]),
+                    md(_field(record.model, "alias")),
+                    md(_field(record.dataset, "name")),
                     f"{ours:.1f} ({low:.1f}-{high:.1f}), n={agg.overall.n}",
                     f"{paper_value:g}" if paper_value is not None else "",
                     delta,
@@ -256,6 +259,20 @@ def _reproduced_section(kb: KnowledgeBase) -> list[str]:
     if unreadable:
         lines += ["", "Unreadable run records: " + ", ".join(md_code(p) for p in unreadable)]
     return [*lines, ""]
+
+
+def _field(values: dict[str, Any], key: str) -> str:
+    """A run-record value as text: records are JSON from ``runs/``, so any type (or none) may be there."""
+    value = values.get(key)
+    return "" if value is None else str(value)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def judges_page() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from lvlmkb.kb import KnowledgeBase
-from lvlmkb.render.escape import md
+from lvlmkb.render.escape import md, visible
 
 Pages = dict[str, str]
 
@@ -45,12 +45,12 @@ def table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
-_TITLE_SAFE = str.maketrans({"<": "‹", ">": "›", "&": "＆", '"': "”", "'": "’"})
+_TITLE_SAFE = str.maketrans({"<": "‹", ">": "›", "&": "＆", '"': "”", "'": "’", "{": "｛", "}": "｝"})
 
 
 def front_matter(title: str, tags: list[str] | None = None) -> list[str]:
     """YAML front matter with a safe page title (themes print it unescaped in <title>) and tags."""
-    lines = ["---", f"title: {json.dumps(title.translate(_TITLE_SAFE), ensure_ascii=False)}"]
+    lines = ["---", f"title: {json.dumps(visible(title).translate(_TITLE_SAFE), ensure_ascii=False)}"]
     if tags:
         lines.append(f"tags: {json.dumps(tags)}")
     return [*lines, "---", ""]
