@@ -19,6 +19,7 @@ MAX_FILE_BYTES = 1 << 20
 _BASE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TAG = "tag:yaml.org,2002:"
 MAX_DEPTH = 50
+_STR, _SEQ, _MAP, _MERGE = _TAG + "str", _TAG + "seq", _TAG + "map", _TAG + "merge"
 _NOT_PLAIN = frozenset(_TAG + name for name in ("binary", "omap", "pairs", "set", "timestamp"))
 
 
@@ -129,49 +130,55 @@ class _PlainBuilder:
         self.loader = loader
         self.seen: set[int] = set()
 
-    def build(self, node: yaml.Node, loc: Loc = ()) -> Any:
+    def build(self, node: yaml.Node, depth: int = 0, top: str = "") -> Any:
+        """Plain data of ``node``; ``top`` is the top-level key it sits under (named in errors)."""
         if id(node) in self.seen:
             raise PlainDataError("anchors and aliases (&name / *name) are not allowed in lvlmkb data", node)
         self.seen.add(id(node))
-        if len(loc) > MAX_DEPTH:
-            raise PlainDataError(f"values are nested more than {MAX_DEPTH} levels deep", node, str(loc[0]))
-        if isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "str":
+        if depth > MAX_DEPTH:
+            raise PlainDataError(f"values are nested more than {MAX_DEPTH} levels deep", node, top)
+        tag = node.tag
+        if tag == _STR and isinstance(node, yaml.ScalarNode):
             return node.value
-        if isinstance(node, yaml.SequenceNode) and node.tag == _TAG + "seq":
-            return [self.build(item, (*loc, index)) for index, item in enumerate(node.value)]
-        if isinstance(node, yaml.MappingNode) and node.tag == _TAG + "map":
-            return self._mapping(node, loc)
-        return self._construct(node, loc)
+        if tag == _SEQ and isinstance(node, yaml.SequenceNode):
+            return [self.build(item, depth + 1, top) for item in node.value]
+        if tag == _MAP and isinstance(node, yaml.MappingNode):
+            return self._mapping(node, depth, top)
+        return self._construct(node, top)
 
-    def _construct(self, node: yaml.Node, loc: Loc) -> Any:
+    def _construct(self, node: yaml.Node, top: str) -> Any:
         """Other scalars (int, float, bool, null, unknown tags) through the safe constructor."""
-        short, field = node.tag.replace(_TAG, "!!"), ".".join(str(part) for part in loc)
         if node.tag in _NOT_PLAIN:
-            raise PlainDataError(f"the tag {short} is not allowed in lvlmkb data; write a plain value", node, field)
-        shown = node.value if len(node.value) <= 30 else f"{node.value[:27]}..."
+            short = node.tag.replace(_TAG, "!!")
+            raise PlainDataError(f"the tag {short} is not allowed in lvlmkb data; write a plain value", node, top)
         try:
             value = self.loader.construct_object(node, deep=True)
         except (ValueError, LookupError, TypeError, OverflowError):  # !!bool maybe, !!int '', int('9' * 5000)
-            raise PlainDataError(f"cannot read {shown!r} as {short}", node, field) from None
+            raise PlainDataError(f"cannot read {_shown(node)} as {node.tag.replace(_TAG, '!!')}", node, top) from None
         if isinstance(value, int) and not -(2**63) <= value < 2**63:
-            raise PlainDataError(f"{shown!r} is too large: integers must fit in 64 bits", node, field)
+            raise PlainDataError(f"{_shown(node)} is too large: integers must fit in 64 bits", node, top)
         return value
 
-    def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[Any, Any]:
+    def _mapping(self, node: yaml.MappingNode, depth: int, top: str) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         first_line: dict[Any, int] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == _TAG + "merge":
+            if key_node.tag == _MERGE:
                 raise PlainDataError("merge keys (<<) are not allowed in lvlmkb data", key_node)
-            key = self.build(key_node, loc)
+            key = self.build(key_node, depth, top)
             if not isinstance(key, str | int | float | bool) and key is not None:
                 raise PlainDataError("a mapping key must be a plain value", key_node)
             if key in result:
                 message = f"duplicate key (first defined on line {first_line[key]})"
                 raise PlainDataError(message, key_node, str(key))
             first_line[key] = key_node.start_mark.line + 1
-            result[key] = self.build(value_node, (*loc, key if isinstance(key, str | int) else str(key)))
+            result[key] = self.build(value_node, depth + 1, top or str(key))
         return result
+
+
+def _shown(node: yaml.Node) -> str:
+    value = str(node.value)
+    return repr(value if len(value) <= 30 else f"{value[:27]}...")
 
 
 def _read_text(path: Path) -> tuple[str | None, str | None]:
