@@ -39,3 +39,13 @@ def write_new(path: Path, text: str) -> None:
         os.link(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def remove_stale_temps(folder: Path, names: tuple[str, ...]) -> list[Path]:
+    """Delete the temporary files that a killed :func:`write_atomic` of ``folder/<name>`` left behind."""
+    if not folder.is_dir():
+        return []
+    stale = [p for name in names for p in folder.glob(f".{name}.*.tmp") if p.is_file() and not p.is_symlink()]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale

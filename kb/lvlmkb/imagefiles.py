@@ -27,7 +27,7 @@ def open_rgb(path: Path, what: str = "image", hint: str = "pass a JPEG, PNG or B
     try:
         with PILImage.open(path) as image:
             return image.convert("RGB")
-    except (OSError, UnidentifiedImageError) as err:
+    except (OSError, UnidentifiedImageError, PILImage.DecompressionBombError) as err:
         raise ImageFileError(f"cannot open the {what} {path}: {err}", hint) from err
 
 

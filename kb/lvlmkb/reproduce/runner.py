@@ -18,7 +18,7 @@ from lvlmkb.backends.registry import BackendOptions, model_entry, open_backend
 from lvlmkb.datasets.base import Sample
 from lvlmkb.datasets.registry import LoadedDataset, load_dataset
 from lvlmkb.errors import UsageError
-from lvlmkb.fsio import write_atomic
+from lvlmkb.fsio import remove_stale_temps, write_atomic
 from lvlmkb.judges.base import Judge
 from lvlmkb.judges.registry import default_registry
 from lvlmkb.kb import KnowledgeBase
@@ -106,6 +106,7 @@ def check_run_folder(out: Path) -> Path:
     """Refuse an output folder that holds files but no run: the run would write (and ``--fresh`` delete) there."""
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not any((out / n).is_file() for n in RUN_FILES))):
         raise UsageError(f"--out {out} exists and is not a run folder", "choose a new or empty folder")
+    remove_stale_temps(out, RUN_FILES)  # left by a run killed between writing a file and renaming it
     return out
 
 
