@@ -122,6 +122,8 @@ class ClipEncoder:
             raise UsageError(f"cannot load the CLIP encoder '{name}': {err}", "pass --encoder REPO_OR_FOLDER") from err
         except RuntimeError as err:  # transformers refuses weights whose shapes differ from the config's
             raise UsageError(f"'{name}' loads with resized weights: {err}", "pass a complete CLIP checkpoint") from err
+        except ValueError as err:  # an unknown model_type, or a checkpoint that needs remote code
+            raise UsageError(f"cannot load the CLIP encoder '{name}': {err}", "pass a CLIP checkpoint") from err
         model, info = loaded
         if info.get("missing_keys") or info.get("mismatched_keys"):
             raise UsageError(f"'{name}' loads with missing or resized weights", "pass a complete CLIP checkpoint")

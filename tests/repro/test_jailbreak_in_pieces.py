@@ -199,3 +199,9 @@ def test_runs_through_the_runner_on_the_mock_backend(repo_kb: Any, tmp_path: Pat
     record = run_reproduction(repo_kb, spec, backend=MockBackend("comply")).record
     assert record.counts == {"samples": 3, "unique_requests": 3} and record.aggregates
     assert "adversarial_image_sha256" in record.provenance
+
+
+def test_a_checkpoint_of_unknown_type_is_a_clean_error(jip: ModuleType, tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text('{"model_type": "not-a-real-architecture"}', encoding="utf-8")
+    with pytest.raises(UsageError, match="cannot load the CLIP encoder"):
+        jip.ClipEncoder.load(str(tmp_path), device="cpu")
