@@ -10,7 +10,20 @@ from typing import Annotated
 import typer
 
 from lvlmkb.cli.common import RootOption, handle_errors
-from lvlmkb.cli.query_cmd import _load
+from lvlmkb.cli.filters import (
+    CategoryOption,
+    FacetOption,
+    HasCodeOption,
+    KindOption,
+    PhaseOption,
+    ReproducibleOption,
+    SearchOption,
+    TagOption,
+    VenueOption,
+    YearOption,
+    load_for_query,
+    paper_filter,
+)
 from lvlmkb.cli.validate_cmd import OutputFormat
 
 
@@ -30,39 +43,23 @@ def export_command(
         Path | None, typer.Option("--out", help="Write to this file instead of stdout.", dir_okay=False)
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --out file.")] = False,
-    kind: Annotated[str | None, typer.Option(help="attack, defense or evaluation.")] = None,
-    phase: Annotated[str | None, typer.Option(help="inference or training.")] = None,
-    category: Annotated[str | None, typer.Option(help="A taxonomy node; its whole subtree matches.")] = None,
-    facet: Annotated[list[str] | None, typer.Option(help="FACET=VALUE, repeatable, e.g. access=black-box.")] = None,
-    tag: Annotated[list[str] | None, typer.Option(help="Tag, repeatable.")] = None,
-    year: Annotated[int | None, typer.Option(help="Venue year.")] = None,
-    venue: Annotated[str | None, typer.Option(help="Substring of the venue.")] = None,
-    search: Annotated[str | None, typer.Option(help="Substring of id, title, authors, summary or tags.")] = None,
-    has_code: Annotated[
-        bool | None, typer.Option("--has-code/--no-code", help="Only papers with (or without) code.")
-    ] = None,
-    reproducible: Annotated[
-        bool | None,
-        typer.Option("--reproducible/--not-reproducible", help="Only papers with (or without) a reproduction."),
-    ] = None,
+    kind: KindOption = None,
+    phase: PhaseOption = None,
+    category: CategoryOption = None,
+    facet: FacetOption = None,
+    tag: TagOption = None,
+    year: YearOption = None,
+    venue: VenueOption = None,
+    search: SearchOption = None,
+    has_code: HasCodeOption = None,
+    reproducible: ReproducibleOption = None,
 ) -> None:
     """Export papers (all, or those matching the `lvlmkb list` filters) as BibTeX, CSV or JSON, in id order."""
     from lvlmkb.export import export_papers
-    from lvlmkb.query import PaperFilter, select
+    from lvlmkb.query import select
 
-    criteria = PaperFilter(
-        kind=kind,
-        phase=phase,
-        category=category,
-        facets=tuple(facet or ()),
-        year=year,
-        venue=venue,
-        text=search,
-        has_code=has_code,
-        reproducible=reproducible,
-        tags=tuple(tag or ()),
-    )
-    text = export_papers(select(_load(root), criteria), output.value)
+    criteria = paper_filter(kind, phase, category, facet, tag, year, venue, search, has_code, reproducible)
+    text = export_papers(select(load_for_query(root), criteria), output.value)
     if out is None:
         typer.echo(text, nl=False)
         return
@@ -93,7 +90,7 @@ def gaps_command(
     """Report what the KB lacks: undefended attack families, untested defenses, reproductions and metadata."""
     from lvlmkb.gaps import find_gaps, format_report
 
-    report = find_gaps(_load(root))
+    report = find_gaps(load_for_query(root))
     if output is OutputFormat.json:
         typer.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
         return

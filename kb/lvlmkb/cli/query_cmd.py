@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import json
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lvlmkb.cli.common import RootOption, handle_errors, project_for
+from lvlmkb.cli.common import RootOption, handle_errors
+from lvlmkb.cli.filters import (
+    CategoryOption,
+    FacetOption,
+    HasCodeOption,
+    KindOption,
+    PhaseOption,
+    ReproducibleOption,
+    SearchOption,
+    TagOption,
+    VenueOption,
+    YearOption,
+    load_for_query,
+    paper_filter,
+)
 from lvlmkb.cli.validate_cmd import OutputFormat
 
 if TYPE_CHECKING:
-    from lvlmkb.kb import KnowledgeBase
+    pass
 
 
 class GraphFormat(StrEnum):
@@ -24,53 +37,27 @@ class GraphFormat(StrEnum):
     json = "json"
 
 
-def _load(root: Path | None) -> KnowledgeBase:
-    from lvlmkb.validate import open_kb
-
-    kb, diagnostics = open_kb(project_for(root))
-    errors = [d for d in diagnostics if d.severity == "error"]
-    if errors:
-        print(f"warning: the knowledge base has {len(errors)} problem(s); run `lvlmkb validate`", file=sys.stderr)
-    return kb
-
-
 @handle_errors
 def list_command(
     root: RootOption = None,
-    kind: Annotated[str | None, typer.Option(help="attack, defense or evaluation.")] = None,
-    phase: Annotated[str | None, typer.Option(help="inference or training.")] = None,
-    category: Annotated[str | None, typer.Option(help="A taxonomy node; its whole subtree matches.")] = None,
-    facet: Annotated[list[str] | None, typer.Option(help="FACET=VALUE, repeatable, e.g. access=black-box.")] = None,
-    tag: Annotated[list[str] | None, typer.Option(help="Tag, repeatable.")] = None,
-    year: Annotated[int | None, typer.Option(help="Venue year.")] = None,
-    venue: Annotated[str | None, typer.Option(help="Substring of the venue.")] = None,
-    search: Annotated[str | None, typer.Option(help="Substring of id, title, authors, summary or tags.")] = None,
-    has_code: Annotated[
-        bool | None, typer.Option("--has-code/--no-code", help="Only papers with (or without) code.")
-    ] = None,
-    reproducible: Annotated[
-        bool | None,
-        typer.Option("--reproducible/--not-reproducible", help="Only papers with (or without) a reproduction."),
-    ] = None,
+    kind: KindOption = None,
+    phase: PhaseOption = None,
+    category: CategoryOption = None,
+    facet: FacetOption = None,
+    tag: TagOption = None,
+    year: YearOption = None,
+    venue: VenueOption = None,
+    search: SearchOption = None,
+    has_code: HasCodeOption = None,
+    reproducible: ReproducibleOption = None,
     output: Annotated[OutputFormat, typer.Option("--format", help="text (a table) or json.")] = OutputFormat.text,
 ) -> None:
     """List papers, newest first, filtered by taxonomy, facets and metadata."""
-    from lvlmkb.query import PaperFilter, select
+    from lvlmkb.query import select
     from lvlmkb.render.terminal import paper_table
 
-    kb = _load(root)
-    criteria = PaperFilter(
-        kind=kind,
-        phase=phase,
-        category=category,
-        facets=tuple(facet or ()),
-        year=year,
-        venue=venue,
-        text=search,
-        has_code=has_code,
-        reproducible=reproducible,
-        tags=tuple(tag or ()),
-    )
+    kb = load_for_query(root)
+    criteria = paper_filter(kind, phase, category, facet, tag, year, venue, search, has_code, reproducible)
     papers = select(kb, criteria)
     if output is OutputFormat.json:
         typer.echo(
@@ -91,7 +78,7 @@ def show_command(
     from lvlmkb.query import incoming_relations
     from lvlmkb.render.terminal import paper_panel
 
-    kb = _load(root)
+    kb = load_for_query(root)
     paper = kb.paper(paper_id)
     if paper is None:
         import difflib
@@ -117,7 +104,7 @@ def stats_command(
     from lvlmkb.query import facet_counts, node_counts, year_kind_counts
     from lvlmkb.render.terminal import stats_view
 
-    kb = _load(root)
+    kb = load_for_query(root)
     if output is OutputFormat.json:
         payload = {
             "papers": len(kb.papers),
@@ -141,7 +128,7 @@ def graph_command(
     """Export papers, taxonomy nodes, models and relations as one graph."""
     from lvlmkb.graph import export_graph
 
-    text = export_graph(_load(root), output.value)
+    text = export_graph(load_for_query(root), output.value)
     if out is None:
         typer.echo(text, nl=False)
         return
