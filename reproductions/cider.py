@@ -36,7 +36,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import numpy as np
 from pydantic import Field
 
 from lvlmkb.backends.base import (
@@ -52,6 +51,7 @@ from lvlmkb.reproduce.defended import DefendedBackend
 from lvlmkb.reproduce.method import Defense, Deviation, MethodConfig, Source, reproduction, sourced
 
 if TYPE_CHECKING:
+    import numpy as np
     import torch
     from PIL.Image import Image
 
@@ -157,6 +157,8 @@ def lowest_checkpoint(cosines: Sequence[float], threshold: float) -> int:
     Returns:
         0 for a clean image, otherwise the index of the lowest similarity.
     """
+    import numpy as np
+
     delta = np.asarray(cosines) - cosines[0]
     return int(np.argmin(delta)) if float(np.min(delta)) < threshold else 0
 
@@ -172,6 +174,8 @@ def cosine(text: np.ndarray, images: np.ndarray, dtype: str) -> np.ndarray:
     Returns:
         (K,) similarities.
     """
+    import numpy as np
+
     a = np.broadcast_to(text.astype(dtype), images.shape)
     b = images.astype(dtype)
     return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))  # type: ignore[no-any-return]
@@ -233,6 +237,7 @@ def checkpoint_images(image: ImageInput, denoise: Denoiser, config: CIDERConfig,
     Returns:
         ``config.checkpoints`` RGB images.
     """
+    import numpy as np
     import torch
     from PIL import Image as PILImage
 
@@ -267,6 +272,7 @@ class Encoder:
 
     def images(self, images: Sequence[Image]) -> np.ndarray:
         """Mean over image tokens of the projected features, one row per image."""
+        import numpy as np
         import torch
 
         model, processor = self.backend.model, self.backend.processor
