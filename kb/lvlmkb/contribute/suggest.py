@@ -31,6 +31,12 @@ RULES: tuple[Rule, ...] = (
     Rule(r"red[- ]?team", "black-box-red-teaming", {"access": ["black-box"]}),
     Rule(r"prompt injection|injected instruction", "black-box-prompt-injection", {"objective": ["prompt-injection"]}),
     Rule(r"puzzle|decompos|reasoning chain|multi-?step", "black-box-logical-decomposition", {"access": ["black-box"]}),
+    Rule(r"zeroth-order|query-based|black-box optimi[sz]", "black-box-query-optimization", {"access": ["black-box"]}),
+    Rule(
+        r"membership inference|privacy|attribute inference|geolocat|model (?:stealing|extraction)",
+        "black-box-privacy-inference",
+        {"objective": ["privacy-leakage"]},
+    ),
     Rule(r"transfer(?:able|ability)?|surrogate", "gray-box-single-modal", {"access": ["gray-box"]}),
     Rule(
         r"adversarial (?:image|example|perturbation|attack)|gradient|\bpgd\b",
