@@ -585,7 +585,7 @@ class AdaShieldAdaptiveBackend(DefendedBackend):
 
 
 @reproduction
-class AdaShieldAdaptive(Defense):
+class AdaShieldAdaptive(Defense[AdaShieldAdaptiveConfig]):
     """AdaShield-A: defense prompts refined by a defender LLM per training sample, retrieved per request."""
 
     id: ClassVar[str] = "adashield-a"
@@ -643,11 +643,6 @@ class AdaShieldAdaptive(Defense):
             "trailing newline upstream's has",
         ),
     )
-
-    def __init__(self, config: MethodConfig | None = None) -> None:
-        super().__init__(config)
-        assert isinstance(self.config, AdaShieldAdaptiveConfig)
-        self.settings: AdaShieldAdaptiveConfig = self.config
 
     def fingerprint(self) -> str:
         """The config's hash, joined with the pool file's, so that a retrained pool is never served from cache."""

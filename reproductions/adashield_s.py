@@ -95,7 +95,7 @@ class AdaShieldBackend(DefendedBackend):
     def __init__(self, inner: Backend, defense: AdaShieldStatic) -> None:
         super().__init__(inner, defense)
         assert isinstance(defense.config, AdaShieldStaticConfig)
-        self.config: AdaShieldStaticConfig = defense.config
+        self.config: AdaShieldStaticConfig = defense.settings
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResponse]:
         """Answer the shielded requests, one response per request, in order."""
@@ -103,7 +103,7 @@ class AdaShieldBackend(DefendedBackend):
 
 
 @reproduction
-class AdaShieldStatic(Defense):
+class AdaShieldStatic(Defense[AdaShieldStaticConfig]):
     """AdaShield-S: the manual static defense prompt, placed between two copies of the query."""
 
     id: ClassVar[str] = "adashield-s"

@@ -304,7 +304,7 @@ class CIDERBackend(DefendedBackend):
     def __init__(self, inner: Backend, defense: CIDER, encoder: HFBackend, denoiser: Denoiser) -> None:
         super().__init__(inner, defense)
         assert isinstance(defense.config, CIDERConfig)
-        self.config: CIDERConfig = defense.config
+        self.config: CIDERConfig = defense.settings
         self.encoder = Encoder(encoder)
         self.denoiser = denoiser
         self.last_detections: list[Detection | None] = []
@@ -365,7 +365,7 @@ def _encoder_backend(config: CIDERConfig, target: Backend) -> HFBackend:
 
 
 @reproduction
-class CIDER(Defense):
+class CIDER(Defense[CIDERConfig]):
     """CIDER: refuse when denoising the image lowers its similarity to the query by more than tau."""
 
     id: ClassVar[str] = "cider"
@@ -412,6 +412,5 @@ class CIDER(Defense):
         Raises:
             UsageError: No denoiser is configured, or the encoder must be the target and it is not white-box.
         """
-        assert isinstance(self.config, CIDERConfig)
-        denoiser = load_denoiser(self.config.denoiser)
-        return CIDERBackend(backend, self, _encoder_backend(self.config, backend), denoiser)
+        denoiser = load_denoiser(self.settings.denoiser)
+        return CIDERBackend(backend, self, _encoder_backend(self.settings, backend), denoiser)

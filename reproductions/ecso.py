@@ -90,7 +90,7 @@ class ECSOBackend(DefendedBackend):
     def __init__(self, inner: Backend, defense: ECSO) -> None:
         super().__init__(inner, defense)
         assert isinstance(defense.config, ECSOConfig)
-        self.config: ECSOConfig = defense.config
+        self.config: ECSOConfig = defense.settings
 
     def check_request(self, request: GenerationRequest, answer: str) -> GenerationRequest:
         """Step 1: the harm check of ``answer``, with the request's images and settings."""
@@ -127,7 +127,7 @@ class ECSOBackend(DefendedBackend):
 
 
 @reproduction
-class ECSO(Defense):
+class ECSO(Defense[ECSOConfig]):
     """ECSO: the model checks its own answer and, if harmful, answers again from a caption without the image."""
 
     id: ClassVar[str] = "ecso"

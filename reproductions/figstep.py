@@ -89,7 +89,7 @@ def render(text: str, config: FigStepConfig, font: FreeTypeFont) -> Image:
 
 
 @reproduction
-class FigStep(Method):
+class FigStep(Method[FigStepConfig]):
     """FigStep and its text-only ablations on SafeBench."""
 
     id: ClassVar[str] = "figstep"
@@ -116,8 +116,6 @@ class FigStep(Method):
 
     def __init__(self, config: MethodConfig | None = None) -> None:
         super().__init__(config)
-        assert isinstance(self.config, FigStepConfig)
-        self.settings: FigStepConfig = self.config
         self._font: FreeTypeFont | None = None
         self._font_sha256 = ""
 

@@ -93,7 +93,7 @@ def split_image(png: ImageInput, pieces: int, axis: str) -> tuple[ImageInput, ..
 
 
 @reproduction
-class FigStepPro(Method):
+class FigStepPro(Method[FigStepProConfig]):
     """FigStep-Pro: FigStep's typographic image in pieces, with the per-question list prompt."""
 
     id: ClassVar[str] = "figstep-pro"
@@ -120,8 +120,6 @@ class FigStepPro(Method):
 
     def __init__(self, config: MethodConfig | None = None) -> None:
         super().__init__(config)
-        assert isinstance(self.config, FigStepProConfig)
-        self.settings: FigStepProConfig = self.config
         figstep = registered("figstep")
         assert issubclass(figstep, Method)
         self.figstep = figstep()

@@ -194,7 +194,7 @@ def prepend_block(base: Image, block: Image, config: HadesConfig) -> Image:
 
 
 @reproduction
-class Hades(Method):
+class Hades(Method[HadesConfig]):
     """HADES: typography of the harmful keyword below a harmful image, optionally an adversarial block on top."""
 
     id: ClassVar[str] = "hades"
@@ -254,8 +254,6 @@ class Hades(Method):
 
     def __init__(self, config: MethodConfig | None = None) -> None:
         super().__init__(config)
-        assert isinstance(self.config, HadesConfig)
-        self.settings: HadesConfig = self.config
         self._font: FreeTypeFont | None = None
         self._font_sha256 = ""
         self._blocks: dict[str, Image] = {}

@@ -274,7 +274,7 @@ def optimize(encoder: ClipEncoder, config: JiPConfig, out_dir: Path, on_epoch: O
 
 
 @reproduction
-class JailbreakInPieces(Method):
+class JailbreakInPieces(Method[JiPConfig]):
     """An adversarial image that embeds like a harmful target image, paired with generic text prompts."""
 
     id: ClassVar[str] = "jailbreak-in-pieces"
@@ -316,8 +316,6 @@ class JailbreakInPieces(Method):
 
     def __init__(self, config: MethodConfig | None = None) -> None:
         super().__init__(config)
-        assert isinstance(self.config, JiPConfig)
-        self.settings: JiPConfig = self.config
         self._image: ImageInput | None = None
 
     def image(self) -> ImageInput:

@@ -246,7 +246,7 @@ class JailGuardBackend(DefendedBackend):
     def __init__(self, inner: Backend, defense: JailGuard) -> None:
         super().__init__(inner, defense)
         assert isinstance(defense.config, JailGuardConfig)
-        self.config: JailGuardConfig = defense.config
+        self.config: JailGuardConfig = defense.settings
         self.last_detections: list[Detection | None] = []
 
     def describe(self) -> dict[str, Any]:
@@ -281,7 +281,7 @@ class JailGuardBackend(DefendedBackend):
 
 
 @reproduction
-class JailGuard(Defense):
+class JailGuard(Defense[JailGuardConfig]):
     """JailGuard: mutate the image 8 times, flag divergent or uniformly refused answers, else answer as usual."""
 
     id: ClassVar[str] = "jailguard"

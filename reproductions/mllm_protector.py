@@ -274,7 +274,7 @@ class MLLMProtectorBackend(DefendedBackend):
     def __init__(self, inner: Backend, defense: MLLMProtector) -> None:
         super().__init__(inner, defense)
         assert isinstance(defense.config, MLLMProtectorConfig)
-        self.config: MLLMProtectorConfig = defense.config
+        self.config: MLLMProtectorConfig = defense.settings
         self.detector = HarmDetector(self.config)
         self.detoxifier = Detoxifier(self.config)
         self.last_scores: list[float] = []
@@ -299,7 +299,7 @@ class MLLMProtectorBackend(DefendedBackend):
 
 
 @reproduction
-class MLLMProtector(Defense):
+class MLLMProtector(Defense[MLLMProtectorConfig]):
     """MLLM-Protector: a harm detector scores each answer; a detoxifier rewrites those it flags."""
 
     id: ClassVar[str] = "mllm-protector"

@@ -293,7 +293,7 @@ def load_released(sample: Sample, folder: str) -> Image:
 
 
 @reproduction
-class MMSafetyBench(Method):
+class MMSafetyBench(Method[MMSafetyBenchConfig]):
     """MM-SafetyBench's query-relevant images (Text-only, SD, TYPO, SD+TYPO) over its 13 scenarios."""
 
     id: ClassVar[str] = "mm-safetybench"
@@ -336,8 +336,6 @@ class MMSafetyBench(Method):
 
     def __init__(self, config: MethodConfig | None = None) -> None:
         super().__init__(config)
-        assert isinstance(self.config, MMSafetyBenchConfig)
-        self.settings: MMSafetyBenchConfig = self.config
         self._font: FreeTypeFont | None = None
         self._font_sha256 = ""
         self._generator: TextToImage | None = None

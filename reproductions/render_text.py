@@ -182,7 +182,7 @@ class FontAt:
 
 
 @reproduction
-class RenderText(Method):
+class RenderText(Method[RenderTextConfig]):
     """HarmBench's RenderText baseline: the behavior text rendered onto the behavior image."""
 
     id: ClassVar[str] = "render-text"
@@ -212,8 +212,6 @@ class RenderText(Method):
 
     def __init__(self, config: MethodConfig | None = None) -> None:
         super().__init__(config)
-        assert isinstance(self.config, RenderTextConfig)
-        self.settings: RenderTextConfig = self.config
         self._fonts: FontAt | None = None
 
     @property

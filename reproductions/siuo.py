@@ -67,7 +67,7 @@ def load_image(sample: Sample) -> ImageInput:
 
 
 @reproduction
-class SIUO(Method):
+class SIUO(Method[SIUOConfig]):
     """SIUO's OpenQA and MCQA formats: the dataset's prompt and image, sent as the original scripts send them."""
 
     id: ClassVar[str] = "siuo"
@@ -107,11 +107,6 @@ class SIUO(Method):
             "the scripts called the OpenAI API; lvlmkb's backend applies the checkpoint's template",
         ),
     )
-
-    def __init__(self, config: MethodConfig | None = None) -> None:
-        super().__init__(config)
-        assert isinstance(self.config, SIUOConfig)
-        self.settings: SIUOConfig = self.config
 
     def check(self, sample: Sample) -> None:
         """Refuse a sample whose fields do not match the configured format."""

@@ -240,7 +240,7 @@ def optimize(backend: HFBackend, config: VisualAdvConfig, out_dir: Path, on_step
 
 
 @reproduction
-class VisualAdv(Method):
+class VisualAdv(Method[VisualAdvConfig]):
     """A universal adversarial image, optimised on a harmful corpus, attached to every instruction."""
 
     id: ClassVar[str] = "visual-adv"
@@ -284,8 +284,6 @@ class VisualAdv(Method):
 
     def __init__(self, config: MethodConfig | None = None) -> None:
         super().__init__(config)
-        assert isinstance(self.config, VisualAdvConfig)
-        self.settings: VisualAdvConfig = self.config
         self._image: ImageInput | None = None
 
     def image(self) -> ImageInput:

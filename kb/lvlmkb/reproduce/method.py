@@ -15,9 +15,10 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict
+from typing_extensions import TypeVar as TypeVar_
 
 from lvlmkb.backends.base import Backend, ImageInput
 from lvlmkb.datasets.base import Sample
@@ -31,6 +32,9 @@ class MethodConfig(BaseModel):
     """Base of every method config: immutable, unknown keys refused."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+C = TypeVar_("C", bound=MethodConfig, default=MethodConfig, covariant=True)
 
 
 @dataclass(frozen=True)
@@ -72,8 +76,12 @@ class CraftedInput:
     meta: dict[str, str] = field(default_factory=dict)
 
 
-class Plugin(ABC):
-    """What attacks, defenses and benchmarks share: identity, a sourced config and deviations."""
+class Plugin(ABC, Generic[C]):
+    """What attacks, defenses and benchmarks share: identity, a sourced config and deviations.
+
+    Subclass with the module's config class as the type argument (``class FigStep(Method[FigStepConfig])``)
+    and set ``Config`` to the same class: ``settings`` is then the config with its own type.
+    """
 
     id: ClassVar[str]
     paper: ClassVar[str]
@@ -83,7 +91,14 @@ class Plugin(ABC):
     deviations: ClassVar[tuple[Deviation, ...]] = ()
 
     def __init__(self, config: MethodConfig | None = None) -> None:
-        self.config = config or self.Config()
+        self.config: MethodConfig = config or self.Config()
+        if not isinstance(self.config, self.Config):
+            raise TypeError(f"{self.id} takes a {self.Config.__name__}, not a {type(self.config).__name__}")
+
+    @property
+    def settings(self) -> C:
+        """The config, typed as the plugin's own config class (checked when the plugin is made)."""
+        return cast(C, self.config)
 
     def provenance(self) -> dict[str, str]:
         """Hashes of assets the method used (fonts, files), recorded in the run record."""
@@ -93,7 +108,7 @@ class Plugin(ABC):
         """The name of this configuration as papers report it (matched against reported results)."""
         return ""
 
-    def release(self) -> None:  # noqa: B027 - optional hook, a no-op unless a method holds resources
+    def release(self) -> None:
         """Free what crafting held (e.g. an image generator) before the model under test loads."""
 
     def fingerprint(self) -> str:
@@ -119,7 +134,7 @@ class Plugin(ABC):
         return rows
 
 
-class Method(Plugin):
+class Method(Plugin[C]):
     """An attack or benchmark: turns each dataset sample into model inputs (see ``reproductions/figstep.py``)."""
 
     default_dataset: ClassVar[str]
@@ -130,7 +145,7 @@ class Method(Plugin):
         """Build the model input for one sample."""
 
 
-class Defense(Plugin):
+class Defense(Plugin[C]):
     """A defense: wraps any backend so that every attack x defense x model combination runs."""
 
     kind: ClassVar[MethodKind] = "defense"
