@@ -16,6 +16,7 @@ import yaml
 from lvlmkb.errors import LvlmkbError, UsageError, relpath
 from lvlmkb.kb import KnowledgeBase
 from lvlmkb.project import Project
+from lvlmkb.site.gaps_page import gaps_page
 from lvlmkb.site.kb_pages import kb_pages
 from lvlmkb.site.links import Pages
 from lvlmkb.site.paper_pages import paper_pages
@@ -48,6 +49,7 @@ def generate_pages(kb: KnowledgeBase) -> Pages:
     """Every generated Markdown page and SVG asset, keyed by path inside the docs folder."""
     pages = {**kb_pages(kb), **paper_pages(kb)}
     pages["performance.md"] = performance_page(kb.project.root)
+    pages["gaps.md"] = gaps_page(kb)
     pages["assets/timeline.svg"] = timeline_chart(kb)
     pages["assets/categories.svg"] = category_chart(kb)
     pages["assets/taxonomy.svg"] = taxonomy_tree(kb)
