@@ -19,15 +19,8 @@ from lvlmkb.datasets.base import Sample
 from lvlmkb.errors import UsageError
 from lvlmkb.judges import classifiers
 from lvlmkb.judges.cards import CARD_KEYS, JUDGE_CARDS
-from lvlmkb.judges.classifiers import (
-    FACTORIES,
-    HARMBENCH_TEMPLATES,
-    BeaverDamJudge,
-    HarmBenchClassifier,
-    LlamaGuardVisionJudge,
-    parse_harmbench,
-    parse_llamaguard,
-)
+from lvlmkb.judges.classifiers import FACTORIES, HARMBENCH_TEMPLATES, HarmBenchClassifier, parse_harmbench
+from lvlmkb.judges.moderation import BeaverDamJudge, LlamaGuardVisionJudge, parse_llamaguard
 from lvlmkb.judges.registry import default_registry
 
 pytest.importorskip("PIL")

@@ -90,7 +90,7 @@ def test_reproduce_cli_is_off_unless_asked(
 
 
 def test_judge_checkpoints_never_trust_remote_code(recorded: list[tuple[str, str, dict[str, Any]]]) -> None:
-    from lvlmkb.judges.classifiers import GuardModel
+    from lvlmkb.judges.guard_model import GuardModel
 
     guard = GuardModel("org/guard-model", "abc123", "cpu", None)
     guard.load("AutoModelForCausalLM", "AutoTokenizer", padding_side="left")
