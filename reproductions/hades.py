@@ -40,6 +40,7 @@ from lvlmkb.datasets.hades import COMMIT, REPO, SCENARIOS, image_file
 from lvlmkb.errors import LvlmkbError, NotFoundError, UsageError
 from lvlmkb.fonts import find_font
 from lvlmkb.fsio import write_atomic
+from lvlmkb.reproduce.attached_image import read_state
 from lvlmkb.reproduce.method import (
     CraftedInput,
     Deviation,
@@ -306,7 +307,7 @@ class Hades(Method[HadesConfig]):
             hint = "run `python reproductions/hades.py optimize --model ALIAS --data DIR --scenario S --out ADV`"
             if root is None:
                 raise UsageError("adversarial_block needs adversarial_dir", f"{hint}, then --set adversarial_dir=ADV")
-            state = sibling("visual-adv").read_state(root / scenario)
+            state = read_state(root / scenario)
             if state is not None:
                 found = state["identity"]
                 if found["mode"] != self.settings.mode.value:
@@ -441,7 +442,7 @@ def optimize(
     identity = _identity(
         backend, config, [(s.id, *t, i.sha256) for s, t, i in zip(samples, texts, images, strict=True)]
     )
-    state = sibling("visual-adv").read_state(out_dir)
+    state = read_state(out_dir)
     if state is None:
         generator = torch.Generator().manual_seed(config.seed)
         rows = clean.shape[2] // config.processed_divisor

@@ -31,11 +31,18 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import Field
 
 from lvlmkb.backends.base import ImageInput
-from lvlmkb.datasets.base import Sample, sha256_file
+from lvlmkb.datasets.base import sha256_file
 from lvlmkb.errors import LvlmkbError, UsageError
 from lvlmkb.fsio import write_atomic
-from lvlmkb.imagefiles import open_rgb, optimised_image
-from lvlmkb.reproduce.method import CraftedInput, Deviation, Method, MethodConfig, Source, reproduction, sourced
+from lvlmkb.imagefiles import open_rgb
+from lvlmkb.reproduce.attached_image import (
+    FINAL,
+    STATE,
+    AttachedImageConfig,
+    AttachedImageMethod,
+    resumable_state,
+)
+from lvlmkb.reproduce.method import Deviation, MethodConfig, Source, reproduction, sourced
 
 if TYPE_CHECKING:
     import torch
@@ -43,7 +50,6 @@ if TYPE_CHECKING:
 
 REPO, COMMIT = "erfanshayegani/Jailbreak-In-Pieces", "b7b2bce812adada23f583f63f63e564f84d277c6"
 ADV = "src/adv_image.py"
-FINAL, STATE = "adversarial.png", "state.json"
 OnEpoch = Callable[[int, float], None]
 _MODEL_CLASSES = {"clip": "CLIPModel", "clip_vision_model": "CLIPVisionModelWithProjection"}
 
@@ -52,7 +58,7 @@ def _src(file: str, where: str, note: str = "") -> dict[str, Any]:
     return sourced(Source(REPO, COMMIT, file, where), **({"note": note} if note else {}))
 
 
-class JiPConfig(MethodConfig):
+class JiPConfig(AttachedImageConfig):
     """The optimisation parameters of ``src/adv_image.py``, and the image to evaluate."""
 
     encoder: str = Field(
@@ -169,15 +175,6 @@ def _to_png(pixels: torch.Tensor) -> bytes:
     return ImageInput.from_pil(PILImage.fromarray(array)).png
 
 
-def read_state(out_dir: Path) -> dict[str, Any] | None:
-    """The state of the last checkpoint in ``out_dir`` (epochs done, identity, losses), or None."""
-    path = out_dir / STATE
-    if not path.is_file():
-        return None
-    state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return state
-
-
 def _identity(encoder: ClipEncoder, config: JiPConfig, target: Path) -> dict[str, Any]:
     """What must not change between a run and its resumption (``epochs`` may grow)."""
     return {
@@ -191,11 +188,9 @@ def _identity(encoder: ClipEncoder, config: JiPConfig, target: Path) -> dict[str
 
 
 def _resume(out_dir: Path, identity: dict[str, Any], config: JiPConfig) -> dict[str, Any] | None:
-    state = read_state(out_dir)
+    state = resumable_state(out_dir, identity)
     if state is None:
         return None
-    if state["identity"] != identity:
-        raise UsageError(f"{out_dir} holds a run with other settings or inputs", "choose a new --out folder")
     if state["done"] > config.epochs:
         raise UsageError(f"{out_dir} is already at epoch {state['done']} > {config.epochs}", "raise --epochs")
     return state
@@ -274,7 +269,7 @@ def optimize(encoder: ClipEncoder, config: JiPConfig, out_dir: Path, on_epoch: O
 
 
 @reproduction
-class JailbreakInPieces(Method[JiPConfig]):
+class JailbreakInPieces(AttachedImageMethod[JiPConfig]):
     """An adversarial image that embeds like a harmful target image, paired with generic text prompts."""
 
     id: ClassVar[str] = "jailbreak-in-pieces"
@@ -314,32 +309,8 @@ class JailbreakInPieces(Method[JiPConfig]):
         ),
     )
 
-    def __init__(self, config: MethodConfig | None = None) -> None:
-        super().__init__(config)
-        self._image: ImageInput | None = None
-
-    def image(self) -> ImageInput:
-        """The adversarial image to attach, loaded once."""
-        if self._image is None:
-            self._image = optimised_image(
-                self.settings.adversarial_image,
-                self.id,
-                "python reproductions/jailbreak_in_pieces.py optimize --target PATH --out DIR",
-            )
-        return self._image
-
-    def craft(self, sample: Sample) -> CraftedInput:
-        """The generic prompt as the user text, with the adversarial image."""
-        return CraftedInput(sample.id, sample.category, sample.fields["prompt"], (self.image(),), {})
-
-    def provenance(self) -> dict[str, str]:
-        """The hash of the attached image and, when its run folder is beside it, how it was optimised."""
-        path = self.settings.adversarial_image
-        if path is None:
-            return {}
-        state = read_state(path.parent)
-        found = {f"optimized_{k}": str(v) for k, v in (state["identity"] if state else {}).items()}
-        return {"adversarial_image_sha256": self.image().sha256, **found}
+    prompt_field: ClassVar[str] = "prompt"
+    optimise_how: ClassVar[str] = "python reproductions/jailbreak_in_pieces.py optimize --target PATH --out DIR"
 
 
 def _parser() -> argparse.ArgumentParser:

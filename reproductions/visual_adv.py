@@ -26,11 +26,18 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import Field
 
 from lvlmkb.backends.base import ImageInput
-from lvlmkb.datasets.base import Sample, sha256_file
+from lvlmkb.datasets.base import sha256_file
 from lvlmkb.errors import LvlmkbError, UsageError
 from lvlmkb.fsio import write_atomic
-from lvlmkb.imagefiles import open_rgb, optimised_image
-from lvlmkb.reproduce.method import CraftedInput, Deviation, Method, MethodConfig, Source, reproduction, sourced
+from lvlmkb.imagefiles import open_rgb
+from lvlmkb.reproduce.attached_image import (
+    FINAL,
+    STATE,
+    AttachedImageConfig,
+    AttachedImageMethod,
+    resumable_state,
+)
+from lvlmkb.reproduce.method import Deviation, MethodConfig, Source, reproduction, sourced
 
 if TYPE_CHECKING:
     import torch
@@ -40,7 +47,6 @@ if TYPE_CHECKING:
 REPO = "Unispac/Visual-Adversarial-Examples-Jailbreak-Large-Language-Models"
 COMMIT = "5fc9883cfa9b4183cf05c6eceef49e449e45e9c9"
 ATTACK, ATTACKER = "llava_llama_v2_visual_attack.py", "llava_llama_2_utils/visual_attacker.py"
-FINAL, STATE = "adversarial.png", "state.json"
 OnStep = Callable[[int, float], None]
 
 
@@ -48,7 +54,7 @@ def _src(file: str, where: str, note: str = "") -> dict[str, Any]:
     return sourced(Source(REPO, COMMIT, file, where), **({"note": note} if note else {}))
 
 
-class VisualAdvConfig(MethodConfig):
+class VisualAdvConfig(AttachedImageConfig):
     """The optimisation parameters of the original attack, and the image to evaluate."""
 
     epsilon: int | None = Field(
@@ -153,15 +159,6 @@ def pgd_step(
     return total
 
 
-def read_state(out_dir: Path) -> dict[str, Any] | None:
-    """The state of the last checkpoint in ``out_dir`` (step, identity, RNG state, losses), or None."""
-    path = out_dir / STATE
-    if not path.is_file():
-        return None
-    state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return state
-
-
 def _identity(backend: HFBackend, config: VisualAdvConfig, corpus: Path, image: Path) -> dict[str, Any]:
     """What must not change between a run and its resumption (``iterations`` may grow)."""
     keep = ("epsilon", "alpha", "batch_size", "text_prompt", "seed")
@@ -186,11 +183,9 @@ def _checkpoint(out_dir: Path, step: int, state: dict[str, Any], pixels: torch.T
 
 
 def _resume(out_dir: Path, identity: dict[str, Any], config: VisualAdvConfig) -> dict[str, Any] | None:
-    state = read_state(out_dir)
+    state = resumable_state(out_dir, identity)
     if state is None:
         return None
-    if state["identity"] != identity:
-        raise UsageError(f"{out_dir} holds a run with other settings or inputs", "choose a new --out folder")
     if state["step"] > config.iterations:
         raise UsageError(f"{out_dir} is already at step {state['step']} > {config.iterations}", "raise --iterations")
     return state
@@ -240,7 +235,7 @@ def optimize(backend: HFBackend, config: VisualAdvConfig, out_dir: Path, on_step
 
 
 @reproduction
-class VisualAdv(Method[VisualAdvConfig]):
+class VisualAdv(AttachedImageMethod[VisualAdvConfig]):
     """A universal adversarial image, optimised on a harmful corpus, attached to every instruction."""
 
     id: ClassVar[str] = "visual-adv"
@@ -282,41 +277,15 @@ class VisualAdv(Method[VisualAdvConfig]):
         ),
     )
 
-    def __init__(self, config: MethodConfig | None = None) -> None:
-        super().__init__(config)
-        self._image: ImageInput | None = None
-
-    def image(self) -> ImageInput:
-        """The adversarial image to attach, loaded once."""
-        if self._image is None:
-            self._image = optimised_image(
-                self.settings.adversarial_image,
-                self.id,
-                "python reproductions/visual_adv.py optimize --model ALIAS --corpus PATH --image PATH --out DIR",
-            )
-        return self._image
-
-    def craft(self, sample: Sample) -> CraftedInput:
-        """The instruction as the user text, with the adversarial image."""
-        image = self.image()
-        return CraftedInput(sample.id, sample.category, sample.fields["instruction"], (image,), {})
-
-    def _optimisation(self) -> dict[str, Any]:
-        path = self.settings.adversarial_image
-        state = read_state(path.parent) if path is not None else None
-        return state["identity"] if state else {}
+    prompt_field: ClassVar[str] = "instruction"
+    optimise_how: ClassVar[str] = (
+        "python reproductions/visual_adv.py optimize --model ALIAS --corpus PATH --image PATH --out DIR"
+    )
 
     def setting(self) -> str:
         """``constrained-16`` and the like, or ``unconstrained`` (from the image's run folder when present)."""
-        epsilon = self._optimisation().get("epsilon", self.settings.epsilon)
+        epsilon = self.optimisation().get("epsilon", self.settings.epsilon)
         return "unconstrained" if epsilon is None else f"constrained-{epsilon}"
-
-    def provenance(self) -> dict[str, str]:
-        """The hash of the attached image and, when its run folder is beside it, how it was optimised."""
-        if self.settings.adversarial_image is None:
-            return {}
-        found = {f"optimized_{k}": str(v) for k, v in self._optimisation().items()}
-        return {"adversarial_image_sha256": self.image().sha256, **found}
 
 
 def _epsilon(text: str) -> int | None:

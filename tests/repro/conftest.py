@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,3 +24,12 @@ def repo_kb() -> KnowledgeBase:
 @pytest.fixture
 def fixture_csv() -> Path:
     return FIXTURE
+
+
+def saved_state(out_dir: Path) -> dict[str, Any]:
+    """The ``state.json`` an image optimisation wrote in ``out_dir`` (it must exist)."""
+    from lvlmkb.reproduce.attached_image import read_state
+
+    state = read_state(out_dir)
+    assert state is not None, f"no state.json in {out_dir}"
+    return state

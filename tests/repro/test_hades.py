@@ -18,6 +18,7 @@ from lvlmkb.datasets.registry import load_dataset
 from lvlmkb.errors import UsageError
 from lvlmkb.reproduce.method import load_plugins
 from tests.conftest import DATA, REPO
+from tests.repro.conftest import saved_state
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -170,7 +171,7 @@ def test_loss_decreases_and_the_block_stays_in_its_rows(
 
     cfg = config(hades, iterations=6, checkpoint_every=3, alpha=16)
     final = hades.optimize(backend, cfg, samples[:2], tmp_path)
-    losses = hades.sibling("visual-adv").read_state(tmp_path)["losses"]
+    losses = saved_state(tmp_path)["losses"]
     assert len(losses) == 6 and losses[-1] < losses[0] - 1e-3
     assert all(b <= a + 1e-4 for a, b in itertools.pairwise(losses))
     noise = torch.load(tmp_path / "adv_noise_5.pt", weights_only=True)
@@ -206,12 +207,11 @@ def test_resume_equals_an_uninterrupted_run(
 
     with pytest.raises(Interrupted):
         hades.optimize(backend, cfg, part, tmp_path / "split", stop_at_three)
-    read_state = hades.sibling("visual-adv").read_state
-    assert read_state(tmp_path / "split")["step"] == 2
+    assert saved_state(tmp_path / "split")["step"] == 2
     steps: list[int] = []
     split = hades.optimize(backend, cfg, part, tmp_path / "split", lambda step, loss: steps.append(step))
     assert steps == [3, 4] and split.read_bytes() == whole.read_bytes()
-    assert read_state(tmp_path / "split")["losses"] == read_state(tmp_path / "whole")["losses"]
+    assert saved_state(tmp_path / "split")["losses"] == saved_state(tmp_path / "whole")["losses"]
     pt = [torch.load(tmp_path / run / "adv_noise_4.pt", weights_only=True) for run in ("whole", "split")]
     assert torch.equal(pt[0], pt[1])
     assert hades.optimize(backend, cfg, part, tmp_path / "split", lambda *_: steps.append(-1)) == split

@@ -18,6 +18,7 @@ from lvlmkb.datasets.registry import load_dataset
 from lvlmkb.errors import UsageError
 from lvlmkb.reproduce.method import load_plugins
 from tests.conftest import DATA, REPO
+from tests.repro.conftest import saved_state
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -111,7 +112,7 @@ def test_loss_decreases_from_a_white_start(jip: ModuleType, encoder: Any, target
     final = jip.optimize(encoder, config(jip, target, epochs=0), tmp_path / "zero")
     assert (np.asarray(Image.open(final)) == 255).all(), "no epoch: the white start itself"
     jip.optimize(encoder, config(jip, target, epochs=30, checkpoint_every=10), tmp_path / "run")
-    losses = jip.read_state(tmp_path / "run")["losses"]
+    losses = saved_state(tmp_path / "run")["losses"]
     assert len(losses) == 30 and min(losses[-5:]) < 0.5 * losses[0]
     image = np.asarray(Image.open(tmp_path / "run" / "adversarial.png"))
     assert image.shape == (32, 32, 3) and image.std() > 0
@@ -128,12 +129,12 @@ def test_resume_gives_the_same_image(jip: ModuleType, encoder: Any, target: Path
 
     with pytest.raises(Interrupted):
         jip.optimize(encoder, cfg, tmp_path / "split", stop_at_five)
-    assert jip.read_state(tmp_path / "split")["done"] == 3
+    assert saved_state(tmp_path / "split")["done"] == 3
     epochs: list[int] = []
     split = jip.optimize(encoder, cfg, tmp_path / "split", lambda epoch, loss: epochs.append(epoch))
     assert epochs == [3, 4, 5, 6], "the rerun resumed after the last checkpoint"
     assert split.read_bytes() == whole.read_bytes()
-    assert jip.read_state(tmp_path / "split")["losses"] == jip.read_state(tmp_path / "whole")["losses"]
+    assert saved_state(tmp_path / "split")["losses"] == saved_state(tmp_path / "whole")["losses"]
     saved = [
         torch.load(d / "adv_epoch_7.pt", weights_only=True)["pixels"] for d in (tmp_path / "whole", tmp_path / "split")
     ]
@@ -177,7 +178,7 @@ def test_cli_optimizes_and_resumes(jip: ModuleType, clip_dir: Path, target: Path
     args = ["optimize", "--target", str(target), "--out", str(tmp_path), "--encoder", str(clip_dir)]
     assert jip.main([*args, "--epochs", "2", "--device", "cpu"]) == 0
     assert jip.main([*args, "--epochs", "3", "--device", "cpu"]) == 0, "more epochs continue the run"
-    state = jip.read_state(tmp_path)
+    state = saved_state(tmp_path)
     assert state["done"] == 3 and len(state["losses"]) == 3 and (tmp_path / "adversarial.png").is_file()
     assert jip.main([*args, "--encoder", str(tmp_path / "missing"), "--device", "cpu"]) == 2
 

@@ -17,6 +17,7 @@ from lvlmkb.datasets.visual_adv import parse_instructions
 from lvlmkb.errors import UsageError
 from lvlmkb.reproduce.method import load_plugins
 from tests.conftest import DATA, REPO
+from tests.repro.conftest import saved_state
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -82,7 +83,7 @@ def test_loss_decreases(va: ModuleType, backend: Any, inputs: tuple[Path, Path],
     # The whole corpus in every batch: the objective is fixed, so signed steps must lower it.
     cfg = config(va, inputs, epsilon=None, iterations=9, checkpoint_every=5)
     va.optimize(backend, cfg, tmp_path)
-    losses = va.read_state(tmp_path)["losses"]
+    losses = saved_state(tmp_path)["losses"]
     assert len(losses) == 10 and losses[-1] < losses[0] - 0.01
     assert all(b <= a + 1e-4 for a, b in itertools.pairwise(losses))
 
@@ -119,12 +120,12 @@ def test_checkpoints_and_resume_give_the_same_image(
 
     with pytest.raises(Interrupted):
         va.optimize(backend, cfg, tmp_path / "split", stop_at_five)
-    assert va.read_state(tmp_path / "split")["step"] == 4
+    assert saved_state(tmp_path / "split")["step"] == 4
     steps: list[int] = []
     split = va.optimize(backend, cfg, tmp_path / "split", lambda step, loss: steps.append(step))
     assert steps == [5, 6, 7], "the rerun resumed after the last checkpoint"
     assert split.read_bytes() == whole.read_bytes()
-    assert va.read_state(tmp_path / "split")["losses"] == va.read_state(tmp_path / "whole")["losses"]
+    assert saved_state(tmp_path / "split")["losses"] == saved_state(tmp_path / "whole")["losses"]
     assert va.optimize(backend, cfg, tmp_path / "split", lambda *_: steps.append(-1)) == split and steps[-1] == 7
 
 
@@ -179,7 +180,7 @@ def test_cli_runs_on_the_tiny_llava(
     args = ["optimize", "--model", "tiny-llava", "--corpus", str(corpus), "--image", str(image)]
     args += ["--out", str(tmp_path), "--iterations", "2", "--batch-size", "2", "--epsilon", "none", "--root", str(REPO)]
     assert va.main(args) == 0 and (tmp_path / "adversarial.png").is_file()
-    assert va.read_state(tmp_path)["identity"]["epsilon"] is None
+    assert saved_state(tmp_path)["identity"]["epsilon"] is None
 
 
 def test_cli_refuses_a_model_without_gradients(

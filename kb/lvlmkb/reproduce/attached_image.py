@@ -1,0 +1,82 @@
+"""Attacks that optimise one adversarial image offline and attach it to every sample (Visual-Adv, JiP).
+
+Stage 1 (the module's ``optimize`` command) writes ``adversarial.png`` and, beside it, ``state.json``
+with the run's identity; stage 2 (``lvlmkb reproduce``) attaches that image to each sample's text and
+records how it was optimised.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+from typing_extensions import TypeVar
+
+from lvlmkb.backends.base import ImageInput
+from lvlmkb.datasets.base import Sample
+from lvlmkb.errors import UsageError
+from lvlmkb.imagefiles import optimised_image
+from lvlmkb.reproduce.method import CraftedInput, Method, MethodConfig
+
+FINAL, STATE = "adversarial.png", "state.json"
+
+
+class AttachedImageConfig(MethodConfig):
+    """A config whose ``adversarial_image`` is the optimised image to attach (modules re-declare it with a source)."""
+
+    adversarial_image: Path | None = None
+
+
+A = TypeVar("A", bound=AttachedImageConfig, default=AttachedImageConfig, covariant=True)
+
+
+def read_state(out_dir: Path) -> dict[str, Any] | None:
+    """The state of the last checkpoint in ``out_dir`` (progress, identity, losses), or None."""
+    path = out_dir / STATE
+    if not path.is_file():
+        return None
+    state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return state
+
+
+def resumable_state(out_dir: Path, identity: dict[str, Any]) -> dict[str, Any] | None:
+    """The checkpoint state to resume from, refusing one made with other settings or inputs."""
+    state = read_state(out_dir)
+    if state is not None and state["identity"] != identity:
+        raise UsageError(f"{out_dir} holds a run with other settings or inputs", "choose a new --out folder")
+    return state
+
+
+class AttachedImageMethod(Method[A]):
+    """Attaches the optimised image to the text in ``prompt_field`` of every sample."""
+
+    prompt_field: ClassVar[str]
+    optimise_how: ClassVar[str]
+
+    def __init__(self, config: MethodConfig | None = None) -> None:
+        super().__init__(config)
+        self._image: ImageInput | None = None
+
+    def image(self) -> ImageInput:
+        """The adversarial image to attach, loaded once."""
+        if self._image is None:
+            self._image = optimised_image(self.settings.adversarial_image, self.id, self.optimise_how)
+        return self._image
+
+    def optimisation(self) -> dict[str, Any]:
+        """The identity of the run that optimised the image, when its ``state.json`` is beside it."""
+        path = self.settings.adversarial_image
+        state = read_state(path.parent) if path is not None else None
+        return state["identity"] if state else {}
+
+    def craft(self, sample: Sample) -> CraftedInput:
+        """The sample's prompt as the user text, with the adversarial image."""
+        return CraftedInput(sample.id, sample.category, sample.fields[self.prompt_field], (self.image(),), {})
+
+    def provenance(self) -> dict[str, str]:
+        """The hash of the attached image and, when its run folder is beside it, how it was optimised."""
+        if self.settings.adversarial_image is None:
+            return {}
+        found = {f"optimized_{k}": str(v) for k, v in self.optimisation().items()}
+        return {"adversarial_image_sha256": self.image().sha256, **found}
