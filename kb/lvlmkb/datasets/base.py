@@ -69,6 +69,32 @@ def is_file(path: Path) -> bool:
     return os.path.isfile(path)
 
 
+def find_data_file(data: Path, name: str | Path, subfolder: str, hint: str) -> Path:
+    """``data`` itself when it is a file, else ``data/<name>`` or ``data/<subfolder>/<name>``.
+
+    Raises:
+        DatasetError: when none of them is a file.
+    """
+    if data.is_file():
+        return data
+    for candidate in (data / name, data / subfolder / name):
+        if candidate.is_file():
+            return candidate
+    raise DatasetError(f"no {Path(name).as_posix()} in {data}", hint)
+
+
+def find_data_root(data: Path, folder: str, subfolder: str, hint: str) -> Path:
+    """The folder holding ``folder/``: ``data`` itself or ``data/<subfolder>``.
+
+    Raises:
+        DatasetError: when neither holds it.
+    """
+    for candidate in (data, data / subfolder):
+        if (candidate / folder).is_dir():
+            return candidate
+    raise DatasetError(f"{data} has no {folder}/ folder", hint)
+
+
 def sha256_file(path: Path) -> str:
     """Hex sha256 of a file's bytes."""
     digest = hashlib.sha256()

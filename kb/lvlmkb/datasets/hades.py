@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lvlmkb.datasets.base import DatasetError, Sample, inside, is_file
+from lvlmkb.datasets.base import DatasetError, Sample, find_data_root, inside, is_file
 
 NAME = "hades"
 REPO = "AoiDragon/HADES"
@@ -46,11 +46,10 @@ REQUIRED = ("id", "keywords", "category", "instruction")
 
 def data_root(data: Path) -> Path:
     """The folder holding ``instructions/``: ``data`` itself or its ``dataset/`` subfolder."""
-    for candidate in (data, data / "dataset"):
-        if (candidate / "instructions").is_dir():
-            return candidate
-    raise DatasetError(
-        f"{data} has no instructions/ folder",
+    return find_data_root(
+        data,
+        "instructions",
+        "dataset",
         "pass --data DIR where DIR/instructions/<Scenario>.json exist (the HADES release or the code's dataset/)",
     )
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from lvlmkb.datasets.base import DatasetError, Sample, inside
+from lvlmkb.datasets.base import DatasetError, Sample, find_data_file, inside
 
 HF_DATASET = "JailbreakV-28K/JailBreakV-28k"
 FOLDER = "JailBreakV_28K"
@@ -36,12 +36,7 @@ HINT = (
 
 def locate(data: Path) -> Path:
     """The mini CSV: ``data`` itself, ``data/<csv>`` or ``data/JailBreakV_28K/<csv>``."""
-    if data.is_file():
-        return data
-    for candidate in (data / MINI_FILE, data / FOLDER / MINI_FILE):
-        if candidate.is_file():
-            return candidate
-    raise DatasetError(f"no {MINI_FILE} in {data}", HINT)
+    return find_data_file(data, MINI_FILE, FOLDER, HINT)
 
 
 def parse_jailbreakv(path: Path) -> list[Sample]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lvlmkb.datasets.base import DatasetError, Sample, inside, is_file
+from lvlmkb.datasets.base import DatasetError, Sample, find_data_root, inside, is_file
 
 REPO = "isXinLiu/MM-SafetyBench"
 REVISION = "b80eedea3db312c09ded2082813390f68e750ef3"
@@ -54,11 +54,10 @@ IMAGE_FOLDERS = ("SD", "TYPO", "SD_TYPO")
 
 def data_root(data: Path) -> Path:
     """The folder holding ``processed_questions/``: ``data`` itself or its ``data/`` subfolder."""
-    for candidate in (data, data / "data"):
-        if (candidate / "processed_questions").is_dir():
-            return candidate
-    raise DatasetError(
-        f"{data} has no processed_questions/ folder",
+    return find_data_root(
+        data,
+        "processed_questions",
+        "data",
         f"pass --data DIR where DIR/processed_questions/<scenario>.json exist (the data/ folder of {REPO})",
     )
 

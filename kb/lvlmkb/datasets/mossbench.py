@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lvlmkb.datasets.base import DatasetError, Sample, inside, is_file
+from lvlmkb.datasets.base import DatasetError, Sample, find_data_file, inside, is_file
 
 REPO = "xirui-li/MOSSBench"
 REVISION = "ba1f36e688f9c98d3f60273868c0a6456f0db0d1"
@@ -36,12 +36,7 @@ HINT = (
 
 def locate(data: Path) -> Path:
     """``information.json`` below ``data``, ``data/data`` or ``data`` itself when it is that file."""
-    if data.is_file():
-        return data
-    for candidate in (data / INFO, data / "data" / INFO):
-        if candidate.is_file():
-            return candidate
-    raise DatasetError(f"no {INFO.as_posix()} in {data}", HINT)
+    return find_data_file(data, INFO, "data", HINT)
 
 
 def parse_mossbench(path: Path) -> list[Sample]:

@@ -26,7 +26,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lvlmkb.datasets.base import DatasetError, Sample, inside, is_file
+from lvlmkb.datasets.base import DatasetError, Sample, find_data_file, inside, is_file
 
 REPO = "sinwang20/SIUO"
 REVISION = "f992c275ac49042a82833b99c2fca3f538c894b2"
@@ -59,12 +59,7 @@ def mcqa_prompt(question: str, options: dict[str, str]) -> str:
 
 def _locate(data: Path, name: str) -> Path:
     """The JSON file ``name`` in ``data``, in ``data/data``, or ``data`` itself when it is that file."""
-    if data.is_file():
-        return data
-    for candidate in (data / name, data / "data" / name):
-        if candidate.is_file():
-            return candidate
-    raise DatasetError(f"no {name} in {data}", HINT)
+    return find_data_file(data, name, "data", HINT)
 
 
 def _read_list(path: Path) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lvlmkb.datasets.base import DatasetError, Sample, inside, is_file
+from lvlmkb.datasets.base import DatasetError, Sample, find_data_file, inside, is_file
 
 REPO = "AI45Lab/VLSBench"
 REVISION = "1e22b8b1bd725f66244ceccfb58094da062e7129"
@@ -35,12 +35,7 @@ HINT = (
 
 def locate(data: Path) -> Path:
     """``data.json``: ``data`` itself, ``data/data.json`` or ``data/data/data.json``."""
-    if data.is_file():
-        return data
-    for candidate in (data / DATA_FILE, data / "data" / DATA_FILE):
-        if candidate.is_file():
-            return candidate
-    raise DatasetError(f"no {DATA_FILE} in {data}", HINT)
+    return find_data_file(data, DATA_FILE, "data", HINT)
 
 
 def parse_vlsbench(path: Path) -> list[Sample]:
