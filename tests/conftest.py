@@ -36,6 +36,13 @@ facets:
 summary: Renders harmful instructions as images to bypass text-side alignment.
 tags: [typography]
 targets: [llava-1.5-7b]
+arxiv_version: 2
+sources:
+  title: {kind: arxiv, ref: 2403.01234v2, checked: '2026-01-05'}
+  authors: {kind: arxiv, ref: 2403.01234v2, checked: '2026-01-05'}
+  date: {kind: arxiv, ref: 2403.01234v1, checked: '2026-01-05'}
+  venue: {kind: proceedings, ref: 'https://proceedings.example.org/paper/1234', checked: '2026-01-05'}
+  urls.code: {kind: official-repo, ref: 'https://github.com/example/attack', checked: '2026-01-05'}
 """
 
 PaperWriter = Callable[[str, str], Path]

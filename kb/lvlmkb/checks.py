@@ -9,10 +9,11 @@ from collections.abc import Iterable
 
 import networkx as nx
 
-from lvlmkb.errors import Diagnostic
+from lvlmkb.errors import Diagnostic, relpath
 from lvlmkb.graph import RELATION_FIELDS, taxonomy_graph
 from lvlmkb.kb import KnowledgeBase
-from lvlmkb.schema import Paper
+from lvlmkb.schema import REQUIRED_SOURCED, Paper
+from lvlmkb.venues import venue_year
 
 MIN_YEAR = 2015
 
@@ -25,13 +26,30 @@ def check_kb(kb: KnowledgeBase) -> list[Diagnostic]:
     found += check_duplicates(kb)
     found += check_extends_acyclic(kb)
     found += check_exclusions(kb)
-    return found
+    return found + _skipped_notes(kb)
+
+
+def _skipped_notes(kb: KnowledgeBase) -> list[Diagnostic]:
+    """One warning per part whose checks were skipped because a file of it did not load."""
+    where = {"models": kb.project.models_file, "taxonomy": kb.project.taxonomy_dir}
+    return [
+        Diagnostic(relpath(where[part], kb.project.root), 0, "", SKIPPED[part], "warning")
+        for part in sorted(kb.unloaded_parts)
+    ]
+
+
+SKIPPED = {
+    "models": "model references in papers were not checked, because this file did not load",
+    "taxonomy": "categories, facets and parents were not checked, because a taxonomy file did not load",
+}
 
 
 def check_taxonomy(kb: KnowledgeBase) -> list[Diagnostic]:
     """Parents exist, no cycles, kinds on roots only, every node reachable from a root."""
     taxonomy = kb.taxonomy
     found: list[Diagnostic] = []
+    if "taxonomy" in kb.unloaded_parts:
+        return found
     for node_id, node in taxonomy.nodes.items():
         if node.parent is not None and node.parent not in taxonomy.nodes:
             found.append(_node_diag(kb, node_id, "parent", f"unknown parent '{node.parent}'"))
@@ -55,15 +73,26 @@ def _node_diag(kb: KnowledgeBase, node_id: str, field: str, message: str) -> Dia
     return doc.diagnostic(("nodes", index, field), message, field)
 
 
-def check_paper(kb: KnowledgeBase, paper: Paper) -> list[Diagnostic]:
-    """All reference and plausibility checks of one paper."""
+def check_paper(kb: KnowledgeBase, paper: Paper, strict_sources: bool = False) -> list[Diagnostic]:
+    """All reference and plausibility checks of one paper.
+
+    A required field with neither a source nor an ``unverified`` entry is a warning for files in the
+    KB, and an error with ``strict_sources`` (the check of entries that ``add-paper`` writes).
+    """
     doc = kb.paper_docs[paper.id]
     problems: list[tuple[tuple[str | int, ...], str]] = []
     problems += _category_problems(kb, paper)
     problems += _facet_problems(kb, paper)
     problems += _reference_problems(kb, paper)
     problems += _date_problems(paper)
-    return [doc.diagnostic(loc, message) for loc, message in problems] + _arxiv_date_diagnostics(kb, paper)
+    problems += _venue_problems(paper)
+    problems += _code_link_problems(paper)
+    problems += provenance_problems(paper)
+    found = [doc.diagnostic(loc, message) for loc, message in problems] + _arxiv_date_diagnostics(kb, paper)
+    missing = [doc.diagnostic(loc, message) for loc, message in missing_sources(paper)]
+    if strict_sources:
+        return found + missing
+    return found + [Diagnostic(d.path, d.line, d.field, d.message, "warning") for d in missing]
 
 
 Problem = tuple[tuple[str | int, ...], str]
@@ -76,6 +105,8 @@ def _suggest(value: str, choices: Iterable[str]) -> str:
 
 def _category_problems(kb: KnowledgeBase, paper: Paper) -> list[Problem]:
     taxonomy = kb.taxonomy
+    if "taxonomy" in kb.unloaded_parts:
+        return []
     if not taxonomy.is_leaf(paper.category):
         what = "an inner node, not a leaf" if paper.category in taxonomy.nodes else "not a taxonomy leaf"
         leaves = [leaf for leaf in taxonomy.leaves if taxonomy.kind_of(leaf) == paper.kind]
@@ -94,6 +125,8 @@ def _category_problems(kb: KnowledgeBase, paper: Paper) -> list[Problem]:
 
 def _facet_problems(kb: KnowledgeBase, paper: Paper) -> list[Problem]:
     problems: list[Problem] = []
+    if "taxonomy" in kb.unloaded_parts:
+        return problems
     for facet_id, values in paper.facets.items():
         allowed = kb.taxonomy.facet_values(facet_id)
         if not allowed:
@@ -109,13 +142,19 @@ def _facet_problems(kb: KnowledgeBase, paper: Paper) -> list[Problem]:
 
 
 def _reference_problems(kb: KnowledgeBase, paper: Paper) -> list[Problem]:
+    """Models, papers and modules the entry names exist.
+
+    A name that points at a file which did not load is not reported again: that file's own error is
+    the cause, and one broken file must not flood the output with follow-on problems.
+    """
     problems: list[Problem] = []
+    check_models = "models" not in kb.unloaded_parts
     for index, target in enumerate(paper.targets):
-        if target not in kb.models:
+        if check_models and target not in kb.models:
             message = f"unknown model '{target}'{_suggest(target, kb.models)} (see reproductions/models.yaml)"
             problems.append((("targets", index), message))
     for index, result in enumerate(paper.reported_results):
-        if result.model not in kb.models:
+        if check_models and result.model not in kb.models:
             problems.append(
                 (
                     ("reported_results", index, "model"),
@@ -126,7 +165,7 @@ def _reference_problems(kb: KnowledgeBase, paper: Paper) -> list[Problem]:
         for index, other in enumerate(getattr(paper.relations, name)):
             if other == paper.id:
                 problems.append((("relations", name, index), "a paper cannot relate to itself"))
-            elif other not in kb.papers:
+            elif other not in kb.papers and other not in kb.unloaded_papers:
                 problems.append((("relations", name, index), f"unknown paper '{other}'{_suggest(other, kb.papers)}"))
     if paper.reproduction is not None and paper.reproduction not in kb.reproductions:
         module = paper.reproduction.replace("-", "_")
@@ -150,6 +189,90 @@ def _date_problems(paper: Paper) -> list[Problem]:
         if parts[0] > paper.year:
             problems.append((("date",), f"first version ({paper.date}) is after the venue year {paper.year}"))
     return problems
+
+
+def _field_is_set(paper: Paper, field: str) -> bool:
+    if field.startswith("urls."):
+        return getattr(paper.urls, field.removeprefix("urls.")) is not None
+    value = getattr(paper, field)
+    return value not in (None, [], "")
+
+
+def missing_sources(paper: Paper) -> list[Problem]:
+    """Required fields the paper sets but neither sources nor lists as unverified."""
+    unverified = set(paper.unverified)
+    return [
+        (("sources",), f"'{field}' has no source; add sources.{field} or list it in unverified")
+        for field in REQUIRED_SOURCED
+        if _field_is_set(paper, field) and field not in paper.sources and field not in unverified
+    ]
+
+
+_ARXIV_REF = re.compile(r"^(?P<id>.+?)v(?P<version>\d+)$")
+
+
+def provenance_problems(paper: Paper) -> list[Problem]:
+    """Sources and ``unverified`` agree with each other and with the fields they describe."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for index, field in enumerate(paper.unverified):
+        if field in paper.sources:
+            problems.append((("unverified", index), f"'{field}' is both sourced and listed as unverified"))
+        if field in seen:
+            problems.append((("unverified", index), f"'{field}' is listed twice"))
+        seen.add(field)
+    today = dt.date.today().isoformat()
+    for field, source in paper.sources.items():
+        if not _field_is_set(paper, field):
+            problems.append((("sources", field), f"a source for '{field}', which the entry does not set"))
+        if len(source.checked) != 10 or source.checked > today:
+            problems.append((("sources", field, "checked"), f"'{source.checked}' is not a past day (YYYY-MM-DD)"))
+        if source.kind == "arxiv":
+            problems += _arxiv_ref_problems(paper, field, source.ref)
+    return problems
+
+
+def _arxiv_ref_problems(paper: Paper, field: str, ref: str) -> list[Problem]:
+    loc: tuple[str | int, ...] = ("sources", field, "ref")
+    bare = ref.removeprefix("https://arxiv.org/abs/").removeprefix("arXiv:")
+    match = _ARXIV_REF.match(bare)
+    if match is None:
+        return [(loc, f"an arXiv source names its version, e.g. '{paper.arxiv or '2311.05608'}v1'")]
+    if paper.arxiv is not None and match.group("id") != paper.arxiv:
+        return [(loc, f"arXiv {match.group('id')} is not the paper's arXiv id {paper.arxiv}")]
+    version = int(match.group("version"))
+    if field in ("title", "authors") and paper.arxiv_version is not None and version != paper.arxiv_version:
+        return [(loc, f"{field} follows v{version}, but arxiv_version says v{paper.arxiv_version}")]
+    return []
+
+
+def _venue_problems(paper: Paper) -> list[Problem]:
+    if paper.venue is None:
+        return []
+    year = venue_year(paper.venue)
+    if year is not None and year != paper.year:
+        return [(("year",), f"{paper.year} does not agree with the venue {paper.venue} ({year})")]
+    return []
+
+
+_GITHUB = re.compile(
+    r"^https?://(?:www\.)?(?:github\.com|gitlab\.com|huggingface\.co)(?P<path>/[^?#]*)?", re.IGNORECASE
+)
+_NOT_REPOSITORY = frozenset({"orgs", "users", "sponsors", "topics", "settings", "explore", "features"})
+
+
+def _code_link_problems(paper: Paper) -> list[Problem]:
+    """A code link on a forge names a repository (owner/name), not a user or organisation profile."""
+    url = paper.urls.code
+    match = _GITHUB.match(url) if url else None
+    if url is None or match is None:
+        return []
+    parts = [p for p in (match.group("path") or "").split("/") if p]
+    if "huggingface.co" in url.lower():
+        parts = parts[1:] if parts and parts[0] in ("spaces", "datasets") else parts
+    if len(parts) < 2 or parts[0].lower() in _NOT_REPOSITORY:
+        return [(("urls", "code"), f"{url} is a profile or listing, not a repository (expected OWNER/REPO)")]
+    return []
 
 
 def _arxiv_month_gap(paper: Paper) -> int:

@@ -84,8 +84,9 @@ class ValidationFailedError(LvlmkbError):
     """The knowledge base has problems; ``diagnostics`` lists all of them."""
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        errors = sum(d.severity == "error" for d in diagnostics)
         super().__init__(
-            f"the knowledge base has {len(diagnostics)} problem(s)",
+            f"the knowledge base has {errors} problem(s)",
             "run `lvlmkb validate` to see them all",
         )
         self.diagnostics = diagnostics

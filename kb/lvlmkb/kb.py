@@ -84,6 +84,10 @@ class KnowledgeBase:
     reproductions: set[str] = field(default_factory=set)
     excluded: list[Exclusion] = field(default_factory=list)
     excluded_doc: YamlDocument | None = None
+    unloaded_papers: set[str] = field(default_factory=set)
+    """Ids (file stems and declared ids) of paper files that did not load: references to them are not re-reported."""
+    unloaded_parts: set[str] = field(default_factory=set)
+    """``"taxonomy"`` or ``"models"`` when a file of that part did not load: checks that depend on it are skipped."""
 
     def __iter__(self) -> Iterator[Paper]:
         return iter(self.sorted_papers())

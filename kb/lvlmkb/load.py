@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import gc
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,12 +68,34 @@ def _no_gc() -> Iterator[None]:
 def parse_model(doc: YamlDocument, model: type[M]) -> tuple[M | None, list[Diagnostic]]:
     """Validate ``doc.data`` against ``model``; map each pydantic error to a located diagnostic."""
     if not isinstance(doc.data, dict):
-        found = type(doc.data).__name__
-        return None, [Diagnostic(doc.display, 1, "", f"top level must be a mapping, found {found}")]
+        shape = type(doc.data).__name__
+        return None, [Diagnostic(doc.display, 1, "", f"top level must be a mapping, found {shape}")]
     try:
         return model.model_validate(doc.data), []
     except ValidationError as err:
-        return None, [_error_diagnostic(doc, model, e) for e in err.errors(include_url=False)]
+        errors = err.errors(include_url=False)
+        found = [_error_diagnostic(doc, model, e) for e in errors]
+    unknown = [tuple(e["loc"]) for e in errors if e["type"] == "extra_forbidden"]
+    if unknown and len(unknown) == len(errors):
+        # Only unknown keys: the rest of the file is sound, so it still joins the KB and its
+        # cross-reference problems are reported in the same run (the unknown keys stay errors).
+        try:
+            return model.model_validate(_without(doc.data, unknown)), found
+        except ValidationError:
+            return None, found
+    return None, found
+
+
+def _without(data: Any, paths: list[tuple[Any, ...]]) -> Any:
+    """A copy of ``data`` with the keys at ``paths`` removed (the input is left as it is)."""
+    if isinstance(data, dict):
+        here = {p[0] for p in paths if len(p) == 1}
+        return {
+            k: _without(v, [p[1:] for p in paths if len(p) > 1 and p[0] == k]) for k, v in data.items() if k not in here
+        }
+    if isinstance(data, list):
+        return [_without(v, [p[1:] for p in paths if len(p) > 1 and p[0] == i]) for i, v in enumerate(data)]
+    return data
 
 
 def _error_diagnostic(doc: YamlDocument, model: type[BaseModel], error: Any) -> Diagnostic:
@@ -138,12 +161,23 @@ def _load_file(path: Path, root: Path, model: type[M], out: list[Diagnostic]) ->
     return None if parsed is None else (doc, parsed)
 
 
+def _declared_id(path: Path) -> str | None:
+    """The ``id:`` a paper file declares, read without parsing (for a file that did not load)."""
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:4096]
+    except OSError:
+        return None
+    match = re.search(r"^id:\s*['\"]?([a-z0-9-]+)['\"]?\s*$", head, re.MULTILINE)
+    return match.group(1) if match else None
+
+
 def _load_taxonomy(kb: KnowledgeBase) -> list[Diagnostic]:
     diagnostics: list[Diagnostic] = []
     root = kb.project.root
     for path in _data_files(kb.project.taxonomy_dir, TAXONOMY_DIR_EXTRAS, root, diagnostics):
         loaded = _load_file(path, root, TaxonomyFile, diagnostics)
         if loaded is None:
+            kb.unloaded_parts.add("taxonomy")
             continue
         doc, parsed = loaded
         for index, node in enumerate(parsed.nodes):
@@ -167,6 +201,7 @@ def _load_models(kb: KnowledgeBase) -> list[Diagnostic]:
         return diagnostics
     loaded = _load_file(path, kb.project.root, ModelRegistryFile, diagnostics)
     if loaded is None:
+        kb.unloaded_parts.add("models")
         return diagnostics
     doc, parsed = loaded
     for index, entry in enumerate(parsed.models):
@@ -182,15 +217,26 @@ def _load_papers(kb: KnowledgeBase) -> list[Diagnostic]:
     for path in _data_files(kb.project.papers_dir, PAPERS_DIR_EXTRAS, root, diagnostics):
         loaded = _load_file(path, root, Paper, diagnostics)
         if loaded is None:
+            kb.unloaded_papers |= {path.stem, _declared_id(path) or path.stem}
             continue
         doc, paper = loaded
         if paper.id != path.stem:
-            message = f"'{paper.id}' does not match the file name; rename the file to {paper.id}.yaml"
-            diagnostics.append(doc.diagnostic(("id",), message))
+            diagnostics.append(doc.diagnostic(("id",), _id_mismatch(paper.id, path)))
+            kb.unloaded_papers.add(path.stem)
             continue
         kb.papers[paper.id] = paper
         kb.paper_docs[paper.id] = doc
     return diagnostics
+
+
+def _id_mismatch(paper_id: str, path: Path) -> str:
+    """The message for a file whose ``id`` is not its name, never suggesting a step that replaces a file."""
+    if (path.parent / f"{paper_id}.yaml").exists():
+        return (
+            f"'{paper_id}' does not match the file name, and papers/{paper_id}.yaml exists (a copy?); "
+            f"give this paper its own id and name the file after it"
+        )
+    return f"'{paper_id}' does not match the file name; rename the file to {paper_id}.yaml"
 
 
 def _load_exclusions(kb: KnowledgeBase) -> list[Diagnostic]:

@@ -51,3 +51,12 @@ def _canonical_name(name: str) -> str:
 def is_canonical(venue: str) -> bool:
     """True when ``venue`` is already in the KB's form."""
     return normalise_venue(venue) == venue and bool(CANONICAL.match(venue))
+
+
+_YEAR_OF_VENUE = re.compile(r"'(?P<yy>\d{2})(?:\s|$)")
+
+
+def venue_year(venue: str) -> int | None:
+    """The year a canonical venue names (``CVPR'25`` -> 2025), or None when it names none."""
+    match = _YEAR_OF_VENUE.search(venue)
+    return 2000 + int(match.group("yy")) if match else None

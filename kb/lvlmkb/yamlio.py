@@ -93,11 +93,52 @@ def read_yaml(path: Path, display: str) -> tuple[YamlDocument | None, list[Diagn
         message = f"unacceptable character #x{err.character:04x}: {err.reason}"
         return None, [Diagnostic(display, line, "", f"YAML syntax error: {message}")]
     except yaml.MarkedYAMLError as err:
-        line = err.problem_mark.line + 1 if err.problem_mark else 0
-        return None, [Diagnostic(display, line, "", f"YAML syntax error: {err.problem}")]
+        return None, [_syntax_diagnostic(display, err, text)]
     except yaml.YAMLError as err:
         return None, [Diagnostic(display, 0, "", f"YAML error: {' '.join(str(err).split())}")]
     return YamlDocument(path, display, data, text), []
+
+
+_QUOTED_VALUE = re.compile(r"^\s*(?:-\s+)?(?:[\w.-]+:\s+)?(?P<quote>['\"])(?P<rest>.*)$")
+
+
+def _unclosed_quote_line(text: str, before: int) -> int | None:
+    """The first line above ``before`` whose value opens a quote that the line does not close.
+
+    lvlmkb's files keep quoted values on one line; a quote left open makes YAML read on until the next
+    quote character, so the error it reports is lines later than the mistake.
+    """
+    for number, line in enumerate(text.splitlines()[: max(before - 1, 0)], 1):
+        match = _QUOTED_VALUE.match(line)
+        if match is None:
+            continue
+        quote, rest = match.group("quote"), match.group("rest")
+        closed = rest.replace("''", "").find("'") >= 0 if quote == "'" else re.search(r'(?<!\\)"', rest) is not None
+        if not closed:
+            return number
+    return None
+
+
+def _syntax_diagnostic(display: str, err: yaml.MarkedYAMLError, text: str) -> Diagnostic:
+    """Locate a syntax error where its cause is: an unclosed quote or bracket is reported where it opens.
+
+    libyaml notices an unterminated quoted scalar or flow collection only at the end of the stream; its
+    context mark points at the opening character, which is the line the author has to fix.
+    """
+    problem = err.problem or "invalid YAML"
+    if err.context_mark is not None and err.context and "end of stream" in problem:
+        line = err.context_mark.line + 1
+        opened = err.context.removeprefix("while scanning ").removeprefix("while parsing ")
+        return Diagnostic(display, line, "", f"YAML syntax error: {opened} opened here is never closed")
+    line = err.problem_mark.line + 1 if err.problem_mark else 0
+    opened_at = _unclosed_quote_line(text, line)
+    if opened_at is not None:
+        message = f"a quoted value opened here is not closed on its line (YAML read on to line {line}: {problem})"
+        return Diagnostic(display, opened_at, "", f"YAML syntax error: {message}")
+    if err.context_mark is not None and err.context and err.context_mark.line + 1 != line:
+        opened = err.context.removeprefix("while scanning ").removeprefix("while parsing ")
+        problem = f"{problem} (in {opened} that opens on line {err.context_mark.line + 1})"
+    return Diagnostic(display, line, "", f"YAML syntax error: {problem}")
 
 
 class PlainDataError(yaml.MarkedYAMLError):

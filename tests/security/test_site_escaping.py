@@ -49,6 +49,10 @@ def _hostile_paper(index: int, payload: str) -> str:
         notes=f"Notes {payload}",
         reported_results=[{**result, "notes": payload}],
         relations={"compared_with": ["doe2024example"]},
+        sources={
+            field: {"kind": "author-page", "ref": f"R {payload}", "via": f"via {payload}", "checked": "2026-01-05"}
+            for field in ("title", "authors", "date", "venue", "urls.code")
+        },
     )
 
 

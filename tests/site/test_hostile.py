@@ -45,6 +45,10 @@ def hostile_paper(index: int, payload: str) -> str:
         arxiv=f"2403.{10000 + index}",
         summary=f"Summary {payload}",
         notes=f"Notes {payload}",
+        sources={
+            field: {"kind": "author-page", "ref": f"R {payload}", "via": f"via {payload}", "checked": "2026-01-05"}
+            for field in ("title", "authors", "date", "venue", "urls.code")
+        },
         reported_results=[
             {
                 "model": "llava-1.5-7b",

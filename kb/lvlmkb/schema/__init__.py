@@ -3,13 +3,17 @@
 from lvlmkb.schema.exclusions import Exclusion, ExclusionsFile
 from lvlmkb.schema.models import ModelEntry, ModelRegistryFile
 from lvlmkb.schema.paper import Paper, Relations, ReportedResult, Urls
+from lvlmkb.schema.provenance import REQUIRED_SOURCED, Citations, FieldSource, SourcedField, SourceKind
 from lvlmkb.schema.taxonomy import Facet, FacetValue, Kind, Phase, TaxonomyFile, TaxonomyNode
 
 __all__ = [
+    "REQUIRED_SOURCED",
+    "Citations",
     "Exclusion",
     "ExclusionsFile",
     "Facet",
     "FacetValue",
+    "FieldSource",
     "Kind",
     "ModelEntry",
     "ModelRegistryFile",
@@ -17,6 +21,8 @@ __all__ = [
     "Phase",
     "Relations",
     "ReportedResult",
+    "SourceKind",
+    "SourcedField",
     "TaxonomyFile",
     "TaxonomyNode",
     "Urls",

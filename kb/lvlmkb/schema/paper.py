@@ -15,6 +15,7 @@ from lvlmkb.schema.common import (
     StrictModel,
     Text,
 )
+from lvlmkb.schema.provenance import Citations, FieldSource, SourcedField
 from lvlmkb.schema.taxonomy import Kind, Phase
 
 
@@ -64,6 +65,9 @@ class Paper(StrictModel):
     venue: Label | None = None
     date: DateStr | None = Field(default=None, description="First public version, YYYY-MM[-DD].")
     arxiv: ArxivId | None = None
+    arxiv_version: int | None = Field(
+        default=None, ge=1, le=99, description="The arXiv version whose title and authors the entry follows."
+    )
     urls: Urls = Field(default_factory=Urls)
     kind: Kind
     phase: Phase | None = None
@@ -76,3 +80,10 @@ class Paper(StrictModel):
     reproduction: Slug | None = None
     reported_results: list[ReportedResult] = Field(default_factory=list)
     notes: Text | None = None
+    sources: dict[SourcedField, FieldSource] = Field(
+        default_factory=dict, description="Where each bibliographic field was confirmed (field -> source)."
+    )
+    unverified: list[SourcedField] = Field(
+        default_factory=list, description="Fields that could not be confirmed at any source."
+    )
+    citations: Citations | None = None

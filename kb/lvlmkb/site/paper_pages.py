@@ -57,8 +57,42 @@ def _metadata_rows(kb: KnowledgeBase, page: str, paper: Paper) -> list[list[str]
         ["Category", path],
         ["Facets", facets or "-"],
         ["Models evaluated", md(", ".join(kb.models[t].label for t in paper.targets if t in kb.models)) or "-"],
+        ["Citations", _citations(paper)],
+        ["Sources", sources_line(paper)],
+        ["Unverified", md(", ".join(paper.unverified))],
     ]
     return [[f"**{name}**", value] for name, value in rows if value]
+
+
+SOURCE_KIND_LABELS = {
+    "arxiv": "arXiv",
+    "proceedings": "proceedings",
+    "publisher": "publisher",
+    "openreview": "OpenReview",
+    "dblp": "DBLP",
+    "official-repo": "authors' repository",
+    "author-page": "authors' page",
+    "list": "paper list",
+}
+
+
+def sources_line(paper: Paper) -> str:
+    """Where each field was confirmed, fields sharing one source grouped: ``title, authors: arXiv 2311.05608v3 …``."""
+    grouped: dict[tuple[str, str, str | None, str], list[str]] = {}
+    for field, source in paper.sources.items():
+        grouped.setdefault((source.kind, source.ref, source.via, source.checked), []).append(field)
+    parts = []
+    for (kind, ref, via, checked), fields in grouped.items():
+        url = f"https://arxiv.org/abs/{ref}" if kind == "arxiv" and "://" not in ref else ref
+        shown = md_link(ref, url)
+        read = f", read via {md(via)}" if via else ""
+        parts.append(f"{md(', '.join(fields))}: {SOURCE_KIND_LABELS[kind]} {shown} (checked {md(checked)}{read})")
+    return "; ".join(parts)
+
+
+def _citations(paper: Paper) -> str:
+    cited = paper.citations
+    return md(f"{cited.count} ({cited.source}, {cited.checked})") if cited else ""
 
 
 def _relations(kb: KnowledgeBase, page: str, paper: Paper) -> list[str]:
