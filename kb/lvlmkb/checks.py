@@ -339,7 +339,11 @@ def check_exclusions(kb: KnowledgeBase) -> list[Diagnostic]:
     by_title = {normalised_title(p.title): p.id for p in kb.papers.values()}
     seen: dict[str, int] = {}
     found: list[Diagnostic] = []
+    rules = {rule.id for rule in kb.taxonomy.scope.exclude} if kb.taxonomy.scope else set()
     for index, entry in enumerate(kb.excluded):
+        if entry.rule is not None and entry.rule not in rules:
+            message = f"'{entry.rule}' is not an exclusion of taxonomy/scope.yaml{_suggest(entry.rule, rules)}"
+            found.append(doc.diagnostic(("excluded", index, "rule"), message))
         title = normalised_title(entry.title)
         paper_id = by_arxiv.get(entry.arxiv or "") or by_title.get(title)
         if paper_id is not None:

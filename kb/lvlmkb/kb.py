@@ -8,6 +8,7 @@ from functools import cached_property
 
 from lvlmkb.project import Project
 from lvlmkb.schema import Exclusion, Facet, ModelEntry, Paper, TaxonomyNode
+from lvlmkb.schema.taxonomy import Scope
 from lvlmkb.yamlio import YamlDocument
 
 
@@ -17,6 +18,7 @@ class Taxonomy:
 
     nodes: dict[str, TaxonomyNode] = field(default_factory=dict)
     facets: dict[str, Facet] = field(default_factory=dict)
+    scope: Scope | None = None
 
     @cached_property
     def children(self) -> dict[str, list[str]]:

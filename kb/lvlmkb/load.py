@@ -191,6 +191,11 @@ def _load_taxonomy(kb: KnowledgeBase) -> list[Diagnostic]:
                 diagnostics.append(doc.diagnostic(("facets", index, "id"), f"duplicate facet '{facet.id}'"))
                 continue
             kb.taxonomy.facets[facet.id] = facet
+        if parsed.scope is not None:
+            if kb.taxonomy.scope is not None:
+                diagnostics.append(doc.diagnostic(("scope",), "the scope is declared in another taxonomy file too"))
+                continue
+            kb.taxonomy.scope = parsed.scope
     return diagnostics
 
 

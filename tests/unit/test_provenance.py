@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ import yaml
 
 from lvlmkb.checks import check_paper
 from lvlmkb.project import Project
+from lvlmkb.site.kb_pages import taxonomy_index
 from lvlmkb.validate import validate
 from tests.conftest import VALID_PAPER, PaperWriter
 
@@ -132,3 +134,26 @@ def test_a_code_link_names_a_repository(write_paper: PaperWriter, url: str, ok: 
     data["urls"]["code"] = url
     problems = [m for f, m, _ in _diagnostics(write_paper, data) if f == "urls.code"]
     assert (problems == []) is ok, problems
+
+
+def test_the_scope_is_declared_once_and_shown_on_the_taxonomy_page(kb_root: Path) -> None:
+    kb = validate(Project(kb_root)).kb
+    assert kb.taxonomy.scope is not None
+    ids = {rule.id for rule in kb.taxonomy.scope.include} | {rule.id for rule in kb.taxonomy.scope.exclude}
+    assert {"lvlm-agent", "vla-policy", "multimodal-rag", "text-only", "audio-only", "text-to-image"} <= ids
+    page = taxonomy_index(kb)
+    assert "## Scope" in page and "Vision-language-action policies" in page
+    twin = kb_root / "taxonomy" / "scope-copy.yaml"
+    twin.write_text((kb_root / "taxonomy" / "scope.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    problems = [d.message for d in validate(Project(kb_root)).diagnostics]
+    assert "the scope is declared in another taxonomy file too" in problems
+
+
+def test_an_exclusion_names_a_scope_rule_that_exists(kb_root: Path) -> None:
+    excluded = kb_root / "papers" / "excluded.yaml"
+    entry = {"title": "A Speech Jailbreak", "arxiv": "2501.00001", "reason": "Speech models only; no image input."}
+    excluded.write_text(yaml.safe_dump({"excluded": [{**entry, "rule": "audio-only"}]}), encoding="utf-8")
+    assert validate(Project(kb_root)).ok
+    excluded.write_text(yaml.safe_dump({"excluded": [{**entry, "rule": "audio-onyl"}]}), encoding="utf-8")
+    problems = [d.message for d in validate(Project(kb_root)).diagnostics]
+    assert "'audio-onyl' is not an exclusion of taxonomy/scope.yaml (did you mean 'audio-only'?)" in problems

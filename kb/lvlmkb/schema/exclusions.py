@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from lvlmkb.schema.common import ArxivId, HttpUrl, Label, ShortText, StrictModel, Text
+from lvlmkb.schema.common import ArxivId, HttpUrl, Label, ShortText, Slug, StrictModel, Text
 
 
 class Exclusion(StrictModel):
@@ -14,6 +14,7 @@ class Exclusion(StrictModel):
     arxiv: ArxivId | None = None
     url: HttpUrl | None = Field(default=None, description="Where the paper is, when it has no arXiv id.")
     reason: Text = Field(description="Why it is out of scope, in one sentence.")
+    rule: Slug | None = Field(default=None, description="The exclusion of taxonomy/scope.yaml it falls under.")
     listed_in: list[Label] = Field(default_factory=list, description="Source lists that name it.")
 
 

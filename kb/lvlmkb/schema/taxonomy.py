@@ -45,8 +45,32 @@ class Facet(StrictModel):
     values: list[FacetValue] = Field(min_length=1)
 
 
+class ScopeInclusion(StrictModel):
+    """A kind of system or input whose safety papers belong in the KB."""
+
+    id: Slug
+    label: Label
+    definition: ShortText
+
+
+class ScopeExclusion(StrictModel):
+    """A kind of work left out of the KB, and why."""
+
+    id: Slug
+    label: Label
+    reason: ShortText
+
+
+class Scope(StrictModel):
+    """What the knowledge base covers: the test every candidate paper passes or fails."""
+
+    include: list[ScopeInclusion] = Field(min_length=1)
+    exclude: list[ScopeExclusion] = Field(default_factory=list)
+
+
 class TaxonomyFile(StrictModel):
     """The content of one ``taxonomy/*.yaml`` file."""
 
     nodes: list[TaxonomyNode] = Field(default_factory=list)
     facets: list[Facet] = Field(default_factory=list)
+    scope: Scope | None = Field(default=None, description="Declared in one file only (taxonomy/scope.yaml).")

@@ -80,7 +80,20 @@ def taxonomy_index(kb: KnowledgeBase) -> str:
 
     for root in kb.taxonomy.roots:
         walk(root, 0)
-    return "\n".join([*lines, ""])
+    return "\n".join([*lines, *_scope_section(kb), ""])
+
+
+def _scope_section(kb: KnowledgeBase) -> list[str]:
+    """What the KB covers and what it leaves out, with reasons (``taxonomy/scope.yaml``)."""
+    scope = kb.taxonomy.scope
+    if scope is None:
+        return []
+    lines = ["", "## Scope", "", "In scope: safety, security and privacy papers about", ""]
+    lines += [f"- **{md(rule.label)}**: {md(rule.definition)}" for rule in scope.include]
+    if scope.exclude:
+        lines += ["", "Left out (such papers are listed in [the papers index](../papers/index.md) with a reason):", ""]
+        lines += [f"- **{md(rule.label)}**: {md(rule.reason)}" for rule in scope.exclude]
+    return lines
 
 
 def node_page(kb: KnowledgeBase, node_id: str) -> str:
