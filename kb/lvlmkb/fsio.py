@@ -7,11 +7,26 @@ import tempfile
 from pathlib import Path
 
 
+def _umask() -> int:
+    """The process umask (read by setting and restoring it: done once, while lvlmkb is imported)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()
+
+
 def _write_temp(path: Path, data: str | bytes) -> Path:
-    """Write ``data`` to a synced temporary file beside ``path`` and return its path."""
+    """Write ``data`` to a synced temporary file beside ``path`` and return its path.
+
+    ``mkstemp`` creates the file readable by its owner only; it is given the mode that ``open`` would
+    have given it under the umask, so a record or a paper file is as readable as any other file the user writes.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, _FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data.encode("utf-8") if isinstance(data, str) else data)
             handle.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from lvlmkb.fonts import FONT_PACKAGES
 from tests.conftest import REPO
 
 
@@ -22,3 +23,13 @@ def test_ci_runs_the_readme_test_command() -> None:
     test_command = next(c for c in _fenced_commands() if "pytest" in c)
     ci_lines = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert test_command in ci_lines
+
+
+def test_both_setup_commands_install_their_debian_packages() -> None:
+    main, tests = (c for c in _fenced_commands() if "python3 -m venv" in c)
+    for command in (main, tests):
+        assert "apt-get install" in command and "python3-venv" in command
+        assert command.index("apt-get install") < command.index("python3 -m venv")
+        assert "echo sudo" in command  # through sudo when not root
+    packages = {package for package, _ in FONT_PACKAGES.values()} | {"chromium"}
+    assert all(f" {package}" in tests for package in packages), packages

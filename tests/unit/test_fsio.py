@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
 
+from lvlmkb import fsio
 from lvlmkb.fsio import remove_stale_temps, write_atomic, write_new
 from lvlmkb.reproduce.runner import check_run_folder
 
@@ -35,3 +37,12 @@ def test_write_new_never_replaces(tmp_path: Path) -> None:
         write_new(tmp_path / "a.yaml", "two")
     assert (tmp_path / "a.yaml").read_text(encoding="utf-8") == "one"
     assert [p.name for p in tmp_path.iterdir()] == ["a.yaml"]
+
+
+def test_written_files_follow_the_umask_not_owner_only(tmp_path: Path) -> None:
+    atomic, new = tmp_path / "run.json", tmp_path / "paper.yaml"
+    write_atomic(atomic, "{}")
+    write_new(new, "id: x\n")
+    expected = 0o666 & ~fsio._umask()
+    assert stat.S_IMODE(atomic.stat().st_mode) == expected == stat.S_IMODE(new.stat().st_mode)
+    assert expected & 0o044  # group and others can read under the usual 022 umask
