@@ -41,7 +41,7 @@ from lvlmkb.reproduce.records import RunRecord, SampleRecord
 from lvlmkb.reproduce.runner import RunSpec, run_reproduction
 from lvlmkb.validate import open_kb
 
-RUN_FILES = ("generations.jsonl", "samples.jsonl", "run.json")
+RUN_FILES = ("generations.jsonl", "samples.jsonl", "run.json", "config.json")
 
 
 def answer(request: GenerationRequest) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -38,7 +39,11 @@ def test_survey_composite_on_a_mock_model(kb_root: Path) -> None:
     illegal = by_setting[("MM-SafetyBench", "SD / 01-Illegal Activity")]
     assert illegal.paper is not None and illegal.delta == -illegal.paper
     assert ("MM-SafetyBench", "SD+TYPO / Average") in by_setting
-    assert (kb_root / "runs" / "siuo" / "mock-refuse" / "siuo-mcqa" / "run.json").is_file()
+    assert len(list((kb_root / "runs" / "siuo" / "mock-refuse").glob("siuo-mcqa-*/run.json"))) == 1
+    # SD, TYPO and SD+TYPO: one folder and one record each, none replacing another
+    parts = sorted((kb_root / "runs" / "mm-safetybench" / "mock-refuse").glob("mm-safetybench-*/run.json"))
+    variants = {json.loads(p.read_text())["config"]["variant"] for p in parts}
+    assert len(parts) == 3 and len(variants) == 3
 
 
 @pytest.fixture
@@ -71,8 +76,9 @@ def test_survey_composite_on_tiny_llava(kb_root: Path, tiny_cache: Path) -> None
     rows = run_composite(kb, SURVEY_JANUS_PRO, base, data)
     assert {r.benchmark for r in rows} == {"SIUO", "MM-SafetyBench"}
     assert all(r.paper is not None for r in rows if r.benchmark == "SIUO")
-    record = (kb_root / "runs" / "mm-safetybench" / "tiny-llava" / "mm-safetybench-limit2" / "run.json").read_text()
-    assert '"checkpoint": "lvlmkb-tiny/llava"' in record
+    records = list((kb_root / "runs" / "mm-safetybench" / "tiny-llava").glob("mm-safetybench-limit2-*/run.json"))
+    assert len(records) == 3
+    assert all('"checkpoint": "lvlmkb-tiny/llava"' in record.read_text() for record in records)
 
 
 def test_matrix_on_tiny_llava(kb_root: Path, tiny_cache: Path) -> None:

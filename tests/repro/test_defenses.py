@@ -9,6 +9,7 @@ import pytest
 
 from lvlmkb.backends.base import GenerationRequest, GenerationSettings, ImageInput, Message, single_turn
 from lvlmkb.backends.mock import MockBackend
+from lvlmkb.errors import UsageError
 from lvlmkb.kb import KnowledgeBase
 from lvlmkb.reproduce.method import Defense, get_defense, load_defenses
 from lvlmkb.reproduce.runner import RunSpec, run_reproduction
@@ -178,18 +179,21 @@ def _spec(out: Path, defense: str | None) -> RunSpec:
 
 def test_runner_applies_a_defense_and_keys_its_cache_apart(repo_kb: KnowledgeBase, tmp_path: Path) -> None:
     pytest.importorskip("PIL")
-    plain = run_reproduction(repo_kb, _spec(tmp_path, None), backend=MockBackend("comply"))
+    plain = run_reproduction(repo_kb, _spec(tmp_path / "plain", None), backend=MockBackend("comply"))
     assert plain.model_calls == 3 and plain.record.defense is None
-    plain_keys = _keys(tmp_path)
+    plain_keys = _keys(tmp_path / "plain")
+    with pytest.raises(UsageError, match="holds a run of another configuration"):
+        run_reproduction(repo_kb, _spec(tmp_path / "plain", "adashield-s"), backend=MockBackend("comply"))
+    assert _keys(tmp_path / "plain") == plain_keys, "the plain run's record is kept"
     mock = MockBackend("comply")
-    defended = run_reproduction(repo_kb, _spec(tmp_path, "adashield-s"), backend=mock)
+    defended = run_reproduction(repo_kb, _spec(tmp_path / "defended", "adashield-s"), backend=mock)
     assert defended.model_calls == 3, "the defended requests are new cache entries"
     assert defended.record.defense is not None and defended.record.defense["id"] == "adashield-s"
     assert defended.record.defense["deviations"] and defended.record.backend["defense"] == "adashield-s"
     assert all(_prompt() in request.messages[-1].text for request in mock.history)
-    defended_keys = _keys(tmp_path)
+    defended_keys = _keys(tmp_path / "defended")
     assert len(defended_keys) == 3 and not plain_keys & defended_keys
-    again = run_reproduction(repo_kb, _spec(tmp_path, "adashield-s"))
+    again = run_reproduction(repo_kb, _spec(tmp_path / "defended", "adashield-s"))
     assert again.model_calls == 0
 
 

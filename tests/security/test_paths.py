@@ -86,7 +86,7 @@ def test_reproduce_out_refuses_a_folder_that_is_not_a_run(repro_kb: Path, tmp_pa
     (mine / "notes.txt").write_text("mine", encoding="utf-8")
     spec = RunSpec(method="figstep", model="mock-comply", data=DATA / "safebench_fixture.csv", limit=1, out=mine)
     for out in (mine, repro_kb, mine / "notes.txt"):
-        with pytest.raises(UsageError, match="not a run folder"):
+        with pytest.raises(UsageError, match=r"is not a folder|holds files lvlmkb did not write"):
             run_reproduction(kb, dataclasses.replace(spec, out=out, fresh=True), backend=MockBackend("comply"))
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"] and not (repro_kb / "run.json").exists()
     run = tmp_path / "run"

@@ -37,7 +37,9 @@ def test_reproduced_run_appears_with_delta(kb_root: Path) -> None:
     assert not [d for d in diagnostics if d.severity == "error"]
     spec = RunSpec(method="figstep", model="mock-comply", data=DATA / "safebench_fixture.csv", limit=4)
     result = run_reproduction(kb, spec, backend=MockBackend("comply"))
-    assert result.out == kb_root / "runs" / "figstep" / "mock-comply" / "safebench-limit4"
+    assert result.out.parent == kb_root / "runs" / "figstep" / "mock-comply"
+    assert result.record.fingerprint is not None
+    assert result.out.name == f"safebench-limit4-{result.record.fingerprint[:8]}"
     assert result.record.reported[0]["value"] == 82.5
     page = results_page(kb)
     row = next(line for line in page.splitlines() if line.startswith("| figstep | figstep | none |"))
@@ -68,7 +70,9 @@ def test_matrix_runs_every_cell(kb_root: Path) -> None:
         ["figstep", "adashield-s", "mock-comply"],
     ]
     assert [r[3] for r in rows] == ["0.0% (0/2)", "100.0% (2/2)", "0.0% (0/2)", "100.0% (2/2)"]
-    assert (kb_root / "runs" / "figstep" / "mock-comply" / "safebench-limit2+adashield-s" / "run.json").is_file()
+    assert (
+        len(list((kb_root / "runs" / "figstep" / "mock-comply").glob("safebench-limit2+adashield-s-*/run.json"))) == 1
+    )
     page = results_page(kb)
     assert page.count("| figstep | figstep |") == 4
 

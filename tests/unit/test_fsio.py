@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from lvlmkb import fsio
+from lvlmkb.errors import UsageError
 from lvlmkb.fsio import remove_stale_temps, write_atomic, write_new
 from lvlmkb.reproduce.runner import check_run_folder
 
@@ -18,7 +19,8 @@ def test_stale_temporaries_of_run_files_are_removed_and_nothing_else(tmp_path: P
     keep = [tmp_path / ".notes.txt.abc.tmp", tmp_path / "run.json", tmp_path / "mine.tmp"]
     for path in [*leftovers, *keep]:
         path.write_text("x", encoding="utf-8")
-    assert check_run_folder(tmp_path) == tmp_path
+    with pytest.raises(UsageError, match="holds files lvlmkb did not write"):
+        check_run_folder(tmp_path)  # the user's own files make it no run folder; they stay as they are
     assert not any(p.exists() for p in leftovers) and all(p.exists() for p in keep)
 
 

@@ -75,6 +75,7 @@ class RunRecord(_Record):
     counts: dict[str, int]
     aggregates: list[JudgeAggregate]
     reported: list[dict[str, Any]] = Field(default_factory=list)
+    fingerprint: str | None = Field(default=None, description="sha256 of the run's configuration (config.json).")
 
 
 def wilson(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:

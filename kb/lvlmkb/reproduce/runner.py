@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -60,11 +61,52 @@ class RunResult:
     model_calls: int
 
 
-def default_out(kb: KnowledgeBase, spec: RunSpec, dataset: str) -> Path:
-    """``runs/<method>/<model>/<dataset>[-limitN][+<defense>]`` under the checkout."""
+def default_out(kb: KnowledgeBase, spec: RunSpec, dataset: str, fingerprint: str) -> Path:
+    """``runs/<method>/<model>/<dataset>[-limitN][+<defense>]-<fingerprint[:8]>`` under the checkout.
+
+    The short configuration hash keeps runs of different settings (``--set variant=sd`` and ``typo``,
+    ``--max-new-tokens 64`` and ``32``) in different folders, so neither replaces the other's record.
+    """
     suffix = f"-limit{spec.limit}" if spec.limit is not None else ""
     defense = f"+{spec.defense}" if spec.defense else ""
-    return kb.project.root / "runs" / spec.method / spec.model / f"{dataset}{suffix}{defense}"
+    name = f"{dataset}{suffix}{defense}-{fingerprint[:FINGERPRINT_CHARS]}"
+    return kb.project.root / "runs" / spec.method / spec.model / name
+
+
+FINGERPRINT_CHARS = 8
+CONFIG_FILE = "config.json"
+
+
+def run_configuration(
+    kb: KnowledgeBase, spec: RunSpec, method: Method, defense: Defense | None, dataset: LoadedDataset
+) -> dict[str, Any]:
+    """Everything that decides a run's results: what a run folder belongs to.
+
+    The batch size and the judges are left out: generations are cached per request, and judging can
+    be redone on the same generations, so neither makes the folder's record belong to another run.
+    """
+    entry = model_entry(kb, spec.model)
+    return {
+        "method": {"id": method.id, "version": method.version, "config": method.config.model_dump(mode="json")},
+        "defense": _plugin_info(defense) if defense else None,
+        "dataset": {"name": dataset.name, "sha256": dataset.sha256, "limit": spec.limit},
+        "model": {"alias": entry.id, "checkpoint": entry.checkpoint, "revision": entry.revision},
+        "backend": {
+            "name": entry.backend,
+            "device": spec.options.device,
+            "dtype": spec.options.dtype,
+            "trust_remote_code": spec.options.trust_remote_code,
+            "base_url": spec.options.base_url,
+            "options": spec.options.extra,
+        },
+        "generation": dataclasses.asdict(spec.settings),
+    }
+
+
+def fingerprint(configuration: dict[str, Any]) -> str:
+    """sha256 of the configuration as canonical JSON."""
+    canonical = json.dumps(configuration, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def run_reproduction(
@@ -78,7 +120,10 @@ def run_reproduction(
     defense = _defense(kb, spec)
     model_entry(kb, spec.model)  # an unknown alias stops here, before it becomes part of a folder name
     dataset = load_dataset(spec.dataset or method_cls.default_dataset, spec.data, spec.limit)
-    out = check_run_folder(spec.out or default_out(kb, spec, dataset.name))
+    configuration = run_configuration(kb, spec, method, defense, dataset)
+    config_hash = fingerprint(configuration)
+    out = check_run_folder(spec.out or default_out(kb, spec, dataset.name, config_hash), config_hash)
+    claim_run_folder(out, config_hash, configuration)
     crafted = [method.craft(sample) for sample in dataset.samples]
     method.release()
     requests = [single_turn(c.prompt, c.images, spec.settings) for c in crafted]
@@ -95,19 +140,61 @@ def run_reproduction(
     samples = {sample.id: sample for sample in dataset.samples}
     rows = [_row(c, samples[c.sample_id], keyer(r), store, judges) for c, r in zip(crafted, requests, strict=True)]
     record = _record(kb, spec, method, defense, dataset, backend if pending else None, judges, rows)
+    record = record.model_copy(update={"fingerprint": config_hash})
     _write(out, record, rows)
     return RunResult(record, out, calls)
 
 
-RUN_FILES = ("run.json", "samples.jsonl", "generations.jsonl")
+RUN_FILES = ("run.json", "samples.jsonl", "generations.jsonl", CONFIG_FILE)
+NEW_FOLDER_HINT = "choose a new or empty folder with --out, or leave --out out for a folder of its own"
 
 
-def check_run_folder(out: Path) -> Path:
-    """Refuse an output folder that holds files but no run: the run would write (and ``--fresh`` delete) there."""
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not any((out / n).is_file() for n in RUN_FILES))):
-        raise UsageError(f"--out {out} exists and is not a run folder", "choose a new or empty folder")
+def check_run_folder(out: Path, config_hash: str | None = None) -> Path:
+    """Refuse a folder that holds anything but a run of this configuration; a run never replaces another's files.
+
+    Without ``config_hash`` only foreign files are refused (the check used before a configuration is known).
+    """
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a folder", NEW_FOLDER_HINT)
     remove_stale_temps(out, RUN_FILES)  # left by a run killed between writing a file and renaming it
+    if not out.is_dir():
+        return out
+    foreign = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES or not p.is_file())
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (" …" if len(foreign) > 3 else "")
+        raise UsageError(f"--out {out} holds files lvlmkb did not write ({shown})", NEW_FOLDER_HINT)
+    if config_hash is not None:
+        found = _folder_fingerprint(out)
+        if found is not None and found != config_hash:
+            raise UsageError(
+                f"--out {out} holds a run of another configuration ({found[:FINGERPRINT_CHARS]}, this one is "
+                f"{config_hash[:FINGERPRINT_CHARS]}); its record is kept",
+                NEW_FOLDER_HINT,
+            )
     return out
+
+
+def _folder_fingerprint(out: Path) -> str | None:
+    """The configuration hash a run folder belongs to; a record lvlmkb cannot match counts as another run's."""
+    for name in (CONFIG_FILE, "run.json"):
+        path = out / name
+        if not path.is_file():
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return "unreadable " + name
+        found = data.get("fingerprint") if isinstance(data, dict) else None
+        return found if isinstance(found, str) else f"unknown ({name} names no configuration)"
+    return None
+
+
+def claim_run_folder(out: Path, config_hash: str, configuration: dict[str, Any]) -> None:
+    """Write ``config.json`` (the fingerprint and what it hashes) before any generation is cached there."""
+    if (out / CONFIG_FILE).is_file():
+        return
+    payload = {"fingerprint": config_hash, "configuration": configuration}
+    write_atomic(out / CONFIG_FILE, json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
 
 
 def make_config(method_cls: type[Plugin], overrides: dict[str, Any]) -> MethodConfig:
