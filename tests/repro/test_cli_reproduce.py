@@ -61,7 +61,8 @@ def test_reproduce_set_override_and_bad_values(runner: CliRunner, fixture_csv: P
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--model", "gpt-4v"], "has no backend that runs it"),
+        (["--model", "gpt-4v"], "has no served name"),
+        (["--model", "gemini-pro-vision"], "has no backend that runs it"),
         (["--model", "janus-pr"], "did you mean janus-pro"),
         (["--model", "mock-echo", "--dataset", "nope"], "no dataset 'nope'"),
         (["--model", "mock-echo", "--judge", "nope"], "no judge 'nope'"),

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from lvlmkb.backends.base import BackendError, GenerationRequest, GenerationResponse, ImageInput
+from lvlmkb.backends.registry import served_model
 from lvlmkb.errors import UsageError
 
 if TYPE_CHECKING:
@@ -189,20 +190,21 @@ class OpenAIBackend:
 
     @classmethod
     def from_entry(cls, entry: ModelEntry, options: BackendOptions) -> OpenAIBackend:
-        """Create the backend for a registry entry, whose ``checkpoint`` is the served model name.
+        """Create the backend for a registry entry, served as ``--served-model``, ``served_name`` or ``checkpoint``.
 
         The base URL is ``options.base_url``, else ``$LVLMKB_OPENAI_BASE_URL``, else ``$OPENAI_BASE_URL``,
         else the OpenAI API; the key is ``$OPENAI_API_KEY``; ``options.extra`` holds the other settings.
         """
-        if entry.checkpoint is None:
-            raise UsageError(f"model '{entry.id}' has no checkpoint to serve")
+        model = served_model(entry, options)
+        if model is None:
+            raise UsageError(f"model '{entry.id}' has no served name", "pass --served-model NAME")
         base_url = (
             options.base_url
             or os.environ.get("LVLMKB_OPENAI_BASE_URL")
             or os.environ.get("OPENAI_BASE_URL")
             or DEFAULT_BASE_URL
         )
-        return cls(entry.checkpoint, base_url, os.environ.get("OPENAI_API_KEY"), options.extra)
+        return cls(model, base_url, os.environ.get("OPENAI_API_KEY"), options.extra)
 
     def describe(self) -> dict[str, Any]:
         """Settings that identify this backend in a run record (never the API key)."""

@@ -69,7 +69,16 @@ def reproduce_command(
     device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1 ...")] = None,
     dtype: Annotated[str | None, typer.Option(help="auto, bfloat16, float16, float32.")] = None,
     trust_remote_code: Annotated[bool, typer.Option(help="Allow the checkpoint's own code to run.")] = False,
-    base_url: Annotated[str | None, typer.Option(help="Server URL for the openai backend.")] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="OpenAI-compatible server URL (e.g. a vLLM server); implies --backend openai."),
+    ] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="hf, openai or mock (default: the model's backend in models.yaml).")
+    ] = None,
+    served_model: Annotated[
+        str | None, typer.Option(help="Model name on the server (default: the registry's served name or checkpoint).")
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Run folder (default: runs/METHOD/MODEL/DATASET).", file_okay=False)
     ] = None,
@@ -111,6 +120,8 @@ def reproduce_command(
             trust_remote_code=trust_remote_code,
             base_url=base_url,
             extra=parse_overrides(backend_option),
+            backend=backend,
+            served_model=served_model,
         ),
         config=parse_overrides(set_),
         defense=defense,

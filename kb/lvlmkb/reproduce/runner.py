@@ -15,7 +15,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from lvlmkb.backends.base import Backend, BackendOutOfMemoryError, GenerationRequest, GenerationSettings, single_turn
-from lvlmkb.backends.registry import BackendOptions, model_entry, open_backend
+from lvlmkb.backends.registry import (
+    BackendOptions,
+    backend_name,
+    check_runnable,
+    model_entry,
+    open_backend,
+    served_model,
+)
 from lvlmkb.datasets.base import Sample
 from lvlmkb.datasets.registry import LoadedDataset, load_dataset
 from lvlmkb.errors import UsageError
@@ -86,13 +93,15 @@ def run_configuration(
     be redone on the same generations, so neither makes the folder's record belong to another run.
     """
     entry = model_entry(kb, spec.model)
+    backend = backend_name(entry, spec.options)
     return {
         "method": {"id": method.id, "version": method.version, "config": method.config.model_dump(mode="json")},
         "defense": _plugin_info(defense) if defense else None,
         "dataset": {"name": dataset.name, "sha256": dataset.sha256, "limit": spec.limit},
         "model": {"alias": entry.id, "checkpoint": entry.checkpoint, "revision": entry.revision},
         "backend": {
-            "name": entry.backend,
+            "name": backend,
+            "served_model": served_model(entry, spec.options) if backend == "openai" else None,
             "device": spec.options.device,
             "dtype": spec.options.dtype,
             "trust_remote_code": spec.options.trust_remote_code,
@@ -118,7 +127,7 @@ def run_reproduction(
     method_cls = get_method(kb.project.reproductions_dir, spec.method)
     method = method_cls(make_config(method_cls, spec.config))
     defense = _defense(kb, spec)
-    model_entry(kb, spec.model)  # an unknown alias stops here, before it becomes part of a folder name
+    check_runnable(model_entry(kb, spec.model), spec.options)  # before it becomes part of a folder name
     dataset = load_dataset(spec.dataset or method_cls.default_dataset, spec.data, spec.limit)
     configuration = run_configuration(kb, spec, method, defense, dataset)
     config_hash = fingerprint(configuration)
@@ -320,7 +329,12 @@ def _record(
         config=method.config.model_dump(mode="json"),
         deviations=[{"what": d.what, "why": d.why} for d in cls.deviations],
         defense=_plugin_info(defense) if defense else None,
-        model={"alias": entry.id, "checkpoint": entry.checkpoint, "revision": entry.revision, "backend": entry.backend},
+        model={
+            "alias": entry.id,
+            "checkpoint": entry.checkpoint,
+            "revision": entry.revision,
+            "backend": backend_name(entry, spec.options),
+        },
         backend=backend.describe() if backend is not None else {"note": "every response came from the cache"},
         dataset={
             "name": dataset.name,

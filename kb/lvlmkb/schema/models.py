@@ -20,6 +20,10 @@ class ModelEntry(StrictModel):
     checkpoint: str | None = Field(default=None, description="Hugging Face repo id.")
     revision: str | None = Field(default=None, description="Pinned commit of the checkpoint.")
     backend: Slug | None = Field(default=None, description="Backend that runs it (hf, openai).")
+    served_name: str | None = Field(
+        default=None,
+        description="Model name on OpenAI-compatible servers (the vendor API for closed models); default: checkpoint.",
+    )
     dtype: Dtype = "auto"
     notes: ShortText | None = None
 

@@ -1,0 +1,94 @@
+"""Every backend is reachable: ``--backend``, ``--base-url`` for any alias, served names, refused options."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lvlmkb.backends.registry import BackendOptions, backend_name, check_runnable
+from lvlmkb.cli import app
+from lvlmkb.errors import UsageError
+from lvlmkb.schema import ModelEntry
+from tests.backends.test_openai_compat import FakeServer, server
+from tests.conftest import DATA, REPO
+
+__all__ = ["server"]  # the fixture, shared with the backend's own tests
+
+QWEN = ModelEntry(id="qwen2.5-vl-7b", label="Qwen2.5-VL-7B", family="qwen2-5-vl", checkpoint="Qwen/Q", backend="hf")
+GPT = ModelEntry(id="gpt-4o", label="GPT-4o", family="gpt-4", backend="openai", served_name="gpt-4o")
+CLOSED = ModelEntry(id="gemini-pro-vision", label="Gemini", family="gemini", notes="Closed.")
+
+
+@pytest.mark.parametrize(
+    ("entry", "options", "expected"),
+    [
+        (QWEN, BackendOptions(), "hf"),
+        (QWEN, BackendOptions(base_url="http://127.0.0.1:9/v1"), "openai"),
+        (QWEN, BackendOptions(backend="mock"), "mock"),
+        (GPT, BackendOptions(), "openai"),
+        (CLOSED, BackendOptions(backend="openai", served_model="gemini-1.5-pro"), "openai"),
+    ],
+)
+def test_the_backend_follows_flags_then_the_registry(entry: ModelEntry, options: BackendOptions, expected: str) -> None:
+    assert backend_name(entry, options) == expected == check_runnable(entry, options)
+
+
+@pytest.mark.parametrize(
+    ("entry", "options", "message"),
+    [
+        (CLOSED, BackendOptions(), "has no backend that runs it"),
+        (CLOSED, BackendOptions(backend="openai"), "has no served name"),
+        (QWEN, BackendOptions(backend="vllm2"), "unknown backend 'vllm2'"),
+        (QWEN, BackendOptions(backend="hf", base_url="http://127.0.0.1:9/v1"), "--base-url is for the openai backend"),
+        (QWEN, BackendOptions(base_url="http://127.0.0.1:9/v1", extra={"concurency": 4}), "takes no option concurency"),
+        (QWEN, BackendOptions(extra={"concurrency": 4}), "backend 'hf' takes no option concurrency"),
+    ],
+)
+def test_what_cannot_run_is_refused_before_anything_loads(
+    entry: ModelEntry, options: BackendOptions, message: str
+) -> None:
+    with pytest.raises(UsageError, match=message):
+        check_runnable(entry, options)
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    for name in ("taxonomy", "papers", "reproductions"):
+        shutil.copytree(REPO / name, tmp_path / name)
+    return tmp_path
+
+
+def test_base_url_runs_any_alias_on_a_compatible_server(
+    server: FakeServer, checkout: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("PIL")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret")
+    args = ["reproduce", "figstep", "--model", "qwen2.5-vl-7b", "--base-url", server.url, "--root", str(checkout)]
+    args += ["--data", str(DATA / "safebench_fixture.csv"), "--limit", "2", "--max-new-tokens", "8"]
+    args += ["--backend-option", "timeout=5", "--backend-option", "backoff=0.001"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert server.count == 2 and {body["model"] for body in server.bodies} == {"Qwen/Qwen2.5-VL-7B-Instruct"}
+    image_parts = [p for body in server.bodies for p in body["messages"][-1]["content"] if p["type"] == "image_url"]
+    assert len(image_parts) == 2
+    for part in image_parts:
+        prefix, data = part["image_url"]["url"].split(",", 1)
+        assert prefix == "data:image/png;base64" and base64.b64decode(data).startswith(b"\x89PNG\r\n\x1a\n")
+    (record_path,) = (checkout / "runs" / "figstep" / "qwen2.5-vl-7b").glob("*/run.json")
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    assert record["backend"]["backend"] == "openai" and record["backend"]["base_url"] == server.url
+    assert record["model"]["backend"] == "openai"
+    assert "sk-test-secret" not in record_path.read_text(encoding="utf-8")
+
+
+def test_an_unknown_backend_option_is_a_usage_error_before_any_request(server: FakeServer, checkout: Path) -> None:
+    args = ["reproduce", "figstep", "--model", "qwen2.5-vl-7b", "--base-url", server.url, "--root", str(checkout)]
+    args += ["--data", str(DATA / "safebench_fixture.csv"), "--backend-option", "concurency=4"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and "takes no option concurency" in result.output
+    assert server.count == 0 and not (checkout / "runs").exists()
