@@ -11,7 +11,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressC
 
 @contextmanager
 def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
-    """Yield ``update(done, total)``; the bar shows samples/s and the time left."""
+    """Yield ``update(done, total)``; the bar shows samples/s and the time left.
+
+    The bar is drawn at the first update, so an argument the run refuses is reported on a clean screen.
+    """
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -20,12 +23,21 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
         TextColumn("{task.fields[rate]}"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
-        task = progress.add_task(label, total=None, rate="")
+    progress = Progress(*columns, console=Console(stderr=True), transient=False)
+    task = progress.add_task(label, total=None, rate="")
+    started = False
 
-        def update(done: int, total: int) -> None:
-            speed = progress.tasks[0].speed
-            rate = f"{speed:.2f} samples/s" if speed else ""
-            progress.update(task, completed=done, total=total, rate=rate)
+    def update(done: int, total: int) -> None:
+        nonlocal started
+        if not started:
+            progress.start()
+            started = True
+        speed = progress.tasks[0].speed
+        rate = f"{speed:.2f} samples/s" if speed else ""
+        progress.update(task, completed=done, total=total, rate=rate)
 
+    try:
         yield update
+    finally:
+        if started:
+            progress.stop()

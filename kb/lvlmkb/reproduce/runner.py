@@ -18,7 +18,6 @@ from lvlmkb.backends.base import Backend, BackendOutOfMemoryError, GenerationReq
 from lvlmkb.backends.registry import (
     BackendOptions,
     backend_name,
-    check_runnable,
     model_entry,
     open_backend,
     served_model,
@@ -31,6 +30,7 @@ from lvlmkb.judges.base import Judge
 from lvlmkb.judges.registry import default_registry
 from lvlmkb.kb import KnowledgeBase
 from lvlmkb.reproduce.method import CraftedInput, Defense, Method, MethodConfig, Plugin, get_defense, get_method
+from lvlmkb.reproduce.preflight import check_judges, check_models
 from lvlmkb.reproduce.provenance import environment
 from lvlmkb.reproduce.records import RunRecord, SampleRecord, VerdictRecord, aggregate
 from lvlmkb.reproduce.store import GenerationStore
@@ -127,7 +127,8 @@ def run_reproduction(
     method_cls = get_method(kb.project.reproductions_dir, spec.method)
     method = method_cls(make_config(method_cls, spec.config))
     defense = _defense(kb, spec)
-    check_runnable(model_entry(kb, spec.model), spec.options)  # before it becomes part of a folder name
+    check_models(kb, spec.model, spec.judge_model, spec.options)  # before the alias becomes part of a folder name
+    check_judges(spec.judges or method_cls.default_judges, spec.judge_model)
     dataset = load_dataset(spec.dataset or method_cls.default_dataset, spec.data, spec.limit)
     configuration = run_configuration(kb, spec, method, defense, dataset)
     config_hash = fingerprint(configuration)
