@@ -33,3 +33,10 @@ def test_both_setup_commands_install_their_debian_packages() -> None:
         assert "echo sudo" in command  # through sudo when not root
     packages = {package for package, _ in FONT_PACKAGES.values()} | {"chromium"}
     assert all(f" {package}" in tests for package in packages), packages
+
+
+def test_pillow_is_a_core_dependency_so_the_site_install_can_craft() -> None:
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert any(dep.lower().startswith("pillow") for dep in project["dependencies"])
