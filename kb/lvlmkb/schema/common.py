@@ -37,7 +37,8 @@ def _check_http_url(value: str) -> str:
     return value
 
 
-def _check_text(value: str) -> str:
+def check_text(value: str) -> str:
+    """Refuse invisible and control characters in text."""
     found = _TEXT_CONTROL.search(value)
     if found:
         raise ValueError(
@@ -57,6 +58,6 @@ ArxivId = Annotated[str, StringConstraints(pattern=ARXIV_PATTERN)]
 AtlasId = Annotated[str, StringConstraints(pattern=ATLAS_PATTERN)]
 DateStr = Annotated[str, BeforeValidator(_date_to_text), StringConstraints(pattern=DATE_PATTERN)]
 HttpUrl = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_check_http_url)]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(_check_text)]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(_check_text)]
-Label = Annotated[str, StringConstraints(min_length=1, max_length=120), AfterValidator(_check_text)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(check_text)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(check_text)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=120), AfterValidator(check_text)]
