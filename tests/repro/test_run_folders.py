@@ -5,15 +5,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from lvlmkb.backends.base import GenerationSettings
+from lvlmkb.backends.base import GenerationRequest, GenerationResponse, GenerationSettings
 from lvlmkb.backends.mock import MockBackend
 from lvlmkb.errors import UsageError
 from lvlmkb.project import Project
-from lvlmkb.reproduce.runner import RunSpec, run_reproduction
+from lvlmkb.reproduce.runner import RunInterruptedError, RunSpec, run_reproduction
 from lvlmkb.validate import open_kb
 from tests.conftest import DATA, REPO
 
@@ -69,3 +70,26 @@ def test_the_record_names_its_configuration(kb_root: Path) -> None:
     assert record["fingerprint"] == config["fingerprint"] and out.name.endswith(config["fingerprint"][:8])
     assert config["configuration"]["method"]["id"] == "figstep"
     assert config["configuration"]["generation"]["max_new_tokens"] == GenerationSettings().max_new_tokens
+
+
+class InterruptingBackend(MockBackend):
+    """Answers the first batch, then behaves as if the user pressed Ctrl-C."""
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResponse]:
+        if self.calls:
+            raise KeyboardInterrupt
+        self.calls += 1
+        return super().generate(requests)
+
+    calls = 0
+
+
+def test_ctrl_c_reports_what_is_cached_and_the_next_run_resumes(kb_root: Path, tmp_path: Path) -> None:
+    pytest.importorskip("PIL")
+    kb, _ = open_kb(Project(kb_root))
+    spec = dataclasses.replace(SPEC, limit=4, batch_size=2, out=tmp_path / "run")
+    with pytest.raises(RunInterruptedError, match=r"interrupted: 2/4 requests cached") as caught:
+        run_reproduction(kb, spec, backend=InterruptingBackend("comply"))
+    assert caught.value.exit_code == 130 and "again to resume" in caught.value.hint
+    resumed = run_reproduction(kb, spec, backend=MockBackend("comply"))
+    assert resumed.model_calls == 2 and resumed.record.counts["samples"] == 4

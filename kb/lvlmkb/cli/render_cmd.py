@@ -59,9 +59,15 @@ def site_serve(
     root: RootOption = None,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8000,
 ) -> None:
-    """Build the site, then serve it on http://127.0.0.1:PORT until interrupted."""
-    from lvlmkb.site.build import build_site, serve_folder
+    """Build the site, then serve it on http://127.0.0.1:PORT until interrupted (the port is bound first)."""
+    from lvlmkb.site.build import bind_server, build_site, default_site_dir, serve_folder
 
-    result = build_site(project_for(root))
+    project = project_for(root)
+    server = bind_server(port, default_site_dir(project))
+    try:
+        result = build_site(project)
+    except BaseException:
+        server.server_close()
+        raise
     typer.echo(f"serving {result.out} on http://127.0.0.1:{port}/ (Ctrl-C stops)")
-    serve_folder(result.out, port)
+    serve_folder(server)

@@ -24,7 +24,7 @@ from lvlmkb.backends.registry import (
 )
 from lvlmkb.datasets.base import Sample
 from lvlmkb.datasets.registry import LoadedDataset, load_dataset
-from lvlmkb.errors import UsageError
+from lvlmkb.errors import LvlmkbError, UsageError
 from lvlmkb.fsio import remove_stale_temps, write_atomic
 from lvlmkb.judges.base import Judge
 from lvlmkb.judges.registry import default_registry
@@ -57,6 +57,12 @@ class RunSpec:
     config: dict[str, Any] = field(default_factory=dict)
     defense: str | None = None
     defense_config: dict[str, Any] = field(default_factory=dict)
+
+
+class RunInterruptedError(LvlmkbError):
+    """Ctrl-C during generation; what was generated is cached and the next run resumes from it."""
+
+    exit_code = 130
 
 
 @dataclass
@@ -145,7 +151,14 @@ def run_reproduction(
     if pending:
         backend = backend or open_backend(kb, spec.model, spec.options)
         backend = defense.wrap(backend) if defense else backend
-    calls = _generate(backend, pending, store, keyer, spec.batch_size, progress, len(requests))
+    try:
+        calls = _generate(backend, pending, store, keyer, spec.batch_size, progress, len(requests))
+    except KeyboardInterrupt:
+        cached = len({keyer(r) for r in requests} & store.responses.keys())
+        raise RunInterruptedError(
+            f"interrupted: {cached}/{len({keyer(r) for r in requests})} requests cached in {out}",
+            "run the same command again to resume",
+        ) from None
     judges = _judges(kb, spec, method_cls)
     samples = {sample.id: sample for sample in dataset.samples}
     rows = [_row(c, samples[c.sample_id], keyer(r), store, judges) for c, r in zip(crafted, requests, strict=True)]

@@ -100,10 +100,15 @@ def check_out_dir(project: Project, out: Path) -> Path:
     return out
 
 
+def default_site_dir(project: Project) -> Path:
+    """Where ``site build`` writes the site unless told otherwise."""
+    return project.root / "build" / "site"
+
+
 def build_site(project: Project, out: Path | None = None, strict: bool = False) -> SiteBuild:
     """Validate the KB, stage the pages and run the MkDocs build."""
     start = time.perf_counter()
-    target = check_out_dir(project, out or project.root / "build" / "site")
+    target = check_out_dir(project, out or default_site_dir(project))
     kb, _ = open_kb(project, strict=True)
     config_path = stage(project, kb, project.root / "build" / "site-src", target)
     _run_mkdocs(config_path, strict)
@@ -128,10 +133,32 @@ def _run_mkdocs(config_path: Path, strict: bool) -> None:
         raise SiteBuildError(f"the site build failed: {err}", "rerun with --strict off to see warnings") from err
 
 
-def serve_folder(folder: Path, port: int) -> None:
-    """Serve ``folder`` on 127.0.0.1 until interrupted."""
+class PortUnavailableError(UsageError):
+    """The port is out of range, taken, or not ours to bind."""
+
+
+def bind_server(port: int, folder: Path) -> http.server.ThreadingHTTPServer:
+    """Bind 127.0.0.1:``port`` to serve ``folder``, before the build, so a busy port fails at once.
+
+    Raises:
+        PortUnavailableError: the port is invalid, in use or needs privileges.
+    """
+    if not 0 < port < 65536:
+        raise PortUnavailableError(f"--port {port} is not a TCP port", "use a number from 1 to 65535, e.g. 8000")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+    try:
+        return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except PermissionError:
+        raise PortUnavailableError(f"port {port} needs privileges to bind", "use a port above 1023") from None
+    except OSError as err:
+        raise PortUnavailableError(
+            f"port {port} is not free on 127.0.0.1 ({err.strerror or err})", f"pass another --port, e.g. {port + 1}"
+        ) from None
+
+
+def serve_folder(server: http.server.ThreadingHTTPServer) -> None:
+    """Serve until interrupted, then close the socket."""
+    with server:
         try:
             server.serve_forever()
         except KeyboardInterrupt:
