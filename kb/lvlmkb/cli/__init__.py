@@ -10,6 +10,7 @@ import typer
 
 from lvlmkb import __version__
 from lvlmkb.cli.add_paper_cmd import add_paper_command
+from lvlmkb.cli.catalog_cmd import datasets_command, judges_command, runs_app
 from lvlmkb.cli.export_cmd import export_command, gaps_command
 from lvlmkb.cli.query_cmd import graph_command, list_command, show_command, stats_command
 from lvlmkb.cli.render_cmd import render_app, site_app
@@ -52,6 +53,9 @@ app.command("craft")(craft_command)
 app.command("methods")(methods_command)
 app.command("models")(models_command)
 app.command("add-paper")(add_paper_command)
+app.command("judges")(judges_command)
+app.command("datasets")(datasets_command)
+app.add_typer(runs_app, name="runs")
 app.add_typer(render_app, name="render")
 app.add_typer(site_app, name="site")
 

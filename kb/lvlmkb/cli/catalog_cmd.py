@@ -1,0 +1,119 @@
+"""``lvlmkb judges``, ``lvlmkb datasets`` and ``lvlmkb runs``: what the engine can judge, load and has run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from lvlmkb.cli.common import RootOption, handle_errors, project_for
+from lvlmkb.cli.validate_cmd import OutputFormat
+from lvlmkb.errors import NotFoundError
+
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="text or json.")]
+
+
+@handle_errors
+def judges_command(output: FormatOption = OutputFormat.text) -> None:
+    """List every judge with its kind and what it is (its full card is on the site's Judges page).
+
+    Example: lvlmkb judges --format json
+    """
+    from lvlmkb.judges.cards import JUDGE_CARDS
+    from lvlmkb.judges.registry import default_registry
+
+    payload = [{"id": judge_id, **JUDGE_CARDS.get(judge_id, {})} for judge_id in default_registry().ids()]
+    if output is OutputFormat.json:
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    for item in payload:
+        typer.echo(f"{item['id']:34} {item.get('kind', '-'):12} {item.get('name', '')}")
+
+
+@handle_errors
+def datasets_command(root: RootOption = None, output: FormatOption = OutputFormat.text) -> None:
+    """List every dataset loader and the reproductions that use it by default.
+
+    Example: lvlmkb datasets
+    """
+    from lvlmkb.datasets.registry import loaders
+    from lvlmkb.reproduce.method import Method, load_plugins
+
+    plugins = load_plugins(project_for(root).reproductions_dir).values()
+    users: dict[str, list[str]] = {}
+    for plugin in plugins:
+        if issubclass(plugin, Method):
+            users.setdefault(plugin.default_dataset, []).append(plugin.id)
+    payload = [{"name": name, "default_for": sorted(users.get(name, []))} for name in sorted(loaders())]
+    if output is OutputFormat.json:
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    for item in payload:
+        typer.echo(f"{item['name']:24} {', '.join(item['default_for']) or '-'}")
+
+
+runs_app = typer.Typer(help="List and show the run records under runs/.", no_args_is_help=False)
+
+
+def _summary(root: Path, folder: Path, record: Any) -> dict[str, Any]:
+    return {
+        "folder": folder.relative_to(root).as_posix(),
+        "method": record.method.get("id"),
+        "defense": (record.defense or {}).get("id"),
+        "model": record.model.get("alias"),
+        "dataset": record.dataset.get("name"),
+        "samples": record.counts.get("samples"),
+        "created": record.created,
+        "asr": {agg.judge: round(100 * agg.overall.asr, 2) for agg in record.aggregates},
+    }
+
+
+@runs_app.callback(invoke_without_command=True)
+@handle_errors
+def runs_list(ctx: typer.Context, root: RootOption = None, output: FormatOption = OutputFormat.text) -> None:
+    """List every run record: method, defense, model, dataset, samples and ASR per judge.
+
+    Example: lvlmkb runs --format json
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from lvlmkb.reproduce.runs import find_runs
+
+    project = project_for(root)
+    runs, unreadable = find_runs(project.root)
+    payload = [_summary(project.root, run.folder, run.record) for run in runs]
+    if output is OutputFormat.json:
+        typer.echo(json.dumps({"runs": payload, "unreadable": unreadable}, indent=2))
+        return
+    for item in payload:
+        asr = ", ".join(f"{judge} {value:.1f}%" for judge, value in item["asr"].items())
+        defense = f"+{item['defense']}" if item["defense"] else ""
+        typer.echo(f"{item['folder']}  {item['method']}{defense} × {item['model']} on {item['dataset']}: {asr}")
+    for path in unreadable:
+        typer.echo(f"unreadable: {path}", err=True)
+    if not payload:
+        typer.echo("no run records under runs/ (run `lvlmkb reproduce` first)", err=True)
+
+
+@runs_app.command("show")
+@handle_errors
+def runs_show(
+    folder: Annotated[Path, typer.Argument(help="A run folder (or its run.json).")],
+    root: RootOption = None,
+) -> None:
+    """Print one run record as JSON.
+
+    Example: lvlmkb runs show runs/figstep/janus-pro/safebench-1a2b3c4d
+    """
+    from lvlmkb.reproduce.records import RunRecord
+
+    path = folder / "run.json" if folder.is_dir() else folder
+    if not path.is_file() or path.is_symlink():
+        raise NotFoundError(f"no run record at {path}", "list them with `lvlmkb runs`")
+    try:
+        record = RunRecord.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValueError as err:
+        raise NotFoundError(f"{path} is not a run record lvlmkb can read", f"{type(err).__name__}") from None
+    typer.echo(record.model_dump_json(indent=2))
