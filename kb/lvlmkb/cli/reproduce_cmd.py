@@ -186,7 +186,8 @@ def _matrix(
     paths = {key: Path(str(value)) for key, value in parse_overrides(data).items()}
 
     def report(cell: MatrixCell) -> None:
-        typer.echo(f"done {cell.attack} x {cell.defense} x {cell.model}: {cell.result.out}", err=True)
+        outcome = cell.result.out if cell.result else f"not run: {cell.error}"
+        typer.echo(f"done {cell.attack} x {cell.defense} x {cell.model}: {outcome}", err=True)
 
     cells = run_matrix(
         kb,
@@ -203,6 +204,10 @@ def _matrix(
     ]
     for row in [["attack", "defense", "model", "ASR", "judge"], *matrix_table(cells)]:
         typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    failed = sum(cell.result is None for cell in cells)
+    if failed:
+        typer.echo(f"{failed} of {len(cells)} cell(s) did not run; the others' records are written", err=True)
+        raise typer.Exit(1)
 
 
 def print_summary(record: RunRecord, out: Path, calls: int) -> None:

@@ -1,0 +1,45 @@
+"""The matrix checks every cell before running any, and a cell that fails at run time does not stop the others."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lvlmkb.cli import app
+from tests.conftest import DATA, REPO
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    for name in ("taxonomy", "papers", "reproductions"):
+        shutil.copytree(REPO / name, tmp_path / name)
+    return tmp_path
+
+
+def _matrix(checkout: Path, *extra: str) -> list[str]:
+    return ["reproduce", "--matrix", "--root", str(checkout), "--limit", "1", *extra]
+
+
+def test_every_bad_cell_is_reported_before_any_runs(checkout: Path) -> None:
+    args = _matrix(checkout, "--attacks", "figstep", "--defenses", "none,adashield-z", "--models", "mock-comply,gpt-4v")
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "adashield-z" in result.output and "gpt-4v" in result.output, "both problems at once"
+    assert not (checkout / "runs").exists()
+
+
+def test_a_cell_without_its_dataset_is_marked_and_the_others_finish(checkout: Path) -> None:
+    pytest.importorskip("PIL")
+    args = _matrix(checkout, "--attacks", "figstep,mm-safetybench", "--models", "mock-comply")
+    args += ["--data-for", f"safebench={DATA / 'safebench_fixture.csv'}"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert "pass --data-for mm-safetybench=PATH" in result.output
+    lines = result.output.splitlines()
+    assert any(line.startswith("figstep") and "100.0%" in line for line in lines), result.output
+    assert any(line.startswith("mm-safetybench") and "not run" in line for line in lines), result.output
+    assert "1 of 2 cell(s) did not run" in result.output
+    assert len(list((checkout / "runs" / "figstep").rglob("run.json"))) == 1
