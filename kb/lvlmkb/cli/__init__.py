@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from lvlmkb import __version__
+from lvlmkb.cli import help_text
 from lvlmkb.cli.add_paper_cmd import add_paper_command
 from lvlmkb.cli.catalog_cmd import datasets_command, judges_command, runs_app
 from lvlmkb.cli.export_cmd import export_command, gaps_command
@@ -17,6 +18,8 @@ from lvlmkb.cli.render_cmd import render_app, site_app
 from lvlmkb.cli.reproduce_cmd import craft_command, methods_command, models_command, reproduce_command
 from lvlmkb.cli.validate_cmd import schema_command, validate_command
 
+help_text.install()
+
 app = typer.Typer(
     name="lvlmkb",
     help="Knowledge base, taxonomy and reproduction workbench for the safety of vision-language models.",
@@ -24,6 +27,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     add_completion=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
