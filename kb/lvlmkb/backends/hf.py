@@ -32,6 +32,7 @@ from lvlmkb.backends.hf_inputs import (
     to_chat,
     trim_generated,
 )
+from lvlmkb.backends.hub import ensure_hub_reachable
 from lvlmkb.backends.tiny import TINY_FAMILIES, TINY_PREFIX, ensure_tiny_model
 
 if TYPE_CHECKING:
@@ -141,6 +142,8 @@ class HFBackend:
             model_kwargs["device_map"] = "auto"
         elif self.device != "cpu":
             model_kwargs["device_map"] = self.device
+        if not local:
+            ensure_hub_reachable(source, revision)
         try:
             processor = transformers.AutoProcessor.from_pretrained(source, **kwargs)  # type: ignore[no-untyped-call]
             model = transformers.AutoModelForImageTextToText.from_pretrained(source, **kwargs, **model_kwargs)

@@ -1,0 +1,40 @@
+"""An uncached checkpoint with an unreachable hub fails in one probe, naming HF_HUB_OFFLINE=1."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lvlmkb.backends.base import BackendError
+from lvlmkb.backends.hub import ensure_hub_reachable
+
+
+def _unreachable(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("no route to host", request=request)
+
+
+def test_an_unreachable_hub_is_one_fast_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    calls: list[str] = []
+
+    def probe(request: httpx.Request) -> httpx.Response:
+        calls.append(str(request.url))
+        return _unreachable(request)
+
+    start = time.monotonic()
+    with pytest.raises(BackendError) as caught:
+        ensure_hub_reachable("Qwen/Qwen2.5-VL-7B-Instruct", None, httpx.Client(transport=httpx.MockTransport(probe)))
+    assert time.monotonic() - start < 2 and len(calls) == 1
+    assert "cannot be reached" in caught.value.message and "HF_HUB_OFFLINE=1" in caught.value.hint
+
+
+def test_offline_mode_and_a_reachable_hub_need_no_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    ensure_hub_reachable("any/model", None, httpx.Client(transport=httpx.MockTransport(_unreachable)))
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    answering = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200)))
+    ensure_hub_reachable("any/model", None, answering)
