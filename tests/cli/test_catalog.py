@@ -54,3 +54,35 @@ def test_runs_lists_and_shows_a_finished_run(checkout: Path) -> None:
 def test_runs_show_of_a_missing_record_is_a_clean_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["runs", "show", str(tmp_path / "nothing")])
     assert result.exit_code == 1 and "no run record at" in result.output and "Traceback" not in result.output
+
+
+def test_reproduce_and_matrix_summaries_as_json(checkout: Path) -> None:
+    pytest.importorskip("PIL")
+    runner = CliRunner()
+    data = ["--data", str(DATA / "safebench_fixture.csv")]
+    args = [
+        "reproduce",
+        "figstep",
+        "--model",
+        "mock-comply",
+        "--root",
+        str(checkout),
+        "--limit",
+        "2",
+        "--format",
+        "json",
+    ]
+    single = runner.invoke(app, [*args, *data])
+    assert single.exit_code == 0, single.output
+    summary = json.loads(single.stdout)
+    assert summary["samples"] == 2 and summary["aggregates"][0]["judge"] == "refusal-gcg-advbench-29"
+    assert summary["aggregates"][0]["sha256"] and summary["out"].endswith(summary["fingerprint"][:8])
+    matrix = ["reproduce", "--matrix", "--attacks", "figstep", "--models", "mock-comply,mock-refuse", "--limit", "1"]
+    cells = runner.invoke(
+        app, [*matrix, "--root", str(checkout), "--format", "json", "--data-for", f"safebench={data[1]}"]
+    )
+    assert cells.exit_code == 0, cells.output
+    assert [(c["model"], c["aggregates"][0]["asr"]) for c in json.loads(cells.stdout)] == [
+        ("mock-comply", 1.0),
+        ("mock-refuse", 0.0),
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -14,6 +15,7 @@ from lvlmkb.errors import UsageError
 
 if TYPE_CHECKING:
     from lvlmkb.kb import KnowledgeBase
+    from lvlmkb.reproduce.matrix import MatrixCell
     from lvlmkb.reproduce.method import Plugin
     from lvlmkb.reproduce.records import RunRecord
     from lvlmkb.reproduce.runner import RunSpec
@@ -86,6 +88,9 @@ def reproduce_command(
         bool, typer.Option("--fresh/--resume", help="Start over, or resume from cached generations.")
     ] = False,
     set_: SetOption = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="text, or json for a machine-readable summary on stdout.")
+    ] = OutputFormat.text,
     backend_option: Annotated[
         list[str] | None, typer.Option(help="Backend setting KEY=VALUE, repeatable (e.g. concurrency=16).")
     ] = None,
@@ -127,14 +132,19 @@ def reproduce_command(
         defense=defense,
         defense_config=parse_overrides(defense_set),
     )
+    as_json = output is OutputFormat.json
     if matrix:
-        _matrix(kb, spec, attacks, defenses, models, data_for)
+        _matrix(kb, spec, attacks, defenses, models, data_for, as_json)
         return
     if method in _composites():
-        _composite(kb, spec, method, data_for)
+        _composite(kb, spec, method, data_for, as_json)
         return
-    with progress_bar(f"{method} × {model}") as update:
+    label = f"{method}+{spec.defense} × {model}" if spec.defense else f"{method} × {model}"
+    with progress_bar(label) as update:
         result = run_reproduction(kb, spec, progress=update)
+    if as_json:
+        typer.echo(json.dumps(summary_json(result.record, result.out, result.model_calls), indent=2))
+        return
     print_summary(result.record, result.out, result.model_calls)
 
 
@@ -144,7 +154,7 @@ def _composites() -> set[str]:
     return set(COMPOSITES)
 
 
-def _composite(kb: KnowledgeBase, spec: RunSpec, name: str, data: list[str] | None) -> None:
+def _composite(kb: KnowledgeBase, spec: RunSpec, name: str, data: list[str] | None, as_json: bool) -> None:
     from pathlib import Path
 
     from lvlmkb.reproduce.composite import COMPOSITES, Part, run_composite
@@ -155,6 +165,9 @@ def _composite(kb: KnowledgeBase, spec: RunSpec, name: str, data: list[str] | No
 
     paths = {key: Path(str(value)) for key, value in parse_overrides(data).items()}
     rows = run_composite(kb, COMPOSITES[name], spec, paths, report)
+    if as_json:
+        typer.echo(json.dumps([dataclasses.asdict(row) for row in rows], indent=2))
+        return
     table = [["benchmark", "setting", "ours ASR %", "n", "paper %", "delta", "judge"]]
     for row in rows:
         paper = f"{row.paper:.2f}" if row.paper is not None else "-"
@@ -177,11 +190,17 @@ def _split(value: str | None, what: str) -> list[str]:
 
 
 def _matrix(
-    kb: KnowledgeBase, spec: RunSpec, attacks: str | None, defenses: str, models: str | None, data: list[str] | None
+    kb: KnowledgeBase,
+    spec: RunSpec,
+    attacks: str | None,
+    defenses: str,
+    models: str | None,
+    data: list[str] | None,
+    as_json: bool = False,
 ) -> None:
     from pathlib import Path
 
-    from lvlmkb.reproduce.matrix import MatrixCell, matrix_table, run_matrix
+    from lvlmkb.reproduce.matrix import matrix_table, run_matrix
 
     paths = {key: Path(str(value)) for key, value in parse_overrides(data).items()}
 
@@ -198,16 +217,52 @@ def _matrix(
         paths,
         report,
     )
+    failed = sum(cell.result is None for cell in cells)
+    if as_json:
+        payload = [_cell_json(cell) for cell in cells]
+        typer.echo(json.dumps(payload, indent=2))
+        if failed:
+            raise typer.Exit(1)
+        return
     widths = [
         max(len(row[i]) for row in [["attack", "defense", "model", "ASR", "judge"], *matrix_table(cells)])
         for i in range(5)
     ]
     for row in [["attack", "defense", "model", "ASR", "judge"], *matrix_table(cells)]:
         typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-    failed = sum(cell.result is None for cell in cells)
     if failed:
         typer.echo(f"{failed} of {len(cells)} cell(s) did not run; the others' records are written", err=True)
         raise typer.Exit(1)
+
+
+def _cell_json(cell: MatrixCell) -> dict[str, Any]:
+    base: dict[str, Any] = {"attack": cell.attack, "defense": cell.defense, "model": cell.model}
+    if cell.result is None:
+        return {**base, "out": None, "error": cell.error}
+    return {**base, **summary_json(cell.result.record, cell.result.out, cell.result.model_calls), "error": None}
+
+
+def summary_json(record: RunRecord, out: Path, calls: int) -> dict[str, Any]:
+    """What :func:`print_summary` prints, as data: ASR per judge with interval and hash, and the paper's numbers."""
+    aggregates = [
+        {
+            "judge": agg.judge,
+            "asr": agg.overall.asr,
+            "successes": agg.overall.successes,
+            "n": agg.overall.n,
+            "ci95": list(agg.overall.ci95),
+            "sha256": agg.judge_info.get("list_sha256") or agg.judge_info.get("template_sha256"),
+        }
+        for agg in record.aggregates
+    ]
+    return {
+        "out": str(out),
+        "fingerprint": record.fingerprint,
+        "samples": record.counts["samples"],
+        "model_calls": calls,
+        "aggregates": aggregates,
+        "reported": record.reported,
+    }
 
 
 def print_summary(record: RunRecord, out: Path, calls: int) -> None:
