@@ -38,3 +38,19 @@ def test_offline_mode_and_a_reachable_hub_need_no_error(monkeypatch: pytest.Monk
     monkeypatch.delenv("HF_HUB_OFFLINE")
     answering = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200)))
     ensure_hub_reachable("any/model", None, answering)
+
+
+def test_loading_silences_the_libraries_own_progress_bars() -> None:
+    pytest.importorskip("transformers")
+    from huggingface_hub.utils.tqdm import are_progress_bars_disabled, enable_progress_bars
+
+    from lvlmkb.backends.hf import quiet_library_progress
+
+    enable_progress_bars()
+    quiet_library_progress()
+    assert are_progress_bars_disabled()
+    import transformers
+
+    assert not transformers.utils.logging.is_progress_bar_enabled()
+    enable_progress_bars()
+    transformers.utils.logging.enable_progress_bar()  # type: ignore[no-untyped-call]

@@ -52,6 +52,14 @@ def _empty_cuda_cache() -> None:
         torch.cuda.empty_cache()
 
 
+def quiet_library_progress() -> None:
+    """Silence transformers' and huggingface_hub's own progress bars: lvlmkb draws the one progress display."""
+    transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    from huggingface_hub.utils.tqdm import disable_progress_bars
+
+    disable_progress_bars()
+
+
 class HFBackend:
     """Runs a vision-language checkpoint with transformers' ``AutoProcessor`` and ``AutoModelForImageTextToText``."""
 
@@ -144,6 +152,7 @@ class HFBackend:
             model_kwargs["device_map"] = self.device
         if not local:
             ensure_hub_reachable(source, revision)
+        quiet_library_progress()
         try:
             processor = transformers.AutoProcessor.from_pretrained(source, **kwargs)  # type: ignore[no-untyped-call]
             model = transformers.AutoModelForImageTextToText.from_pretrained(source, **kwargs, **model_kwargs)
