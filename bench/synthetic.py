@@ -49,6 +49,8 @@ def synthetic_paper(index: int) -> str:
     ]
     if index > 0:
         lines += ["relations:", f"  compared_with: [synthetic{index - 1:05d}]"]
+    source = f"{{kind: proceedings, ref: 'https://example.org/paper/{index}', checked: '2026-01-05'}}"
+    lines += ["sources:", *(f"  {field}: {source}" for field in ("title", "authors", "date", "venue"))]
     return "\n".join(lines) + "\n"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import yaml
 
@@ -67,7 +67,18 @@ class YamlDocument:
 
     def line_of(self, loc: Loc) -> int:
         """Return the 1-based line of the value at ``loc`` (the closest existing ancestor)."""
-        return line_of(self.text, loc)
+        return line_in(self._nodes(), loc)
+
+    def _nodes(self) -> yaml.Node | None:
+        """The file's node tree, composed once (only a file with a problem needs it)."""
+        cached = self.__dict__.get("_node_tree", _UNSET)
+        if cached is _UNSET:
+            try:
+                cached = yaml.compose(self.text, Loader=_BASE_LOADER)
+            except yaml.YAMLError:
+                cached = None
+            object.__setattr__(self, "_node_tree", cached)
+        return cast("yaml.Node | None", cached)
 
     def diagnostic(self, loc: Loc, message: str, field: str | None = None) -> Diagnostic:
         """Build a diagnostic located at ``loc``."""
@@ -238,12 +249,20 @@ def _read_text(path: Path) -> tuple[str | None, str | None]:
         return None, f"not valid UTF-8 (byte {err.start}); save the file as UTF-8"
 
 
+_UNSET = object()
+
+
 def line_of(text: str, loc: Loc) -> int:
     """Return the line of the node at ``loc`` in ``text``; 1 when nothing closer is found."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:
         return 1
+    return line_in(node, loc)
+
+
+def line_in(node: yaml.Node | None, loc: Loc) -> int:
+    """The line of the node at ``loc`` below ``node``; 1 when nothing closer is found."""
     line = 1
     for part in loc:
         if node is None:
