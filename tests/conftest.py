@@ -77,6 +77,14 @@ def write_paper(kb_root: Path) -> PaperWriter:
 
 
 @pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    """A copy of the repository's taxonomy, papers and reproductions: the real KB, safe to run in."""
+    for name in ("taxonomy", "papers", "reproductions"):
+        shutil.copytree(REPO / name, tmp_path / name)
+    return tmp_path
+
+
+@pytest.fixture
 def runner() -> CliRunner:
     """A typer CLI runner."""
     return CliRunner()

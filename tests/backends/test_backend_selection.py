@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from lvlmkb.cli import app
 from lvlmkb.errors import UsageError
 from lvlmkb.schema import ModelEntry
 from tests.backends.test_openai_compat import FakeServer, server
-from tests.conftest import DATA, REPO
+from tests.conftest import DATA
 
 __all__ = ["server"]  # the fixture, shared with the backend's own tests
 
@@ -54,13 +53,6 @@ def test_what_cannot_run_is_refused_before_anything_loads(
 ) -> None:
     with pytest.raises(UsageError, match=message):
         check_runnable(entry, options)
-
-
-@pytest.fixture
-def checkout(tmp_path: Path) -> Path:
-    for name in ("taxonomy", "papers", "reproductions"):
-        shutil.copytree(REPO / name, tmp_path / name)
-    return tmp_path
 
 
 def test_base_url_runs_any_alias_on_a_compatible_server(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -27,13 +26,6 @@ def test_datasets_names_the_reproductions_that_use_each() -> None:
     assert result.exit_code == 0
     by_name = {item["name"]: item["default_for"] for item in json.loads(result.output)}
     assert "figstep" in by_name["safebench"]
-
-
-@pytest.fixture
-def checkout(tmp_path: Path) -> Path:
-    for name in ("taxonomy", "papers", "reproductions"):
-        shutil.copytree(REPO / name, tmp_path / name)
-    return tmp_path
 
 
 def test_runs_lists_and_shows_a_finished_run(checkout: Path) -> None:

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from lvlmkb.cli import app
-from tests.conftest import DATA, REPO
-
-
-@pytest.fixture
-def checkout(tmp_path: Path) -> Path:
-    for name in ("taxonomy", "papers", "reproductions"):
-        shutil.copytree(REPO / name, tmp_path / name)
-    return tmp_path
+from tests.conftest import DATA
 
 
 @pytest.mark.parametrize(
