@@ -34,6 +34,10 @@ DEFAULT_OUT = BENCH / "results.json"
 MEASUREMENTS: dict[str, tuple[str, str]] = {
     "help": ("startup_bench", "`lvlmkb --help` cold start, best of 5 fresh processes"),
     "validate": ("validate_bench", "validate 10,000 synthetic papers vs a bare yaml.CSafeLoader parse"),
+    "query": (
+        "query_bench",
+        "warm `lvlmkb show ID` and `lvlmkb list --year Y` on the index, real KB and 10,000 papers",
+    ),
     "site": ("site_bench", "site build of the full KB and README render"),
     "figstep": ("figstep_bench", "FigStep typography images/s"),
     "mm-safetybench": ("mm_safetybench_bench", "MM-SafetyBench TYPO typography images/s"),

@@ -1,6 +1,8 @@
 """Exports of the paper records as BibTeX, CSV or JSON text, in paper-id order.
 
 Every function returns text and never writes; ``lvlmkb export`` prints it or writes it atomically.
+The ``*_document`` functions assemble a whole export from per-paper pieces (the compiled index stores
+those pieces, so an export from the index needs no schema objects); this module imports no pydantic.
 """
 
 from __future__ import annotations
@@ -9,11 +11,14 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from lvlmkb import __version__
 from lvlmkb.errors import LvlmkbError
-from lvlmkb.schema import Paper
+
+if TYPE_CHECKING:
+    from lvlmkb.schema import Paper
 
 EXPORT_FORMATS = ("bibtex", "csv", "json")
 
@@ -166,7 +171,12 @@ def to_bibtex(papers: Sequence[Paper]) -> str:
         if paper.id in seen:
             raise LvlmkbError(f"two papers have the id '{paper.id}'", "paper ids must be unique; run `lvlmkb validate`")
         seen.add(paper.id)
-    return "\n".join(bibtex_entry(paper) for paper in papers)
+    return bibtex_document([bibtex_entry(paper) for paper in papers])
+
+
+def bibtex_document(entries: Iterable[str]) -> str:
+    """The entries (from :func:`bibtex_entry`) as one BibTeX file."""
+    return "\n".join(entries)
 
 
 # --- CSV ------------------------------------------------------------------------------------------
@@ -201,11 +211,16 @@ def csv_row(paper: Paper) -> dict[str, str]:
 
 def to_csv(papers: Sequence[Paper]) -> str:
     """A header row, then one row per paper."""
+    return csv_document(csv_row(paper) for paper in papers)
+
+
+def csv_document(rows: Iterable[Mapping[str, str]]) -> str:
+    """A header row, then the rows (from :func:`csv_row`)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for paper in papers:
-        writer.writerow(csv_row(paper))
+    for row in rows:
+        writer.writerow(row)
     return buffer.getvalue()
 
 
@@ -214,8 +229,15 @@ def to_csv(papers: Sequence[Paper]) -> str:
 
 def to_json(papers: Sequence[Paper]) -> str:
     """``{"lvlmkb_version": ..., "papers": [...]}`` with each paper as its JSON dump (no null fields)."""
-    payload = {
-        "lvlmkb_version": __version__,
-        "papers": [paper.model_dump(mode="json", exclude_none=True) for paper in papers],
-    }
+    return json_document(json_record(paper) for paper in papers)
+
+
+def json_record(paper: Paper) -> dict[str, Any]:
+    """One paper as the JSON export writes it (no null fields)."""
+    return paper.model_dump(mode="json", exclude_none=True)
+
+
+def json_document(records: Iterable[Mapping[str, Any]]) -> str:
+    """``{"lvlmkb_version": ..., "papers": [...]}`` from the records (from :func:`json_record`)."""
+    payload = {"lvlmkb_version": __version__, "papers": list(records)}
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"

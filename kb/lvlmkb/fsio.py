@@ -15,6 +15,8 @@ def _umask() -> int:
 
 
 _FILE_MODE = 0o666 & ~_umask()
+FILE_MODE = _FILE_MODE
+"""The mode ``open`` gives a new file under the process umask (for files written some other way)."""
 
 
 def _write_temp(path: Path, data: str | bytes) -> Path:

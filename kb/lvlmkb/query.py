@@ -3,53 +3,42 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 
-from lvlmkb.errors import NotFoundError, UsageError
+from lvlmkb.choices import check_choice
+from lvlmkb.criteria import PaperFilter, parse_facet
 from lvlmkb.kb import KnowledgeBase
 from lvlmkb.schema import Paper
 
-
-@dataclass(frozen=True)
-class PaperFilter:
-    """Criteria of ``lvlmkb list``; every criterion given must hold."""
-
-    kind: str | None = None
-    phase: str | None = None
-    category: str | None = None
-    facets: tuple[str, ...] = ()
-    year: int | None = None
-    venue: str | None = None
-    text: str | None = None
-    has_code: bool | None = None
-    reproducible: bool | None = None
-    tags: tuple[str, ...] = field(default_factory=tuple)
-
-
-def parse_facet(spec: str) -> tuple[str, str]:
-    """Split ``access=white-box`` into its facet and value."""
-    facet, sep, value = spec.partition("=")
-    if not sep or not facet or not value:
-        raise UsageError(f"bad facet filter '{spec}'", "write it as FACET=VALUE, e.g. access=black-box")
-    return facet.strip(), value.strip()
+__all__ = [
+    "PaperFilter",
+    "facet_counts",
+    "incoming_relations",
+    "node_counts",
+    "parse_facet",
+    "reproduce_command",
+    "select",
+    "year_kind_counts",
+]
 
 
 def select(kb: KnowledgeBase, criteria: PaperFilter) -> list[Paper]:
     """Return the papers matching ``criteria``, newest first."""
     categories = _category_set(kb, criteria.category)
-    facets = [parse_facet(spec) for spec in criteria.facets]
-    for facet, value in facets:
-        if value not in kb.taxonomy.facet_values(facet):
-            raise UsageError(f"unknown facet value {facet}={value}", "see `lvlmkb stats` for the vocabularies")
+    facets = [_facet(kb, spec) for spec in criteria.facets]
     return [p for p in kb.sorted_papers() if _matches(p, criteria, categories, facets)]
+
+
+def _facet(kb: KnowledgeBase, spec: str) -> tuple[str, str]:
+    facet, value = parse_facet(spec)
+    facet = check_choice("facet", facet, kb.taxonomy.facets, "`lvlmkb stats` for the vocabularies")
+    return facet, check_choice(f"{facet} value", value, kb.taxonomy.facet_values(facet))
 
 
 def _category_set(kb: KnowledgeBase, category: str | None) -> set[str] | None:
     if category is None:
         return None
-    if category not in kb.taxonomy.nodes:
-        raise NotFoundError(f"no taxonomy node '{category}'", "see `lvlmkb stats` for node ids")
-    return set(kb.taxonomy.subtree(category))
+    node = check_choice("taxonomy node", category, kb.taxonomy.nodes, "`lvlmkb stats` for the node ids")
+    return set(kb.taxonomy.subtree(node))
 
 
 def _matches(paper: Paper, c: PaperFilter, categories: set[str] | None, facets: list[tuple[str, str]]) -> bool:
@@ -63,7 +52,7 @@ def _matches(paper: Paper, c: PaperFilter, categories: set[str] | None, facets: 
         c.text is None or _text_hit(paper, c.text),
         c.has_code is None or (paper.urls.code is not None) == c.has_code,
         c.reproducible is None or (paper.reproduction is not None) == c.reproducible,
-        all(tag in paper.tags for tag in c.tags),
+        all(tag.casefold() in {t.casefold() for t in paper.tags} for tag in c.tags),
     )
     return all(checks)
 

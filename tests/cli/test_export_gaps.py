@@ -61,7 +61,7 @@ def test_export_out_folder_is_usage_error(runner: CliRunner, kb_root: Path, tmp_
     [
         (["export", "xml"], 2),
         (["export"], 2),
-        (["export", "csv", "--category", "no-such-node"], 1),
+        (["export", "csv", "--category", "no-such-node"], 2),
         (["export", "csv", "--facet", "access"], 2),
     ],
 )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
-import click
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -13,9 +13,9 @@ from lvlmkb.cli import app
 from lvlmkb.cli.help_text import plain_label
 
 
-def _command_paths(command: click.Command, prefix: list[str]) -> list[list[str]]:
+def _command_paths(command: Any, prefix: list[str]) -> list[list[str]]:
     paths = [prefix]
-    commands: dict[str, click.Command] = getattr(command, "commands", {})
+    commands: dict[str, Any] = getattr(command, "commands", {})
     for name, sub in commands.items():
         paths += _command_paths(sub, [*prefix, name])
     return paths

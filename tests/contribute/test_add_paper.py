@@ -152,7 +152,7 @@ def test_bad_input_is_a_clear_error(runner: CliRunner, kb_root: Path, args: list
 
 def test_interactive_prompts_offer_the_taxonomy(runner: CliRunner, kb_root: Path) -> None:
     answers = (
-        "defense\ninference\ninput-sanitization\nblack-box\nimage-text\njailbreak\nA safety prompt.\nsafety-prompt\n"
+        "defense\ninference\ninput-sanitization\nblack-box\nimage-text\njailbreak\n\nA safety prompt.\nsafety-prompt\n"
     )
     code, out = add(runner, kb_root, *OFFLINE, "--interactive", stdin=answers)
     assert code == 0, out
@@ -164,7 +164,7 @@ def test_interactive_prompts_offer_the_taxonomy(runner: CliRunner, kb_root: Path
 
 
 def test_interactive_facets_are_asked_again_on_a_typo(runner: CliRunner, kb_root: Path) -> None:
-    answers = "attack\ninference\nblack-box-typography\nblak-box\nblack-box\n\n\nSummary.\n\n"
+    answers = "attack\ninference\nblack-box-typography\nblak-box\nblack-box\n\n\n\nSummary.\n\n"  # access ... system
     code, out = add(runner, kb_root, *OFFLINE, "--interactive", stdin=answers)
     assert code == 0, out
     assert "not a value of access: blak-box" in out

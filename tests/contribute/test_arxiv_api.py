@@ -11,10 +11,13 @@ from lvlmkb.contribute.arxiv_api import (
     ArxivLookupError,
     ArxivUnavailableError,
     fetch_arxiv,
+    fetch_versions,
     parse_arxiv_ref,
+    parse_entries,
     parse_feed,
 )
 from lvlmkb.errors import UsageError
+from lvlmkb.netio import Http
 from tests.conftest import DATA
 
 FEEDS = DATA / "arxiv"
@@ -75,6 +78,8 @@ def test_success_reads_every_field() -> None:
     assert record.code_links == ["https://github.com/example-lab/shadow-letters"]
     assert record.journal_ref == "Proceedings of an Example Workshop 2025"
     assert record.url == "https://arxiv.org/abs/2501.91234"
+    assert (record.version, record.ref, record.updated) == (2, "2501.91234v2", "2025-02-03")
+    assert record.comment == "12 pages; code at https://github.com/example-lab/shadow-letters"
     assert len(seen) == 1 and seen[0].url.params["id_list"] == "2501.91234"
 
 
@@ -136,3 +141,33 @@ def test_unusable_answers_are_lookup_errors(name: str, arxiv_id: str, message: s
 def test_hostile_or_foreign_bodies_are_refused(body: bytes) -> None:
     with pytest.raises(ArxivLookupError):
         parse_feed(body, "2501.91234")
+
+
+def test_another_prefix_for_the_arxiv_namespace_is_read_too() -> None:
+    body = feed("ok.xml").replace(b"arxiv:", b"ax:").replace(b"xmlns:arxiv=", b"xmlns:ax=")
+    record = parse_feed(body, "2501.91234")
+    assert record.journal_ref == "Proceedings of an Example Workshop 2025" and record.comment.startswith("12 pages")
+
+
+@pytest.mark.parametrize("encoding", ["ISO-8859-1", "no-such-codec", "UTF-16"])
+def test_a_utf8_body_declaring_another_encoding_is_refused(encoding: str) -> None:
+    with pytest.raises(ArxivLookupError, match="not a plain Atom feed"):
+        parse_feed(feed("ok.xml").replace(b'encoding="UTF-8"', f'encoding="{encoding}"'.encode()), "2501.91234")
+
+
+def test_a_search_feed_gives_every_usable_entry_with_withdrawn_ones_marked() -> None:
+    records = parse_entries((DATA / "online" / "arxiv_search.xml").read_bytes(), "the search")
+    assert len(records) == 7 and records[0].ref == "2611.90001v1"
+    assert [r.arxiv_id for r in records if r.withdrawn] == ["2611.90004"]
+    assert records[5].journal_ref == "Proceedings of an Example Workshop 2026" and records[5].version == 2
+
+
+def test_versions_are_fetched_in_one_batch_and_matched_by_version() -> None:
+    other = (DATA / "online" / "arxiv_2403.01234v2.xml").read_bytes()
+    entry = other[other.index(b"<entry>") : other.index(b"</entry>") + len(b"</entry>")]
+    two = feed("ok.xml").replace(b"</feed>", entry + b"</feed>")
+    client, seen = client_for(httpx.Response(200, content=two))
+    found = fetch_versions(Http(client, sleep=lambda s: None), ["2501.91234", "2403.01234v2", "2403.01234v3"])
+    assert seen[0].url.params["id_list"] == "2501.91234,2403.01234v2,2403.01234v3"
+    assert found["2501.91234"].version == 2 and found["2403.01234v2"].title == "An Example Typographic Attack"
+    assert "2403.01234v3" not in found

@@ -12,8 +12,10 @@ from lvlmkb import __version__
 from lvlmkb.cli import help_text
 from lvlmkb.cli.add_paper_cmd import add_paper_command
 from lvlmkb.cli.catalog_cmd import datasets_command, judges_command, runs_app
+from lvlmkb.cli.discover_cmd import discover_command
 from lvlmkb.cli.export_cmd import export_command, gaps_command
-from lvlmkb.cli.query_cmd import graph_command, list_command, show_command, stats_command
+from lvlmkb.cli.query_cmd import graph_command, list_command, search_command, show_command, stats_command
+from lvlmkb.cli.refresh_cmd import refresh_command
 from lvlmkb.cli.render_cmd import render_app, site_app
 from lvlmkb.cli.reproduce_cmd import craft_command, methods_command, models_command, reproduce_command
 from lvlmkb.cli.validate_cmd import schema_command, validate_command
@@ -47,6 +49,7 @@ def main(
 app.command("validate")(validate_command)
 app.command("schema")(schema_command)
 app.command("list")(list_command)
+app.command("search")(search_command)
 app.command("show")(show_command)
 app.command("stats")(stats_command)
 app.command("graph")(graph_command)
@@ -57,6 +60,8 @@ app.command("craft")(craft_command)
 app.command("methods")(methods_command)
 app.command("models")(models_command)
 app.command("add-paper")(add_paper_command)
+app.command("refresh")(refresh_command)
+app.command("discover")(discover_command)
 app.command("judges")(judges_command)
 app.command("datasets")(datasets_command)
 app.add_typer(runs_app, name="runs")

@@ -11,8 +11,9 @@ from lvlmkb.cli.common import RootOption, handle_errors, project_for
 from lvlmkb.errors import UsageError
 
 if TYPE_CHECKING:
-    from lvlmkb.contribute.add import Classification, Metadata
+    from lvlmkb.contribute.add import Classification, Metadata, Overrides
     from lvlmkb.contribute.suggest import Suggestion
+    from lvlmkb.discover.intake import QueuedPaper
     from lvlmkb.kb import KnowledgeBase
 
 KINDS = ("attack", "defense", "evaluation")
@@ -28,6 +29,13 @@ def add_paper_command(
     date: Annotated[str | None, typer.Option(help="First version, YYYY-MM[-DD].")] = None,
     venue: Annotated[str | None, typer.Option(help='Venue, e.g. "NeurIPS\'24".')] = None,
     code: Annotated[str | None, typer.Option(help="Code link (http(s)).")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(help="FIELD=KIND:REF, where you confirmed a value, e.g. venue=proceedings:URL (repeatable)."),
+    ] = None,
+    from_queue: Annotated[
+        str | None, typer.Option("--from-queue", help="Add this arXiv id from queue/discovered.yaml (lvlmkb discover).")
+    ] = None,
     kind: Annotated[str | None, typer.Option(help="attack, defense or evaluation.")] = None,
     category: Annotated[str | None, typer.Option(help="A taxonomy leaf id.")] = None,
     facet: Annotated[list[str] | None, typer.Option(help="FACET=V1,V2 (repeatable).")] = None,
@@ -43,27 +51,62 @@ def add_paper_command(
     root: RootOption = None,
 ) -> None:
     """Add a paper: arXiv metadata, a taxonomy classification, a validated papers/<id>.yaml."""
+    from lvlmkb.cli.add_paper_flags import AddPaperFlags, check_flags
     from lvlmkb.contribute.add import Overrides, add_paper, gather_metadata, next_steps, suggestion_for
+    from lvlmkb.contribute.sources import parse_source_flags
+    from lvlmkb.discover.intake import mark_queued_added
     from lvlmkb.validate import open_kb, validate
 
     project = project_for(root)
     kb, _ = open_kb(project)
-    given = Overrides(title, _split_authors(authors), year, date, venue, code)
-    meta = gather_metadata(kb, ref, given, offline=offline)
+    check_flags(
+        kb,
+        AddPaperFlags(
+            ref, offline, title, _split_authors(authors), year, date, code, kind, category, facet or [], summary,
+            tag or [], target or [], paper_id, from_queue=from_queue is not None, yes=yes,
+            ask=(not yes) and (sys.stdin.isatty() if interactive is None else interactive),
+        ),
+    )  # fmt: skip
+    given = Overrides(title, _split_authors(authors), year, date, venue, code, parse_source_flags(source or []))
+    queued = _from_queue(kb, ref, from_queue, given)
+    meta = queued.meta if queued else gather_metadata(kb, ref, given, offline=offline)
     _show_metadata(meta)
     ask = (not yes) and (sys.stdin.isatty() if interactive is None else interactive)
     suggestion = suggestion_for(kb, meta)
     if suggestion is not None:
         typer.echo(f"suggested category: {suggestion.category} (matched: {', '.join(suggestion.matched)})")
     choices = _Choices(kind, category, _parse_facets(facet or []), summary, tag or [], target or [], notes)
+    if queued:
+        _fill_from_queue(choices, queued)
     cls = _classify(kb, choices, suggestion, ask, yes)
     written = add_paper(kb, meta, cls, paper_id)
     typer.echo(f"wrote {written.path.relative_to(project.root).as_posix()}")
+    if queued:
+        mark_queued_added(queued, written.paper.id)
+        typer.echo(f"marked {queued.item.arxiv} as added in queue/discovered.yaml")
     report = validate(project)
     typer.echo(f"lvlmkb validate: {report.summary()}")
     typer.echo("next steps for a pull request:")
     for step in next_steps(written.paper.id):
         typer.echo(f"  {step}")
+
+
+def _from_queue(kb: KnowledgeBase, ref: str | None, from_queue: str | None, given: Overrides) -> QueuedPaper | None:
+    from lvlmkb.discover.intake import from_queue as queued_paper
+
+    if from_queue is None:
+        return None
+    if ref is not None:
+        raise UsageError("give an arXiv id or --from-queue, not both", f"e.g. add-paper --from-queue {from_queue}")
+    return queued_paper(kb, from_queue, given)
+
+
+def _fill_from_queue(choices: _Choices, queued: QueuedPaper) -> None:
+    """Flags win; the queue item's reviewed (or suggested) classification fills the rest."""
+    item = queued.choices
+    choices.kind, choices.category = choices.kind or item.kind, choices.category or item.category
+    choices.facets = choices.facets or item.facets
+    choices.summary, choices.notes = choices.summary or item.summary, choices.notes or item.notes
 
 
 def _split_authors(text: str | None) -> list[str]:

@@ -1,4 +1,4 @@
-"""``lvlmkb export`` (BibTeX, CSV, JSON) and ``lvlmkb gaps`` (what the knowledge base lacks)."""
+"""``lvlmkb export`` (BibTeX, CSV, JSON, SQLite; from the compiled index) and ``lvlmkb gaps`` (what the KB lacks)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from lvlmkb.cli.filters import (
     TagOption,
     VenueOption,
     YearOption,
+    index_for_query,
     load_for_query,
     paper_filter,
 )
@@ -33,11 +34,12 @@ class ExportFormat(StrEnum):
     bibtex = "bibtex"
     csv = "csv"
     json = "json"
+    sqlite = "sqlite"
 
 
 @handle_errors
 def export_command(
-    output: Annotated[ExportFormat, typer.Argument(metavar="FORMAT", help="bibtex, csv or json.")],
+    output: Annotated[ExportFormat, typer.Argument(metavar="FORMAT", help="bibtex, csv, json or sqlite.")],
     root: RootOption = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Write to this file instead of stdout.", dir_okay=False)
@@ -54,16 +56,32 @@ def export_command(
     has_code: HasCodeOption = None,
     reproducible: ReproducibleOption = None,
 ) -> None:
-    """Export papers (all, or those matching the `lvlmkb list` filters) as BibTeX, CSV or JSON, in id order."""
-    from lvlmkb.export import export_papers
-    from lvlmkb.query import select
+    """Export papers (all, or those matching the `lvlmkb list` filters) as BibTeX, CSV or JSON, in id order.
 
+    `sqlite` writes the whole compiled index (papers, tags, facets, relations, taxonomy, full-text table)
+    to --out, for Datasette or any SQL tool.
+    """
     criteria = paper_filter(kind, phase, category, facet, tag, year, venue, search, has_code, reproducible)
-    text = export_papers(select(load_for_query(root), criteria), output.value)
+    if output is ExportFormat.sqlite:
+        _export_sqlite(root, out, force, criteria.is_empty())
+        return
+    text = index_for_query(root).export(criteria, output.value)
     if out is None:
         typer.echo(text, nl=False)
         return
     _write(out, text, force)
+    typer.echo(f"wrote {out}", err=True)
+
+
+def _export_sqlite(root: Path | None, out: Path | None, force: bool, unfiltered: bool) -> None:
+    from lvlmkb.errors import UsageError
+    from lvlmkb.index.dump import export_database
+
+    if out is None:
+        raise UsageError("export sqlite needs --out FILE", "e.g. lvlmkb export sqlite --out kb.sqlite")
+    if not unfiltered:
+        raise UsageError("export sqlite writes the whole knowledge base", "drop the filters (query the file with SQL)")
+    export_database(index_for_query(root), out, force)
     typer.echo(f"wrote {out}", err=True)
 
 

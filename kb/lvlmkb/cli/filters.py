@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,14 +12,15 @@ import typer
 from lvlmkb.cli.common import project_for
 
 if TYPE_CHECKING:
+    from lvlmkb.criteria import PaperFilter
+    from lvlmkb.index import Index
     from lvlmkb.kb import KnowledgeBase
-    from lvlmkb.query import PaperFilter
 
 KindOption = Annotated[str | None, typer.Option(help="attack, defense or evaluation.")]
 PhaseOption = Annotated[str | None, typer.Option(help="inference or training.")]
 CategoryOption = Annotated[str | None, typer.Option(help="A taxonomy node; its whole subtree matches.")]
 FacetOption = Annotated[list[str] | None, typer.Option(help="FACET=VALUE, repeatable, e.g. access=black-box.")]
-TagOption = Annotated[list[str] | None, typer.Option(help="Tag, repeatable.")]
+TagOption = Annotated[list[str] | None, typer.Option(help="Tag (any case), repeatable.")]
 YearOption = Annotated[int | None, typer.Option(help="Venue year.")]
 VenueOption = Annotated[str | None, typer.Option(help="Substring of the venue.")]
 SearchOption = Annotated[str | None, typer.Option(help="Substring of id, title, authors, summary or tags.")]
@@ -26,6 +28,19 @@ HasCodeOption = Annotated[bool | None, typer.Option("--has-code/--no-code", help
 ReproducibleOption = Annotated[
     bool | None,
     typer.Option("--reproducible/--not-reproducible", help="Only papers with (or without) a reproduction."),
+]
+
+
+class SortOrder(StrEnum):
+    """Orders of ``lvlmkb list``."""
+
+    date = "date"
+    citations = "citations"
+
+
+SortOption = Annotated[
+    SortOrder,
+    typer.Option("--sort", help="date (newest first) or citations (most cited first, papers without a count last)."),
 ]
 
 
@@ -42,7 +57,7 @@ def paper_filter(
     reproducible: bool | None = None,
 ) -> PaperFilter:
     """The criteria of the shared filter options."""
-    from lvlmkb.query import PaperFilter
+    from lvlmkb.criteria import PaperFilter
 
     return PaperFilter(
         kind=kind,
@@ -63,7 +78,22 @@ def load_for_query(root: Path | None) -> KnowledgeBase:
     from lvlmkb.validate import open_kb
 
     kb, diagnostics = open_kb(project_for(root))
-    errors = [d for d in diagnostics if d.severity == "error"]
-    if errors:
-        print(f"warning: the knowledge base has {len(errors)} problem(s); run `lvlmkb validate`", file=sys.stderr)
+    _warn(sum(d.severity == "error" for d in diagnostics))
     return kb
+
+
+def index_for_query(root: Path | None) -> Index:
+    """The compiled index for a read-only command (rebuilt first when the KB changed).
+
+    A broken checkout still answers on the papers that loaded, with the same warning on stderr.
+    """
+    from lvlmkb.index import open_index
+
+    index = open_index(project_for(root))
+    _warn(index.error_count)
+    return index
+
+
+def _warn(errors: int) -> None:
+    if errors:
+        print(f"warning: the knowledge base has {errors} problem(s); run `lvlmkb validate`", file=sys.stderr)

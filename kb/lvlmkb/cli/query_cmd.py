@@ -1,11 +1,11 @@
-"""Read-only query commands: ``list``, ``show``, ``stats`` and ``graph``."""
+"""Read-only query commands: ``list``, ``search``, ``show`` and ``stats`` (from the compiled index), and ``graph``."""
 
 from __future__ import annotations
 
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -18,16 +18,16 @@ from lvlmkb.cli.filters import (
     PhaseOption,
     ReproducibleOption,
     SearchOption,
+    SortOption,
+    SortOrder,
     TagOption,
     VenueOption,
     YearOption,
+    index_for_query,
     load_for_query,
     paper_filter,
 )
 from lvlmkb.cli.validate_cmd import OutputFormat
-
-if TYPE_CHECKING:
-    pass
 
 
 class GraphFormat(StrEnum):
@@ -50,21 +50,46 @@ def list_command(
     search: SearchOption = None,
     has_code: HasCodeOption = None,
     reproducible: ReproducibleOption = None,
+    sort: SortOption = SortOrder.date,
     output: Annotated[OutputFormat, typer.Option("--format", help="text (a table) or json.")] = OutputFormat.text,
 ) -> None:
     """List papers, newest first, filtered by taxonomy, facets and metadata."""
-    from lvlmkb.query import select
-    from lvlmkb.render.terminal import paper_table
-
-    kb = load_for_query(root)
     criteria = paper_filter(kind, phase, category, facet, tag, year, venue, search, has_code, reproducible)
-    papers = select(kb, criteria)
+    index = index_for_query(root)
     if output is OutputFormat.json:
-        typer.echo(
-            json.dumps([p.model_dump(mode="json", exclude_defaults=True) for p in papers], indent=2, ensure_ascii=False)
-        )
+        typer.echo(json.dumps(index.records(criteria, sort.value), indent=2, ensure_ascii=False))
         return
-    paper_table(papers)
+    from lvlmkb.render.views import print_paper_table
+
+    print_paper_table(index.list_rows(criteria, sort.value))
+
+
+@handle_errors
+def search_command(
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="Words to find in titles, summaries, authors and tags.")],
+    root: RootOption = None,
+    kind: KindOption = None,
+    phase: PhaseOption = None,
+    category: CategoryOption = None,
+    facet: FacetOption = None,
+    tag: TagOption = None,
+    year: YearOption = None,
+    venue: VenueOption = None,
+    has_code: HasCodeOption = None,
+    reproducible: ReproducibleOption = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many papers.")] = 20,
+    output: Annotated[OutputFormat, typer.Option("--format", help="text (a table) or json.")] = OutputFormat.text,
+) -> None:
+    """Full-text search (title, summary, authors, tags), best match first; takes the filters of `list`."""
+    criteria = paper_filter(kind, phase, category, facet, tag, year, venue, None, has_code, reproducible)
+    index = index_for_query(root)
+    ids = index.search(text, criteria, limit)
+    if output is OutputFormat.json:
+        typer.echo(json.dumps(index.rows_for(ids, "record"), indent=2, ensure_ascii=False))
+        return
+    from lvlmkb.render.views import print_paper_table
+
+    print_paper_table(index.rows_for(ids, "list_row"))
 
 
 @handle_errors
@@ -74,25 +99,17 @@ def show_command(
     output: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
 ) -> None:
     """Show one paper with its relations in both directions."""
-    from lvlmkb.errors import NotFoundError
-    from lvlmkb.query import incoming_relations
-    from lvlmkb.render.terminal import paper_panel
-
-    kb = load_for_query(root)
-    paper = kb.paper(paper_id)
-    if paper is None:
-        import difflib
-
-        close = difflib.get_close_matches(paper_id, list(kb.papers), n=3)
-        hint = f"did you mean {', '.join(close)}?" if close else "see `lvlmkb list`"
-        raise NotFoundError(f"no paper '{paper_id}'", hint)
-    incoming = incoming_relations(kb, paper_id)
+    index = index_for_query(root)
+    index.require(paper_id)
+    incoming = index.incoming(paper_id)
     if output is OutputFormat.json:
-        data = paper.model_dump(mode="json", exclude_defaults=True)
+        data = index.record(paper_id)
         data["referenced_by"] = incoming
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    paper_panel(kb, paper, incoming)
+    from lvlmkb.render.views import print_panel
+
+    print_panel(index.panel(paper_id), incoming)
 
 
 @handle_errors
@@ -101,20 +118,13 @@ def stats_command(
     output: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
 ) -> None:
     """Count papers per taxonomy node, per facet value and per year and kind."""
-    from lvlmkb.query import facet_counts, node_counts, year_kind_counts
-    from lvlmkb.render.terminal import stats_view
-
-    kb = load_for_query(root)
+    index = index_for_query(root)
     if output is OutputFormat.json:
-        payload = {
-            "papers": len(kb.papers),
-            "nodes": node_counts(kb),
-            "facets": facet_counts(kb),
-            "years": {str(y): row for y, row in year_kind_counts(kb).items()},
-        }
-        typer.echo(json.dumps(payload, indent=2))
+        typer.echo(json.dumps(index.stats_json(), indent=2))
         return
-    stats_view(kb)
+    from lvlmkb.render.views import print_stats
+
+    print_stats(index.stats_view())
 
 
 @handle_errors

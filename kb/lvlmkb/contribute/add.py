@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from lvlmkb.contribute.draft import (
     render_yaml,
     write_paper,
 )
+from lvlmkb.contribute.sources import ARXIV_ORIGIN, FLAG_ORIGIN, GivenSource, provenance
 from lvlmkb.contribute.suggest import Suggestion, suggest
 from lvlmkb.errors import UsageError
 from lvlmkb.kb import KnowledgeBase
@@ -39,6 +41,13 @@ class Metadata:
     paper_url: str | None = None
     code_url: str | None = None
     abstract: str = ""
+    arxiv_version: int | None = None
+    origins: dict[str, str] = field(default_factory=dict)
+    """Where each bibliographic value came from: ``arxiv`` or ``flag`` (see :mod:`lvlmkb.contribute.sources`)."""
+    checked: str | None = None
+    """The day the arXiv values were read (None: today)."""
+    given_sources: dict[str, GivenSource] = field(default_factory=dict)
+    """``--source`` values: where the contributor confirmed a field (they win over the automatic sources)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,8 @@ class Overrides:
     date: str | None = None
     venue: str | None = None
     code_url: str | None = None
+    sources: dict[str, GivenSource] = field(default_factory=dict)
+    """``--source FIELD=KIND:REF`` values: where the contributor confirmed a field."""
 
 
 def gather_metadata(
@@ -87,7 +98,7 @@ def gather_metadata(
     if arxiv_id is None or offline:
         meta = _offline_metadata(arxiv_id, overrides)
     else:
-        meta = _merge(fetch_arxiv(arxiv_id, client=client, sleep=sleep), overrides)
+        meta = metadata_from_record(fetch_arxiv(arxiv_id, client=client, sleep=sleep), overrides)
     refuse_duplicate(kb, meta.arxiv_id, meta.title)
     return meta
 
@@ -103,13 +114,35 @@ def _offline_metadata(arxiv_id: str | None, given: Overrides) -> Metadata:
         )
     assert given.title is not None and given.year is not None
     url = f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else None
+    origins = dict.fromkeys(("title", "authors", "date", "venue", "urls.code"), FLAG_ORIGIN)
     return Metadata(
-        given.title, list(given.authors), given.year, arxiv_id, given.date, given.venue, url, given.code_url
+        given.title,
+        list(given.authors),
+        given.year,
+        arxiv_id,
+        given.date,
+        given.venue,
+        url,
+        given.code_url,
+        origins=origins,
+        given_sources=dict(given.sources),
     )
 
 
-def _merge(record: ArxivRecord, given: Overrides) -> Metadata:
+def metadata_from_record(record: ArxivRecord, given: Overrides, checked: str | None = None) -> Metadata:
+    """Metadata from an arXiv record, flag values winning; ``checked`` is the day the record was read (None: today)."""
     code = given.code_url or (record.code_links[0] if record.code_links else None)
+
+    def origin(flag: object) -> str:
+        return FLAG_ORIGIN if flag else ARXIV_ORIGIN
+
+    origins = {
+        "title": origin(given.title),
+        "authors": origin(given.authors),
+        "date": origin(given.date),
+        "venue": FLAG_ORIGIN,
+        "urls.code": origin(given.code_url),
+    }
     return Metadata(
         title=given.title or record.title,
         authors=list(given.authors) or record.authors,
@@ -120,6 +153,10 @@ def _merge(record: ArxivRecord, given: Overrides) -> Metadata:
         paper_url=record.url,
         code_url=code,
         abstract=record.abstract,
+        arxiv_version=record.version,
+        origins=origins,
+        checked=checked,
+        given_sources=dict(given.sources),
     )
 
 
@@ -139,17 +176,26 @@ def leaves_for(kb: KnowledgeBase, kind: str, phase: str | None) -> list[str]:
     ]
 
 
-def entry_data(kb: KnowledgeBase, meta: Metadata, cls: Classification, paper_id: str) -> dict[str, Any]:
-    """The new file's fields; the phase follows from the category."""
+def entry_data(
+    kb: KnowledgeBase, meta: Metadata, cls: Classification, paper_id: str, today: str | None = None
+) -> dict[str, Any]:
+    """The new file's fields; the phase follows from the category, provenance from where each value came from."""
     urls = {k: v for k, v in (("paper", meta.paper_url), ("code", meta.code_url)) if v}
+    venue = normalise_venue(meta.venue) if meta.venue else None
+    day = today or dt.date.today().isoformat()
+    values = {"title": meta.title, "authors": meta.authors, "date": meta.date, "venue": venue}
+    values["urls.code"] = meta.code_url
+    arxiv_ref = f"{meta.arxiv_id}v{meta.arxiv_version}" if meta.arxiv_id and meta.arxiv_version else None
+    sources, unverified = provenance(values, meta.origins, meta.given_sources, arxiv_ref, day, meta.checked)
     return {
         "id": paper_id,
         "title": meta.title,
         "authors": meta.authors,
         "year": meta.year,
-        "venue": normalise_venue(meta.venue) if meta.venue else None,
+        "venue": venue,
         "date": meta.date,
         "arxiv": meta.arxiv_id,
+        "arxiv_version": meta.arxiv_version if arxiv_ref else None,
         "urls": urls,
         "kind": cls.kind,
         "phase": kb.taxonomy.phase_of(cls.category),
@@ -159,11 +205,18 @@ def entry_data(kb: KnowledgeBase, meta: Metadata, cls: Classification, paper_id:
         "tags": cls.tags,
         "targets": cls.targets,
         "notes": cls.notes,
+        "sources": sources,
+        "unverified": unverified,
     }
 
 
-def add_paper(kb: KnowledgeBase, meta: Metadata, cls: Classification, paper_id: str | None = None) -> WrittenPaper:
+def add_paper(
+    kb: KnowledgeBase, meta: Metadata, cls: Classification, paper_id: str | None = None, today: str | None = None
+) -> WrittenPaper:
     """Check the entry against the whole KB, then write ``papers/<id>.yaml`` (never over a file).
+
+    Every required field the entry sets gets a source or an ``unverified`` entry
+    (:func:`lvlmkb.contribute.draft.checked_paper` refuses the entry otherwise).
 
     Raises:
         DraftInvalidError: the entry would not validate (nothing is written).
@@ -172,7 +225,7 @@ def add_paper(kb: KnowledgeBase, meta: Metadata, cls: Classification, paper_id: 
     refuse_duplicate(kb, meta.arxiv_id, meta.title)
     chosen = paper_id or propose_id(meta.title, meta.authors, meta.year, set(kb.papers))
     check_id(chosen, kb)
-    data = entry_data(kb, meta, cls, chosen)
+    data = entry_data(kb, meta, cls, chosen, today)
     refuse_undecodable(data)
     text = render_yaml(data)
     paper = checked_paper(kb, text, chosen)

@@ -22,7 +22,8 @@ from lvlmkb.yamlio import YamlDocument, load_plain
 
 SCHEMA_LINE = "# yaml-language-server: $schema=paper.schema.json\n"
 FIELD_ORDER = tuple(Paper.model_fields)  # the schema declares the fields in the KB's file order
-FLOW_FIELDS = frozenset({"tags", "targets"})
+FLOW_FIELDS = frozenset({"tags", "targets", "facets", "sources", "unverified", "citations"})
+"""Fields written in flow style inside (``[a, b]``, ``{kind: arxiv, ...}``), as the KB's files write them."""
 TITLE_STOPWORDS = frozenset(
     [
         "a",
@@ -147,18 +148,22 @@ def render_yaml(data: dict[str, Any]) -> str:
     for key in FIELD_ORDER:
         if key not in data or data[key] in (None, [], {}):
             continue
-        value = data[key]
-        flow = key in FLOW_FIELDS or key == "facets"
-        parts.append(
-            yaml.safe_dump({key: value}, sort_keys=False, allow_unicode=True, width=120, default_flow_style=None)
-            if flow
-            else yaml.safe_dump({key: value}, sort_keys=False, allow_unicode=True, width=120)
-        )
+        parts.append(dump_field(key, data[key]))
     return "".join(parts)
+
+
+def dump_field(key: str, value: Any) -> str:
+    """One top-level field as the KB's files write it (``refresh`` rewrites single fields with this too)."""
+    if key in FLOW_FIELDS:
+        return yaml.safe_dump({key: value}, sort_keys=False, allow_unicode=True, width=120, default_flow_style=None)
+    return yaml.safe_dump({key: value}, sort_keys=False, allow_unicode=True, width=120)
 
 
 def checked_paper(kb: KnowledgeBase, text: str, paper_id: str) -> Paper:
     """Parse ``text`` as the file ``papers/<id>.yaml`` and run every check on it against ``kb``.
+
+    The check is stricter than ``validate``'s: a required field (title, authors, date, venue, code
+    link) that the entry sets with neither a source nor an ``unverified`` entry is an error here.
 
     Raises:
         DraftInvalidError: with every problem found, located in the would-be file.
@@ -171,7 +176,7 @@ def checked_paper(kb: KnowledgeBase, text: str, paper_id: str) -> Paper:
     kb.papers[paper.id] = paper
     kb.paper_docs[paper.id] = doc
     try:
-        problems = [d for d in check_paper(kb, paper) if d.severity == "error"]
+        problems = [d for d in check_paper(kb, paper, strict_sources=True) if d.severity == "error"]
     finally:
         del kb.papers[paper.id], kb.paper_docs[paper.id]
     if problems:

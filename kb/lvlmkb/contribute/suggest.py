@@ -59,11 +59,13 @@ TITLE_WEIGHT = 3
 
 @dataclass(frozen=True)
 class Suggestion:
-    """The best-scoring leaf, its facets, and the words that matched."""
+    """The best-scoring leaf, its facets, the words that matched and the score (``discover`` ranks by it)."""
 
     category: str
     facets: dict[str, list[str]]
     matched: list[str]
+    score: float = 0.0
+    """Title hits count :data:`TITLE_WEIGHT` times, abstract hits once, times the kind bias of the wording."""
 
 
 def suggest(title: str, abstract: str, leaf_kinds: dict[str, str]) -> Suggestion | None:
@@ -87,8 +89,8 @@ def suggest(title: str, abstract: str, leaf_kinds: dict[str, str]) -> Suggestion
             best = (score, rule, sorted({h.lower() for h in hits_title + hits_abstract}))
     if best is None:
         return None
-    _, rule, matched = best
-    return Suggestion(rule.category, {k: list(v) for k, v in rule.facets.items()}, matched)
+    score, rule, matched = best
+    return Suggestion(rule.category, {k: list(v) for k, v in rule.facets.items()}, matched, round(score, 3))
 
 
 def _kind_bias(title: str, abstract: str) -> dict[str, float]:

@@ -1,0 +1,1 @@
+"""``lvlmkb discover``: find candidate papers on arXiv and queue them for review."""
