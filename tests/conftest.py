@@ -93,3 +93,11 @@ def runner() -> CliRunner:
 @pytest.fixture(autouse=True)
 def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(autouse=True)
+def _own_generation_cache(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Each test its own shared generation cache, so no test is served another test's responses."""
+    folder = tmp_path_factory.mktemp("generations")
+    monkeypatch.setenv("LVLMKB_GENERATION_CACHE", str(folder))
+    return folder

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from lvlmkb.backends.base import BackendError
 from lvlmkb.backends.hf_inputs import missing_checkpoint_error
 from lvlmkb.backends.registry import MissingExtraError
-from lvlmkb.datasets.base import cache_dir
+from lvlmkb.cachedir import cache_dir
 from lvlmkb.errors import UsageError
 
 if TYPE_CHECKING:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from lvlmkb.errors import Diagnostic, relpath
 from lvlmkb.kb import KnowledgeBase
+from lvlmkb.parsecache import ParseCache
 from lvlmkb.project import Project
 from lvlmkb.schema import ExclusionsFile, ModelRegistryFile, Paper, TaxonomyFile
 from lvlmkb.schema.common import ARXIV_PATTERN, ATLAS_PATTERN, DATE_PATTERN, MODEL_ID_PATTERN, SLUG_PATTERN
@@ -35,15 +36,18 @@ PATTERN_NAMES = {
 }
 
 
-def load_kb(project: Project) -> tuple[KnowledgeBase, list[Diagnostic]]:
-    """Load taxonomy, models and papers; return the KB and the schema-level diagnostics."""
+def load_kb(project: Project, cache: ParseCache | None = None) -> tuple[KnowledgeBase, list[Diagnostic]]:
+    """Load taxonomy, models and papers; return the KB and the schema-level diagnostics.
+
+    ``cache`` spares parsing the files whose bytes it has seen (the compiled index passes one).
+    """
     kb = KnowledgeBase(project)
     diagnostics: list[Diagnostic] = []
     with _no_gc():
-        diagnostics += _load_taxonomy(kb)
-        diagnostics += _load_models(kb)
-        diagnostics += _load_papers(kb)
-        diagnostics += _load_exclusions(kb)
+        diagnostics += _load_taxonomy(kb, cache)
+        diagnostics += _load_models(kb, cache)
+        diagnostics += _load_papers(kb, cache)
+        diagnostics += _load_exclusions(kb, cache)
     kb.reproductions = _find_reproductions(project.reproductions_dir)
     return kb, diagnostics
 
@@ -147,12 +151,14 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
-def _load_file(path: Path, root: Path, model: type[M], out: list[Diagnostic]) -> tuple[YamlDocument, M] | None:
+def _load_file(
+    path: Path, root: Path, model: type[M], out: list[Diagnostic], cache: ParseCache | None
+) -> tuple[YamlDocument, M] | None:
     """Read and validate one file; append its problems to ``out``; None when it did not validate."""
     if path.is_symlink():
         out.append(Diagnostic(relpath(path, root), 0, "", f"is a symbolic link; {LINK_HINT}"))
         return None
-    doc, problems = read_yaml(path, relpath(path, root))
+    doc, problems = read_yaml(path, relpath(path, root), cache)
     out += problems
     if doc is None:
         return None
@@ -171,11 +177,11 @@ def _declared_id(path: Path) -> str | None:
     return match.group(1) if match else None
 
 
-def _load_taxonomy(kb: KnowledgeBase) -> list[Diagnostic]:
+def _load_taxonomy(kb: KnowledgeBase, cache: ParseCache | None) -> list[Diagnostic]:
     diagnostics: list[Diagnostic] = []
     root = kb.project.root
     for path in _data_files(kb.project.taxonomy_dir, TAXONOMY_DIR_EXTRAS, root, diagnostics):
-        loaded = _load_file(path, root, TaxonomyFile, diagnostics)
+        loaded = _load_file(path, root, TaxonomyFile, diagnostics, cache)
         if loaded is None:
             kb.unloaded_parts.add("taxonomy")
             continue
@@ -199,12 +205,12 @@ def _load_taxonomy(kb: KnowledgeBase) -> list[Diagnostic]:
     return diagnostics
 
 
-def _load_models(kb: KnowledgeBase) -> list[Diagnostic]:
+def _load_models(kb: KnowledgeBase, cache: ParseCache | None) -> list[Diagnostic]:
     path = kb.project.models_file
     diagnostics: list[Diagnostic] = []
     if not path.exists():
         return diagnostics
-    loaded = _load_file(path, kb.project.root, ModelRegistryFile, diagnostics)
+    loaded = _load_file(path, kb.project.root, ModelRegistryFile, diagnostics, cache)
     if loaded is None:
         kb.unloaded_parts.add("models")
         return diagnostics
@@ -216,11 +222,11 @@ def _load_models(kb: KnowledgeBase) -> list[Diagnostic]:
     return diagnostics
 
 
-def _load_papers(kb: KnowledgeBase) -> list[Diagnostic]:
+def _load_papers(kb: KnowledgeBase, cache: ParseCache | None) -> list[Diagnostic]:
     diagnostics: list[Diagnostic] = []
     root = kb.project.root
     for path in _data_files(kb.project.papers_dir, PAPERS_DIR_EXTRAS, root, diagnostics):
-        loaded = _load_file(path, root, Paper, diagnostics)
+        loaded = _load_file(path, root, Paper, diagnostics, cache)
         if loaded is None:
             kb.unloaded_papers |= {path.stem, _declared_id(path) or path.stem}
             continue
@@ -244,12 +250,12 @@ def _id_mismatch(paper_id: str, path: Path) -> str:
     return f"'{paper_id}' does not match the file name; rename the file to {paper_id}.yaml"
 
 
-def _load_exclusions(kb: KnowledgeBase) -> list[Diagnostic]:
+def _load_exclusions(kb: KnowledgeBase, cache: ParseCache | None) -> list[Diagnostic]:
     diagnostics: list[Diagnostic] = []
     path = kb.project.exclusions_file
     if not path.is_file():
         return diagnostics
-    loaded = _load_file(path, kb.project.root, ExclusionsFile, diagnostics)
+    loaded = _load_file(path, kb.project.root, ExclusionsFile, diagnostics, cache)
     if loaded is not None:
         kb.excluded_doc, parsed = loaded
         kb.excluded = list(parsed.excluded)

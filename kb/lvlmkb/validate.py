@@ -8,6 +8,7 @@ from lvlmkb.checks import check_kb
 from lvlmkb.errors import Diagnostic, ValidationFailedError
 from lvlmkb.kb import KnowledgeBase
 from lvlmkb.load import load_kb
+from lvlmkb.parsecache import ParseCache
 from lvlmkb.project import Project
 
 
@@ -35,9 +36,9 @@ class ValidationReport:
         return f"{errors} problem(s){noted} in {counts}"
 
 
-def validate(project: Project) -> ValidationReport:
-    """Load and check the whole checkout; never raises for bad data."""
-    kb, diagnostics = load_kb(project)
+def validate(project: Project, cache: ParseCache | None = None) -> ValidationReport:
+    """Load and check the whole checkout; never raises for bad data (``cache``: see :func:`load_kb`)."""
+    kb, diagnostics = load_kb(project, cache)
     diagnostics += check_kb(kb)
     return ValidationReport(kb, sorted(set(diagnostics)))
 

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, cast
 import yaml
 
 from lvlmkb.errors import Diagnostic
+from lvlmkb.parsecache import ParseCache, content_digest
 
 MAX_FILE_BYTES = 1 << 20
 _BASE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -64,6 +65,8 @@ class YamlDocument:
     display: str
     data: Any
     text: str
+    digest: str = ""
+    """The SHA-256 of the file's bytes, when it was read with a parse cache (else empty)."""
 
     def line_of(self, loc: Loc) -> int:
         """Return the 1-based line of the value at ``loc`` (the closest existing ancestor)."""
@@ -86,16 +89,29 @@ class YamlDocument:
         return Diagnostic(self.display, self.line_of(loc), name, message)
 
 
-def read_yaml(path: Path, display: str) -> tuple[YamlDocument | None, list[Diagnostic]]:
-    """Read and parse ``path`` safely; return the document or the diagnostics that stop it."""
-    text, problem = _read_text(path)
+def read_yaml(
+    path: Path, display: str, cache: ParseCache | None = None
+) -> tuple[YamlDocument | None, list[Diagnostic]]:
+    """Read and parse ``path`` safely; return the document or the diagnostics that stop it.
+
+    With ``cache``, a file whose bytes were parsed before is not parsed again (see :mod:`lvlmkb.parsecache`).
+    """
+    raw, problem = _read_bytes(path)
+    text = None
+    if raw is not None:
+        text, problem = _decode(raw)
     if problem is not None:
         return None, [Diagnostic(display, 0, "", problem)]
-    assert text is not None
+    assert raw is not None and text is not None
     if not text.strip():
         return None, [Diagnostic(display, 1, "", "file is empty")]
+    digest = content_digest(raw) if cache is not None else ""
+    if cache is not None:
+        known, data = cache.get(digest)
+        if known:
+            return YamlDocument(path, display, data, text, digest), []
     try:
-        data = load_plain(text)
+        data, string_keys = _load_plain(text)
     except PlainDataError as err:
         line = err.problem_mark.line + 1 if err.problem_mark else 0
         return None, [Diagnostic(display, line, err.field, str(err.problem))]
@@ -107,7 +123,9 @@ def read_yaml(path: Path, display: str) -> tuple[YamlDocument | None, list[Diagn
         return None, [_syntax_diagnostic(display, err, text)]
     except yaml.YAMLError as err:
         return None, [Diagnostic(display, 0, "", f"YAML error: {' '.join(str(err).split())}")]
-    return YamlDocument(path, display, data, text), []
+    if cache is not None and string_keys:
+        cache.put(digest, data)
+    return YamlDocument(path, display, data, text, digest), []
 
 
 _QUOTED_VALUE = re.compile(r"^\s*(?:-\s+)?(?:[\w.-]+:\s+)?(?P<quote>['\"])(?P<rest>.*)$")
@@ -169,10 +187,18 @@ def load_plain(text: str) -> Any:
     tags that build non-plain values (``!!set``, ``!!binary`` ...), scalars the constructor cannot
     read (``!!bool maybe``, an integer of 5,000 digits) and nesting deeper than ``MAX_DEPTH``.
     """
+    return _load_plain(text)[0]
+
+
+def _load_plain(text: str) -> tuple[Any, bool]:
+    """:func:`load_plain`, and whether every mapping key is a string (so JSON gives the data back unchanged)."""
     loader = _FastLoader(text)
     try:
         node = loader.get_single_node()
-        return None if node is None else _PlainBuilder(loader).build(node)
+        if node is None:
+            return None, True
+        builder = _PlainBuilder(loader)
+        return builder.build(node), builder.string_keys
     finally:
         loader.dispose()
 
@@ -181,6 +207,7 @@ class _PlainBuilder:
     def __init__(self, loader: yaml.SafeLoader) -> None:
         self.loader = loader
         self.seen: set[int] = set()
+        self.string_keys = True
 
     def build(self, node: yaml.Node, depth: int = 0, top: str = "") -> Any:
         """Plain data of ``node``; ``top`` is the top-level key it sits under (named in errors)."""
@@ -218,8 +245,10 @@ class _PlainBuilder:
             if key_node.tag == _MERGE:
                 raise PlainDataError("merge keys (<<) are not allowed in lvlmkb data", key_node)
             key = self.build(key_node, depth, top)
-            if not isinstance(key, str | int | float | bool) and key is not None:
-                raise PlainDataError("a mapping key must be a plain value", key_node)
+            if not isinstance(key, str):
+                if not isinstance(key, int | float | bool) and key is not None:
+                    raise PlainDataError("a mapping key must be a plain value", key_node)
+                self.string_keys = False
             if key in result:
                 message = f"duplicate key (first defined on line {first_line[key]})"
                 raise PlainDataError(message, key_node, str(key))
@@ -233,7 +262,7 @@ def _shown(node: yaml.Node) -> str:
     return repr(value if len(value) <= 30 else f"{value[:27]}...")
 
 
-def _read_text(path: Path) -> tuple[str | None, str | None]:
+def _read_bytes(path: Path) -> tuple[bytes | None, str | None]:
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
@@ -243,6 +272,10 @@ def _read_text(path: Path) -> tuple[str | None, str | None]:
         return None, f"cannot read file: {err.strerror or err}"
     if len(raw) > MAX_FILE_BYTES:
         return None, f"file is too large (over {MAX_FILE_BYTES} bytes)"
+    return raw, None
+
+
+def _decode(raw: bytes) -> tuple[str | None, str | None]:
     try:
         return raw.decode("utf-8"), None
     except UnicodeDecodeError as err:

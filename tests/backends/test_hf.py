@@ -29,7 +29,8 @@ from lvlmkb.backends.base import (  # noqa: E402
 from lvlmkb.backends.hf import HFBackend  # noqa: E402
 from lvlmkb.backends.hf_inputs import eos_set, group_by_settings, is_out_of_memory, trim_generated  # noqa: E402
 from lvlmkb.backends.registry import BackendOptions, backend_class  # noqa: E402
-from lvlmkb.backends.tiny import TINY_FAMILIES, TINY_PREFIX, cache_root, ensure_tiny_model, tiny_dir  # noqa: E402
+from lvlmkb.backends.tiny import TINY_FAMILIES, TINY_PREFIX, ensure_tiny_model, tiny_dir  # noqa: E402
+from lvlmkb.cachedir import cache_dir  # noqa: E402
 from lvlmkb.schema import ModelEntry  # noqa: E402
 
 FAMILIES = ("janus", "llava")
@@ -93,12 +94,12 @@ def entry(checkpoint: str, **fields: str) -> ModelEntry:
 # -- tiny models ---------------------------------------------------------------------------------
 
 
-def test_cache_root_follows_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_cache_dir_follows_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("LVLMKB_CACHE", str(tmp_path))
-    assert cache_root() == tmp_path
+    assert cache_dir() == tmp_path
     assert tiny_dir("janus") == tmp_path / "tiny" / "janus-v1"
     monkeypatch.delenv("LVLMKB_CACHE")
-    assert cache_root() == Path.home() / ".cache" / "lvlmkb"
+    assert cache_dir() == Path.home() / ".cache" / "lvlmkb"
 
 
 @pytest.mark.parametrize("family", FAMILIES)

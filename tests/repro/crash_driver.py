@@ -39,6 +39,7 @@ from lvlmkb.project import Project
 from lvlmkb.reproduce.method import get_method
 from lvlmkb.reproduce.records import RunRecord, SampleRecord
 from lvlmkb.reproduce.runner import RunSpec, run_reproduction
+from lvlmkb.reproduce.store import SHARED_ENV
 from lvlmkb.validate import open_kb
 
 RUN_FILES = ("generations.jsonl", "samples.jsonl", "run.json", "config.json")
@@ -181,6 +182,14 @@ def resolve(point: dict[str, Any], pending: int, batch_size: int) -> dict[str, A
     return {"kind": kind, "number": number, "fraction": point["fraction"]}
 
 
+def _own_shared_cache(out: Path) -> None:
+    """Give the runs into ``out`` a shared generation cache of their own (the forked children inherit it).
+
+    Otherwise every chain would find the reference's responses there and never reach a kill point.
+    """
+    os.environ[SHARED_ENV] = str(out.parent / f"{out.name}-shared")
+
+
 def main(plan_path: str) -> None:
     """Run the plan and print the report."""
     plan = json.loads(Path(plan_path).read_text(encoding="utf-8"))
@@ -194,6 +203,7 @@ def main(plan_path: str) -> None:
         config=plan["config"],
     )
     reference = Path(plan["reference"])
+    _own_shared_cache(reference)
     report: dict[str, Any] = {"reference": attempt(kb, dataclasses.replace(spec, out=reference), None)}
     report["reference"].update(inspect(reference))
     total = report["reference"]["generation_lines"]
@@ -201,6 +211,7 @@ def main(plan_path: str) -> None:
     for chain in plan["chains"]:
         out = Path(chain["out"])
         chain_spec = dataclasses.replace(spec, out=out)
+        _own_shared_cache(out)
         attempts = []
         for planned in chain["kills"]:
             stored = inspect(out)["generation_lines"]

@@ -18,6 +18,7 @@ from lvlmkb.errors import UsageError
 from lvlmkb.kb import KnowledgeBase
 from lvlmkb.reproduce.records import RunRecord, wilson
 from lvlmkb.reproduce.runner import RunSpec, run_reproduction
+from lvlmkb.reproduce.store import SHARED_ENV
 from tests.conftest import REPO
 
 pytest.importorskip("PIL")
@@ -108,24 +109,84 @@ def _cli(out: Path, fixture_csv: Path) -> list[str]:
     ]
 
 
-def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(REPO / "kb"), "HF_HUB_OFFLINE": "1"}
+def _env(shared: Path) -> dict[str, str]:
+    """The CLI's environment, with a shared generation cache in ``shared``."""
+    return {**os.environ, "PYTHONPATH": str(REPO / "kb"), "HF_HUB_OFFLINE": "1", SHARED_ENV: str(shared)}
 
 
 def test_sigkill_then_resume_equals_uninterrupted(fixture_csv: Path, tmp_path: Path) -> None:
     reference = tmp_path / "reference"
-    subprocess.run(_cli(reference, fixture_csv), check=True, capture_output=True, env=_env())
+    # The reference gets a shared cache of its own: the interrupted runs must generate, not find its answers.
+    subprocess.run(_cli(reference, fixture_csv), check=True, capture_output=True, env=_env(tmp_path / "ref-cache"))
     interrupted = tmp_path / "interrupted"
     rng = random.Random(7)
     for _ in range(3):
         proc = subprocess.Popen(
-            _cli(interrupted, fixture_csv), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            _cli(interrupted, fixture_csv),
+            env=_env(tmp_path / "cache"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         time.sleep(rng.uniform(0.8, 1.3))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    subprocess.run(_cli(interrupted, fixture_csv), check=True, capture_output=True, env=_env())
+    subprocess.run(_cli(interrupted, fixture_csv), check=True, capture_output=True, env=_env(tmp_path / "cache"))
     assert (interrupted / "samples.jsonl").read_text() == (reference / "samples.jsonl").read_text()
     lines = (interrupted / "generations.jsonl").read_text().splitlines()
     keys = [json.loads(line)["key"] for line in lines]
     assert len(keys) == len(set(keys)) == 12
+
+
+def test_a_larger_limit_generates_only_the_new_samples(
+    repo_kb: KnowledgeBase, fixture_csv: Path, tmp_path: Path
+) -> None:
+    small = run_reproduction(repo_kb, _spec(tmp_path / "ten", fixture_csv, limit=10), backend=MockBackend("comply"))
+    assert small.model_calls == 10 and small.record.counts["from_shared_cache"] == 0
+    backend = MockBackend("comply")
+    larger = run_reproduction(repo_kb, _spec(tmp_path / "twelve", fixture_csv, limit=12), backend=backend)
+    assert larger.model_calls == 2 and sum(backend.batch_sizes) == 2, "the first ten come from the shared cache"
+    assert larger.record.counts == {**larger.record.counts, "generated": 2, "from_shared_cache": 10}
+    own = (tmp_path / "twelve" / "generations.jsonl").read_text().splitlines()
+    assert len(own) == 12, "the run's folder holds every response its record shows"
+
+
+def test_fresh_regenerates_and_replaces_the_shared_answers(
+    repo_kb: KnowledgeBase, fixture_csv: Path, tmp_path: Path
+) -> None:
+    run_reproduction(repo_kb, _spec(tmp_path / "a", fixture_csv), backend=MockBackend("refuse"))
+    fresh = run_reproduction(repo_kb, _spec(tmp_path / "b", fixture_csv, fresh=True), backend=MockBackend("comply"))
+    assert fresh.model_calls == 12 and fresh.record.aggregates[0].overall.asr == 1.0
+    later = run_reproduction(repo_kb, _spec(tmp_path / "c", fixture_csv), backend=MockBackend("refuse"))
+    assert later.model_calls == 0 and later.record.aggregates[0].overall.asr == 1.0, "the later line wins"
+    first = RunRecord.model_validate_json((tmp_path / "a" / "run.json").read_text())
+    assert first.aggregates[0].overall.asr == 0.0, "another run's record is never touched"
+
+
+def test_another_model_or_backend_setting_shares_nothing(
+    repo_kb: KnowledgeBase, fixture_csv: Path, tmp_path: Path
+) -> None:
+    run_reproduction(repo_kb, _spec(tmp_path / "a", fixture_csv), backend=MockBackend("comply"))
+    other = run_reproduction(
+        repo_kb, _spec(tmp_path / "b", fixture_csv, model="mock-refuse"), backend=MockBackend("refuse")
+    )
+    assert other.model_calls == 12 and other.record.counts["from_shared_cache"] == 0
+
+
+def test_concurrent_appends_to_the_shared_file_stay_whole(tmp_path: Path) -> None:
+    """Writers in several processes, each appending under the lock: every line is complete and read back."""
+    path = tmp_path / "shared.jsonl"
+    code = (
+        "import sys; from pathlib import Path; from lvlmkb.backends.base import GenerationResponse\n"
+        "from lvlmkb.reproduce.store import GenerationStore\n"
+        "w = sys.argv[2]\n"
+        "for i in range(40):\n"
+        "    GenerationStore(Path(sys.argv[1])).add([(f'{w}-{i}', GenerationResponse('x' * 70000))])\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO / "kb")}
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path), str(w)], env=env) for w in range(4)]
+    assert [p.wait() for p in procs] == [0, 0, 0, 0]
+    from lvlmkb.reproduce.store import GenerationStore
+
+    store = GenerationStore(path)
+    assert len(store.responses) == 160 and all(r.text == "x" * 70000 for r in store.responses.values())
+    assert path.read_bytes().count(b"\n") == 160

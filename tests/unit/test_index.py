@@ -18,6 +18,7 @@ from lvlmkb.index import Index, index_path, open_index
 from lvlmkb.index import access as index_access
 from lvlmkb.index.dump import export_database
 from lvlmkb.index.inputs import RACY_NS
+from lvlmkb.parsecache import ParseCache
 from lvlmkb.project import Project
 from lvlmkb.query import facet_counts, incoming_relations, node_counts, select, year_kind_counts
 from lvlmkb.render.terminal import panel_data, paper_row, stats_data
@@ -52,9 +53,9 @@ def _count_validations(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     calls: list[Path] = []
     real = validate
 
-    def counting(project: Project) -> object:
+    def counting(project: Project, cache: ParseCache | None = None) -> object:
         calls.append(project.root)
-        return real(project)
+        return real(project, cache)
 
     monkeypatch.setattr("lvlmkb.validate.validate", counting)
     return calls
@@ -169,8 +170,8 @@ def test_without_a_writable_build_folder_the_index_lives_in_memory(kb_root: Path
 def test_an_index_changed_while_building_is_not_kept(kb_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = index_access._build
 
-    def build_then_edit(project: Project) -> object:
-        result = real(project)
+    def build_then_edit(project: Project, previous: Path | None = None) -> object:
+        result = real(project, previous)
         (kb_root / "papers" / "doe2024example.yaml").write_text(VALID_PAPER.replace("Jane Doe", "J. Doe"))
         return result
 

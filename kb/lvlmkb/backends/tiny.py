@@ -9,12 +9,13 @@ that mimic the real ones, so the backend code that formats prompts is exercised 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from lvlmkb.cachedir import cache_dir
 
 TINY_PREFIX = "lvlmkb-tiny/"
 TINY_FAMILIES: tuple[str, ...] = ("janus", "llava")
@@ -61,15 +62,9 @@ _CORPUS_WORDS = (
 )
 
 
-def cache_root() -> Path:
-    """Return the lvlmkb cache folder: ``$LVLMKB_CACHE`` if set, else ``~/.cache/lvlmkb``."""
-    env = os.environ.get("LVLMKB_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "lvlmkb"
-
-
 def tiny_dir(family: str, root: Path | None = None) -> Path:
-    """Return the folder of tiny model ``family`` under ``root`` (default: :func:`cache_root`)."""
-    return (root if root is not None else cache_root()) / "tiny" / f"{family}-v{TINY_VERSION}"
+    """Return the folder of tiny model ``family`` under ``root`` (default: :func:`cache_dir`)."""
+    return (root if root is not None else cache_dir()) / "tiny" / f"{family}-v{TINY_VERSION}"
 
 
 def ensure_tiny_model(family: str, root: Path | None = None) -> Path:
@@ -80,7 +75,7 @@ def ensure_tiny_model(family: str, root: Path | None = None) -> Path:
 
     Args:
         family: One of :data:`TINY_FAMILIES`.
-        root: Cache folder; defaults to :func:`cache_root`.
+        root: Cache folder; defaults to :func:`cache_dir`.
 
     Returns:
         The folder to pass to ``from_pretrained``.

@@ -9,6 +9,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lvlmkb.cachedir import cache_dir
 from lvlmkb.errors import LvlmkbError
 from lvlmkb.fsio import write_atomic
 
@@ -38,12 +39,6 @@ class RemoteFile:
     sha256: str
     revision: str
     name: str
-
-
-def cache_dir() -> Path:
-    """``$LVLMKB_CACHE`` or ``~/.cache/lvlmkb``."""
-    root = os.environ.get("LVLMKB_CACHE")
-    return Path(root) if root else Path.home() / ".cache" / "lvlmkb"
 
 
 def inside(folder: Path, name: str, where: str) -> Path:

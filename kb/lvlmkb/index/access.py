@@ -2,9 +2,10 @@
 
 A warm call stats the inputs, finds them as recorded and answers from the published database; only
 files whose stat moved are hashed, and a file with the same bytes (a ``touch``, a checkout) costs no
-rebuild. A rebuild validates the whole checkout (cross-references need every paper), compiles it in
-memory and publishes it atomically; when the inputs change while it runs, the result answers this
-call but is not kept. When ``build/`` cannot be written, the index lives in memory for one call.
+rebuild. A rebuild validates the whole checkout (cross-references need every paper), parsing only the
+files whose bytes the previous index had not seen, compiles it in memory and publishes it atomically;
+when the inputs change while it runs, the result answers this call but is not kept. When ``build/``
+cannot be written, the index lives in memory for one call.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sqlite3
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lvlmkb.fsio import FILE_MODE
 from lvlmkb.index.inputs import (
@@ -22,6 +24,7 @@ from lvlmkb.index.inputs import (
     Freshness,
     Snapshot,
     compare,
+    engine_fingerprint,
     layout,
     quick_check,
     scan,
@@ -30,7 +33,11 @@ from lvlmkb.index.inputs import (
 )
 from lvlmkb.index.reader import Index
 from lvlmkb.index.store import INDEX_NAME, build_lock, copy_database, index_path, new_database, open_read
+from lvlmkb.parsecache import ParseCache
 from lvlmkb.project import Project
+
+if TYPE_CHECKING:
+    from lvlmkb.index.compile import Reuse
 
 ABANDONED_S = 3600
 
@@ -81,21 +88,46 @@ def recorded_snapshot(conn: sqlite3.Connection) -> Snapshot:
     return Snapshot(int(meta.get("taken_ns", 0)), stats, hashes, meta.get("layout", ""))
 
 
-def _build(project: Project) -> tuple[sqlite3.Connection, Snapshot]:
-    """Validate the checkout and compile it into an in-memory index."""
-    from lvlmkb.index.compile import compile_kb
+def _build(project: Project, previous: Path | None = None) -> tuple[sqlite3.Connection, Snapshot]:
+    """Validate the checkout and compile it into an in-memory index.
+
+    ``previous``: a published index whose parses are reused for the files whose bytes did not change.
+    """
+    from lvlmkb.index.compile import Reuse, compile_kb
     from lvlmkb.validate import validate
 
     snapshot = take_snapshot(project.root)
-    report = validate(project)
+    reuse = previous_build(previous) if previous is not None else Reuse()
+    cache = ParseCache(reuse.parsed)
+    report = validate(project, cache)
     conn, _ = new_database(None)
-    compile_kb(conn, report.kb, report.diagnostics, snapshot)
+    compile_kb(conn, report.kb, report.diagnostics, snapshot, cache.used, reuse.rows)
     conn.commit()
     return conn, snapshot
 
 
+def previous_build(path: Path) -> Reuse:
+    """The parses and paper rows an earlier index kept, when the same engine built it; else nothing."""
+    from lvlmkb.index.compile import Reuse
+
+    conn = open_read(path)
+    if conn is None:
+        return Reuse()
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'layout'").fetchone()
+        engine = f"engine={engine_fingerprint()}"
+        if row is None or engine not in str(row[0]).splitlines():
+            return Reuse()
+        parsed = dict(conn.execute("SELECT sha256, data FROM parsed"))
+        return Reuse(parsed, dict(conn.execute("SELECT key, columns FROM paper_rows")))
+    except sqlite3.DatabaseError:
+        return Reuse()
+    finally:
+        conn.close()
+
+
 def _build_and_publish(project: Project, path: Path) -> sqlite3.Connection:
-    conn, snapshot = _build(project)
+    conn, snapshot = _build(project, previous=path)
     if scan(project.root) == snapshot.stats and layout(project.root) == snapshot.layout:
         with contextlib.suppress(OSError, sqlite3.Error):
             _write(conn, path)

@@ -7,8 +7,10 @@ the ``stats`` views. A query then only selects rows and prints what they hold, w
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
+from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from lvlmkb import __version__
@@ -30,13 +32,31 @@ def _dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def compile_kb(conn: sqlite3.Connection, kb: KnowledgeBase, diagnostics: list[Diagnostic], built: Snapshot) -> None:
-    """Fill the empty index ``conn`` from ``kb`` (as loaded from the inputs of ``built``) and its diagnostics."""
+@dataclass
+class Reuse:
+    """What an earlier build computed, by content: parses (file digest) and paper rows (row key), as JSON."""
+
+    parsed: dict[str, str] = field(default_factory=dict)
+    rows: dict[str, str] = field(default_factory=dict)
+
+
+def compile_kb(
+    conn: sqlite3.Connection,
+    kb: KnowledgeBase,
+    diagnostics: list[Diagnostic],
+    built: Snapshot,
+    parsed: dict[str, str] | None = None,
+    previous_rows: dict[str, str] | None = None,
+) -> None:
+    """Fill the empty index ``conn`` from ``kb`` (as loaded from the inputs of ``built``) and its diagnostics.
+
+    ``parsed`` (content digest to JSON) is the parse of every file the load read, kept for the next build;
+    ``previous_rows`` are the paper rows an earlier build computed, reused where their key still matches.
+    """
     papers = kb.sorted_papers()
-    conn.executemany(
-        INSERT_PAPER,
-        [_paper_values(kb, pos, paper) for pos, paper in enumerate(papers)],
-    )
+    rows = _paper_rows(kb, papers, previous_rows or {})
+    conn.executemany(INSERT_PAPER, [(pos, *values) for pos, (_, values) in enumerate(rows)])
+    conn.executemany("INSERT INTO paper_rows VALUES (?, ?)", [(key, _dumps(values)) for key, values in rows if key])
     conn.executemany(
         "INSERT INTO paper_tags VALUES (?, ?, ?)", [(p.id, tag, tag.casefold()) for p in papers for tag in p.tags]
     )
@@ -58,13 +78,32 @@ def compile_kb(conn: sqlite3.Connection, kb: KnowledgeBase, diagnostics: list[Di
             for path, s in sorted(built.stats.items())
         ],
     )
+    conn.executemany("INSERT INTO parsed VALUES (?, ?)", sorted((parsed or {}).items()))
     conn.executemany("INSERT INTO meta VALUES (?, ?)", sorted(_meta(kb, diagnostics, built).items()))
 
 
-def _paper_values(kb: KnowledgeBase, pos: int, paper: Paper) -> tuple[Any, ...]:
+def _paper_rows(kb: KnowledgeBase, papers: list[Paper], previous: dict[str, str]) -> list[tuple[str, list[Any]]]:
+    """Each paper's row key and its column values (reused from ``previous``, as JSON, when the key matches).
+
+    A row is computed from the paper alone and the taxonomy (the category path of the ``show`` panel),
+    so its key is the digest of the paper's file with a digest of the taxonomy nodes; a paper read
+    without a digest gets no key and is always computed.
+    """
+    context = hashlib.sha256(
+        _dumps([[n.id, n.parent, n.label] for n in kb.taxonomy.nodes.values()]).encode()
+    ).hexdigest()
+    rows = []
+    for paper in papers:
+        doc = kb.paper_docs.get(paper.id)
+        key = f"{doc.digest}:{context}" if doc is not None and doc.digest else ""
+        known = previous.get(key) if key else None
+        rows.append((key, json.loads(known) if known is not None else _paper_values(kb, paper)))
+    return rows
+
+
+def _paper_values(kb: KnowledgeBase, paper: Paper) -> list[Any]:
     haystack = " ".join([paper.id, paper.title, paper.summary, " ".join(paper.authors), " ".join(paper.tags)])
-    return (
-        pos,
+    return [
         paper.id,
         paper.title,
         "; ".join(paper.authors),
@@ -90,7 +129,7 @@ def _paper_values(kb: KnowledgeBase, pos: int, paper: Paper) -> tuple[Any, ...]:
         bibtex_entry(paper),
         _dumps(csv_row(paper)),
         _dumps(panel_data(kb, paper)),
-    )
+    ]
 
 
 def _relations(papers: list[Paper]) -> list[tuple[str, str, str, int, int]]:

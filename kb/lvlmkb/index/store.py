@@ -18,13 +18,15 @@ from urllib.parse import quote
 
 from lvlmkb.errors import LvlmkbError
 
-FORMAT = "1"
+FORMAT = "2"
 """Bump when the tables change: an index of another format is rebuilt."""
 INDEX_DIR = Path("build") / "index"
 INDEX_NAME = "kb.sqlite"
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE parsed (sha256 TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE paper_rows (key TEXT PRIMARY KEY, columns TEXT NOT NULL);
 CREATE TABLE files (
     path TEXT PRIMARY KEY, kind TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
     ctime_ns INTEGER NOT NULL, ino INTEGER NOT NULL, sha256 TEXT NOT NULL

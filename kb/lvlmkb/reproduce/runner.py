@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from lvlmkb import __version__
 from lvlmkb.backends.base import Backend, BackendOutOfMemoryError, GenerationRequest, GenerationSettings, single_turn
 from lvlmkb.backends.registry import (
     BackendOptions,
@@ -33,7 +34,7 @@ from lvlmkb.reproduce.method import CraftedInput, Defense, Method, MethodConfig,
 from lvlmkb.reproduce.preflight import check_judges, check_models
 from lvlmkb.reproduce.provenance import environment
 from lvlmkb.reproduce.records import RunRecord, SampleRecord, VerdictRecord, aggregate
-from lvlmkb.reproduce.store import GenerationStore
+from lvlmkb.reproduce.store import RunCache, shared_path
 
 Progress = Callable[[int, int], None]
 
@@ -118,6 +119,15 @@ def run_configuration(
     }
 
 
+def generation_context(configuration: dict[str, Any]) -> dict[str, Any]:
+    """What a response depends on besides its request (whose key holds the prompt, images and settings).
+
+    Runs with the same context share one generation file; the engine version is part of it because a
+    backend's preprocessing may change between versions.
+    """
+    return {"model": configuration["model"], "backend": configuration["backend"], "lvlmkb": __version__}
+
+
 def fingerprint(configuration: dict[str, Any]) -> str:
     """sha256 of the configuration as canonical JSON."""
     canonical = json.dumps(configuration, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
@@ -143,9 +153,7 @@ def run_reproduction(
     crafted = [method.craft(sample) for sample in dataset.samples]
     method.release()
     requests = [single_turn(c.prompt, c.images, spec.settings) for c in crafted]
-    store = GenerationStore(out / "generations.jsonl")
-    if spec.fresh:
-        store.clear()
+    store = RunCache(out / "generations.jsonl", shared_path(generation_context(configuration)), fresh=spec.fresh)
     keyer = CacheKeyer(defense)
     pending = _unique_pending(requests, store, keyer)
     if pending:
@@ -154,16 +162,18 @@ def run_reproduction(
     try:
         calls = _generate(backend, pending, store, keyer, spec.batch_size, progress, len(requests))
     except KeyboardInterrupt:
-        cached = len({keyer(r) for r in requests} & store.responses.keys())
+        keys = {keyer(r) for r in requests}
         raise RunInterruptedError(
-            f"interrupted: {cached}/{len({keyer(r) for r in requests})} requests cached in {out}",
+            f"interrupted: {store.known(keys)}/{len(keys)} requests cached in {out}",
             "run the same command again to resume",
         ) from None
+    reused = store.adopt(keyer(r) for r in requests)
     judges = _judges(kb, spec, method_cls)
     samples = {sample.id: sample for sample in dataset.samples}
     rows = [_row(c, samples[c.sample_id], keyer(r), store, judges) for c, r in zip(crafted, requests, strict=True)]
     record = _record(kb, spec, method, defense, dataset, backend if pending else None, judges, rows)
-    record = record.model_copy(update={"fingerprint": config_hash})
+    counts = {**record.counts, "generated": calls, "from_shared_cache": reused}
+    record = record.model_copy(update={"fingerprint": config_hash, "counts": counts})
     _write(out, record, rows)
     return RunResult(record, out, calls)
 
@@ -249,7 +259,7 @@ def _defense(kb: KnowledgeBase, spec: RunSpec) -> Defense | None:
 
 
 def _unique_pending(
-    requests: Sequence[GenerationRequest], store: GenerationStore, keyer: CacheKeyer
+    requests: Sequence[GenerationRequest], store: RunCache, keyer: CacheKeyer
 ) -> list[GenerationRequest]:
     seen: set[str] = set()
     pending = []
@@ -264,7 +274,7 @@ def _unique_pending(
 def _generate(
     backend: Backend | None,
     pending: list[GenerationRequest],
-    store: GenerationStore,
+    store: RunCache,
     keyer: CacheKeyer,
     batch_size: int,
     progress: Progress | None,
@@ -301,7 +311,7 @@ def _judges(kb: KnowledgeBase, spec: RunSpec, method_cls: type[Method]) -> list[
     return [registry.create(judge_id, options) for judge_id in spec.judges or method_cls.default_judges]
 
 
-def _row(crafted: CraftedInput, sample: Sample, key: str, store: GenerationStore, judges: list[Judge]) -> SampleRecord:
+def _row(crafted: CraftedInput, sample: Sample, key: str, store: RunCache, judges: list[Judge]) -> SampleRecord:
     response = store.get(key).text
     verdicts = {}
     for judge in judges:
