@@ -12,6 +12,7 @@ from lvlmkb import __version__
 from lvlmkb.cli import help_text
 from lvlmkb.cli.add_paper_cmd import add_paper_command
 from lvlmkb.cli.catalog_cmd import datasets_command, judges_command, runs_app
+from lvlmkb.cli.completion_cmd import completion_command, enable_if_requested
 from lvlmkb.cli.discover_cmd import discover_command
 from lvlmkb.cli.export_cmd import export_command, gaps_command
 from lvlmkb.cli.query_cmd import graph_command, list_command, search_command, show_command, stats_command
@@ -21,6 +22,7 @@ from lvlmkb.cli.reproduce_cmd import craft_command, methods_command, models_comm
 from lvlmkb.cli.validate_cmd import schema_command, validate_command
 
 help_text.install()
+enable_if_requested()
 
 app = typer.Typer(
     name="lvlmkb",
@@ -64,6 +66,7 @@ app.command("refresh")(refresh_command)
 app.command("discover")(discover_command)
 app.command("judges")(judges_command)
 app.command("datasets")(datasets_command)
+app.command("completion")(completion_command)
 app.add_typer(runs_app, name="runs")
 app.add_typer(render_app, name="render")
 app.add_typer(site_app, name="site")
