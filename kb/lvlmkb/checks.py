@@ -167,10 +167,11 @@ def _reference_problems(kb: KnowledgeBase, paper: Paper) -> list[Problem]:
                 problems.append((("relations", name, index), "a paper cannot relate to itself"))
             elif other not in kb.papers and other not in kb.unloaded_papers:
                 problems.append((("relations", name, index), f"unknown paper '{other}'{_suggest(other, kb.papers)}"))
-    if paper.reproduction is not None and paper.reproduction not in kb.reproductions:
-        module = paper.reproduction.replace("-", "_")
-        message = f"no module reproductions/{module}.py{_suggest(paper.reproduction, kb.reproductions)}"
-        problems.append((("reproduction",), message))
+    for index, method in enumerate(paper.reproductions):
+        if method not in kb.reproductions:
+            module = method.replace("-", "_")
+            message = f"no module reproductions/{module}.py{_suggest(method, kb.reproductions)}"
+            problems.append((("reproductions", index), message))
     return problems
 
 

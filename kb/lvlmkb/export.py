@@ -37,7 +37,7 @@ CSV_COLUMNS = (
     "targets",
     "paper_url",
     "code_url",
-    "reproduction",
+    "reproductions",
 )
 LIST_SEPARATOR = "; "
 
@@ -204,7 +204,7 @@ def csv_row(paper: Paper) -> dict[str, str]:
         "targets": LIST_SEPARATOR.join(paper.targets),
         "paper_url": paper.urls.paper or "",
         "code_url": paper.urls.code or "",
-        "reproduction": paper.reproduction or "",
+        "reproductions": LIST_SEPARATOR.join(paper.reproductions),
     }
     return {column: csv_cell(value) for column, value in row.items()}
 

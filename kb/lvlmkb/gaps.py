@@ -107,8 +107,8 @@ def is_benchmark(paper: Paper) -> bool:
 
 
 def reproduced_papers(kb: KnowledgeBase) -> set[str]:
-    """Ids of papers with a ``reproduction`` field or named by a reproduction module."""
-    named = {p.id for p in kb.papers.values() if p.reproduction is not None}
+    """Ids of papers with ``reproductions`` or named by a reproduction module."""
+    named = {p.id for p in kb.papers.values() if p.reproductions}
     return named | plugin_papers(kb.project.reproductions_dir)
 
 

@@ -15,7 +15,7 @@ __all__ = [
     "incoming_relations",
     "node_counts",
     "parse_facet",
-    "reproduce_command",
+    "reproduce_commands",
     "select",
     "year_kind_counts",
 ]
@@ -51,7 +51,7 @@ def _matches(paper: Paper, c: PaperFilter, categories: set[str] | None, facets: 
         c.venue is None or c.venue.lower() in (paper.venue or "").lower(),
         c.text is None or _text_hit(paper, c.text),
         c.has_code is None or (paper.urls.code is not None) == c.has_code,
-        c.reproducible is None or (paper.reproduction is not None) == c.reproducible,
+        c.reproducible is None or bool(paper.reproductions) == c.reproducible,
         all(tag.casefold() in {t.casefold() for t in paper.tags} for tag in c.tags),
     )
     return all(checks)
@@ -97,10 +97,8 @@ def incoming_relations(kb: KnowledgeBase, paper_id: str) -> dict[str, list[str]]
     return found
 
 
-def reproduce_command(paper: Paper, model: str = "MODEL") -> str:
-    """The command that runs a paper's reproduction (a defense wraps an attack)."""
-    if paper.reproduction is None:
-        return ""
+def reproduce_commands(paper: Paper, model: str = "MODEL") -> list[str]:
+    """The commands that run a paper's reproductions, in their listed order (a defense wraps an attack)."""
     if paper.kind == "defense":
-        return f"lvlmkb reproduce ATTACK --model {model} --defense {paper.reproduction}"
-    return f"lvlmkb reproduce {paper.reproduction} --model {model}"
+        return [f"lvlmkb reproduce ATTACK --model {model} --defense {method}" for method in paper.reproductions]
+    return [f"lvlmkb reproduce {method} --model {model}" for method in paper.reproductions]

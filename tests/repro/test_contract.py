@@ -41,8 +41,8 @@ def _inputs(method_id: str, tmp_path: Path) -> dict[str, object]:
 def test_plugin_contract(method_id: str, repo_kb: KnowledgeBase) -> None:
     cls: type[Plugin] = PLUGINS[method_id]
     paper = repo_kb.papers[cls.paper]
-    linked = PLUGINS.get(paper.reproduction or "")
-    assert linked is not None and linked.paper == cls.paper, "the paper entry links a module of this paper"
+    assert method_id in paper.reproductions, f"papers/{cls.paper}.yaml lists every module of its paper"
+    assert all(PLUGINS[other].paper == cls.paper for other in paper.reproductions), "and only modules of it"
     # A benchmark paper may also ship the baseline attacks it evaluates (HarmBench's RenderText).
     assert paper.kind == cls.kind or (paper.kind == "evaluation" and cls.kind in {"benchmark", "attack"})
     assert cls.__doc__ and cls.version

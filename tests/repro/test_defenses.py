@@ -35,7 +35,7 @@ def _prompt() -> str:
 def test_defense_contract(defense_id: str, repo_kb: KnowledgeBase) -> None:
     cls = load_defenses(FOLDER)[defense_id]
     paper = repo_kb.papers[cls.paper]
-    assert paper.kind == "defense" and paper.reproduction is not None and cls.kind == "defense"
+    assert paper.kind == "defense" and paper.reproductions and cls.kind == "defense"
     assert cls.__doc__ and cls.version == "1"
     assert all(row["source"] for row in cls.card()), "every parameter names its upstream source"
     assert all(d.what and d.why for d in cls.deviations)

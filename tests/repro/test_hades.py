@@ -249,5 +249,6 @@ def test_runs_through_the_runner_with_the_block(repo_kb: Any, tmp_path: Path) ->
         config={"adversarial_block": True, "adversarial_dir": tmp_path / "adv"},
     )
     record = run_reproduction(repo_kb, spec, backend=MockBackend("comply")).record
-    assert record.counts == {"samples": 3, "unique_requests": 3} and record.aggregates
+    assert record.aggregates
+    assert record.counts == {"samples": 3, "unique_requests": 3, "generated": 3, "from_shared_cache": 0}
     assert record.method["setting"] == "abstract+white-box" and "adversarial_Self-harm_sha256" in record.provenance

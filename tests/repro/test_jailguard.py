@@ -94,7 +94,7 @@ class StubRng:
 
 def test_contract_and_sources(repo_kb: KnowledgeBase) -> None:
     cls = get_defense(FOLDER, "jailguard")
-    assert repo_kb.papers[cls.paper].reproduction == "jailguard" and cls.kind == "defense" and cls.version == "1"
+    assert repo_kb.papers[cls.paper].reproductions == ["jailguard"] and cls.kind == "defense" and cls.version == "1"
     assert all(row["source"].startswith("shiningrain/JailGuard@") for row in cls.card())
     assert all(d.what and d.why for d in cls.deviations)
     config = cls.Config().model_dump()

@@ -207,5 +207,8 @@ def test_runs_through_the_runner_on_the_mock_backend(repo_kb: Any, tmp_path: Pat
         config={"adversarial_image": image, "epsilon": None},
     )
     record = run_reproduction(repo_kb, spec, backend=MockBackend("comply")).record
-    assert record.counts == {"samples": 3, "unique_requests": 3} and record.aggregates
+    assert (
+        record.counts == {"samples": 3, "unique_requests": 3, "generated": 3, "from_shared_cache": 0}
+        and record.aggregates
+    )
     assert record.method["setting"] == "unconstrained" and "adversarial_image_sha256" in record.provenance

@@ -184,7 +184,7 @@ def test_csv_round_trip(real_kb: KnowledgeBase) -> None:
         assert row["authors"].split("; ") == (paper.authors or [""])
         assert row["year"] == str(paper.year)
         assert row["code_url"] == (paper.urls.code or "")
-        assert row["reproduction"] == (paper.reproduction or "")
+        assert row["reproductions"] == "; ".join(paper.reproductions)
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])

@@ -29,7 +29,7 @@ FIELDS = [
     "tags",
     "targets",
     "relations",
-    "reproduction",
+    "reproductions",
     "reported_results",
     "notes",
 ]

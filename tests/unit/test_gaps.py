@@ -46,7 +46,7 @@ def gap_kb(kb_root: Path, write_paper: PaperWriter) -> KnowledgeBase:
     write_paper("bench2024safe", paper_yaml("bench2024safe", "evaluation", "harmful-query-benchmark", None, safe_extra))
     done_extra = code.format("done")
     write_paper("bench2024done", paper_yaml("bench2024done", "evaluation", "over-refusal-benchmark", None, done_extra))
-    judge_extra = "reproduction: fake-bench\n" + code.format("judge")
+    judge_extra = "reproductions: [fake-bench]\n" + code.format("judge")
     write_paper("eval2024judge", paper_yaml("eval2024judge", "evaluation", "model-based-evaluation", None, judge_extra))
     (kb_root / "reproductions" / "fake_bench.py").write_text(PLUGIN, encoding="utf-8")
     kb, diagnostics = open_kb(find_root(explicit=kb_root))

@@ -117,7 +117,7 @@ def _paper_values(kb: KnowledgeBase, paper: Paper) -> list[Any]:
         paper.summary,
         " ".join(paper.tags),
         paper.urls.code,
-        paper.reproduction,
+        ",".join(paper.reproductions) or None,
         paper.citations.count if paper.citations else None,
         f"papers/{paper.id}.yaml",
         paper.date or str(paper.year),

@@ -9,7 +9,7 @@ from pathlib import Path
 from lvlmkb.errors import LvlmkbError
 from lvlmkb.fsio import write_atomic
 from lvlmkb.kb import KnowledgeBase
-from lvlmkb.query import node_counts, reproduce_command
+from lvlmkb.query import node_counts, reproduce_commands
 from lvlmkb.render.escape import md, md_link, safe_url
 from lvlmkb.schema import Paper
 
@@ -43,8 +43,8 @@ def paper_entry(paper: Paper) -> str:
     code = _code_badge(paper.urls.code)
     if code:
         head += f" {code}"
-    if paper.reproduction:
-        head += f" {REPRO_MARK} `{reproduce_command(paper)}`"
+    for command in reproduce_commands(paper):
+        head += f" {REPRO_MARK} `{command}`"
     lines = [head, f"  * {md(', '.join(paper.authors)) if paper.authors else 'authors not yet entered'}"]
     if paper.affiliations:
         lines.append(f"  * {md(', '.join(paper.affiliations))}")

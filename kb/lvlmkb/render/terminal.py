@@ -7,7 +7,7 @@ them; the compiled index (:mod:`lvlmkb.index`) stores the same rows, so both pat
 from __future__ import annotations
 
 from lvlmkb.kb import KnowledgeBase
-from lvlmkb.query import facet_counts, node_counts, reproduce_command, year_kind_counts
+from lvlmkb.query import facet_counts, node_counts, reproduce_commands, year_kind_counts
 from lvlmkb.render.views import PanelData, StatsData, StatsNode, print_panel, print_paper_table, print_stats
 from lvlmkb.schema import Paper
 
@@ -20,7 +20,7 @@ def paper_row(paper: Paper) -> list[str]:
         paper.category,
         paper.title,
         "yes" if paper.urls.code else "",
-        paper.reproduction or "",
+        ",".join(paper.reproductions),
     ]
 
 
@@ -44,7 +44,7 @@ def panel_data(kb: KnowledgeBase, paper: Paper) -> PanelData:
         ["tags", ", ".join(paper.tags) or "-"],
         ["targets", ", ".join(paper.targets) or "-"],
         ["links", "  ".join(f"{k}: {v}" for k, v in paper.urls.model_dump().items() if v) or "-"],
-        ["reproduction", reproduce_command(paper) or "-"],
+        ["reproduction", "; ".join(reproduce_commands(paper)) or "-"],
     ]
     rows += [[name, ", ".join(targets)] for name, targets in paper.relations.model_dump().items() if targets]
     results = [

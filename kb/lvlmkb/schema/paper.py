@@ -77,7 +77,10 @@ class Paper(StrictModel):
     tags: list[Slug] = Field(default_factory=list)
     targets: list[ModelId] = Field(default_factory=list)
     relations: Relations = Field(default_factory=Relations)
-    reproduction: Slug | None = None
+    reproductions: list[Slug] = Field(
+        default_factory=list,
+        description="Ids of this paper's reproductions (`lvlmkb methods`), every module that names the paper.",
+    )
     reported_results: list[ReportedResult] = Field(default_factory=list)
     notes: Text | None = None
     sources: dict[SourcedField, FieldSource] = Field(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lvlmkb.kb import KnowledgeBase
-from lvlmkb.query import incoming_relations, reproduce_command
+from lvlmkb.query import incoming_relations, reproduce_commands
 from lvlmkb.render.escape import md, md_link
 from lvlmkb.schema import Paper
 from lvlmkb.site.links import Pages, front_matter, node_link, paper_link, paper_path, relative, table
@@ -31,12 +31,11 @@ def paper_page(kb: KnowledgeBase, paper: Paper) -> str:
     lines += table(["Field", "Value"], _metadata_rows(kb, page, paper))
     lines += _relations(kb, page, paper)
     lines += _results(paper)
-    if paper.reproduction:
-        lines += ["", "## Reproduction", "", "```bash", reproduce_command(paper), "```"]
-        lines += [
-            "",
-            f"Parameter card: [{md(paper.reproduction)}]({relative(page, 'reproductions.md')}#{paper.reproduction}).",
-        ]
+    if paper.reproductions:
+        lines += ["", "## Reproduction", "", "```bash", *reproduce_commands(paper), "```", ""]
+        cards = relative(page, "reproductions.md")
+        links = ", ".join(f"[{md(method)}]({cards}#{method})" for method in paper.reproductions)
+        lines += [f"Parameter card{'s' if len(paper.reproductions) > 1 else ''}: {links}."]
     if paper.notes:
         lines += ["", "## Notes", "", md(paper.notes)]
     lines += ["", f"<small>Source: `papers/{paper.id}.yaml`</small>", ""]
@@ -128,7 +127,7 @@ def papers_index(kb: KnowledgeBase) -> str:
             node_link(kb, page, p.category),
             md(p.venue or ""),
             md_link("code", p.urls.code) if p.urls.code else "",
-            "🧪" if p.reproduction else "",
+            "🧪" if p.reproductions else "",
         ]
         for p in kb.sorted_papers()
     ]
