@@ -310,6 +310,7 @@ class JailbreakInPieces(AttachedImageMethod[JiPConfig]):
     )
 
     prompt_field: ClassVar[str] = "prompt"
+    progress: ClassVar[tuple[str, str]] = ("epochs", "done")
     optimise_how: ClassVar[str] = "python reproductions/jailbreak_in_pieces.py optimize --target PATH --out DIR"
 
 

@@ -58,7 +58,15 @@ class VisualAdvConfig(AttachedImageConfig):
     """The optimisation parameters of the original attack, and the image to evaluate."""
 
     epsilon: int | None = Field(
-        16, ge=1, le=255, json_schema_extra=_src("README.md", "--eps 16", "in 1/255; null = unconstrained")
+        16,
+        ge=1,
+        le=255,
+        json_schema_extra=_src(
+            "README.md",
+            "llava_llama_v2_visual_attack.py --n_iters 5000 --constrained --eps 16 --alpha 1",
+            f"in 1/255; null = unconstrained; the script's own defaults ({ATTACK}) are unconstrained (no "
+            "--constrained flag) with --eps default 32",
+        ),
     )
     alpha: int = Field(1, ge=1, le=255, json_schema_extra=_src(ATTACK, "--alpha default 1", "in 1/255"))
     iterations: int = Field(5000, ge=0, json_schema_extra=_src(ATTACK, "--n_iters default 5000"))
@@ -278,6 +286,7 @@ class VisualAdv(AttachedImageMethod[VisualAdvConfig]):
     )
 
     prompt_field: ClassVar[str] = "instruction"
+    progress: ClassVar[tuple[str, str]] = ("iterations", "step")
     optimise_how: ClassVar[str] = (
         "python reproductions/visual_adv.py optimize --model ALIAS --corpus PATH --image PATH --out DIR"
     )

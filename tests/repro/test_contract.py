@@ -10,6 +10,7 @@ import pytest
 from lvlmkb.backends.mock import MockBackend
 from lvlmkb.judges.registry import default_registry
 from lvlmkb.kb import KnowledgeBase
+from lvlmkb.reproduce.attached_image import AttachedImageMethod
 from lvlmkb.reproduce.method import Defense, Method, Plugin, load_methods, load_plugins
 from lvlmkb.reproduce.runner import RunSpec, run_reproduction
 from tests.conftest import DATA, REPO
@@ -99,3 +100,11 @@ def test_defense_runs_around_an_attack(defense_id: str, repo_kb: KnowledgeBase, 
     )
     result = run_reproduction(repo_kb, spec, backend=MockBackend("comply"))
     assert result.record.defense is not None and result.record.defense["id"] == defense_id
+
+
+@pytest.mark.parametrize("method_id", sorted(m for m, cls in PLUGINS.items() if issubclass(cls, AttachedImageMethod)))
+def test_an_optimised_image_attack_names_its_step_count(method_id: str) -> None:
+    cls = PLUGINS[method_id]
+    assert issubclass(cls, AttachedImageMethod)
+    field, key = cls.progress
+    assert field in cls.Config.model_fields and key, "the record replaces this field by the steps that ran"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 import sys
@@ -212,3 +213,48 @@ def test_runs_through_the_runner_on_the_mock_backend(repo_kb: Any, tmp_path: Pat
         and record.aggregates
     )
     assert record.method["setting"] == "unconstrained" and "adversarial_image_sha256" in record.provenance
+
+
+def test_the_record_shows_the_optimisation_that_ran(
+    va: ModuleType,
+    inputs: tuple[Path, Path],
+    tiny_root: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    repo_kb: Any,
+) -> None:
+    from lvlmkb.backends.mock import MockBackend
+    from lvlmkb.reproduce.runner import RunSpec, run_reproduction
+
+    monkeypatch.setenv("LVLMKB_CACHE", str(tiny_root))
+    corpus, image = inputs
+    args = ["optimize", "--model", "tiny-llava", "--corpus", str(corpus), "--image", str(image)]
+    args += ["--out", str(tmp_path / "opt"), "--iterations", "2", "--batch-size", "2", "--epsilon", "8"]
+    assert va.main([*args, "--root", str(REPO)]) == 0
+    state = saved_state(tmp_path / "opt")
+    config = {"adversarial_image": tmp_path / "opt" / "adversarial.png"}
+    spec = RunSpec(method="visual-adv", model="mock-comply", data=INSTRUCTIONS, out=tmp_path / "run", limit=2)
+    spec = dataclasses.replace(spec, config=config)
+    record = run_reproduction(repo_kb, spec, backend=MockBackend("comply")).record
+    assert (record.config["iterations"], record.config["batch_size"], record.config["epsilon"]) == (2, 2, 8)
+    assert record.provenance["optimized_steps_done"] == "2"
+    assert record.provenance["optimized_final_loss"] == f"{state['losses'][-1]:.6g}"
+    assert record.method["setting"] == "constrained-8"
+
+
+def test_without_its_state_the_record_says_the_optimisation_is_unknown(repo_kb: Any, tmp_path: Path) -> None:
+    from lvlmkb.backends.mock import MockBackend
+    from lvlmkb.reproduce.runner import RunSpec, run_reproduction
+
+    image = tmp_path / "adv.png"
+    Image.new("RGB", (32, 32), (10, 200, 30)).save(image)
+    spec = RunSpec(
+        method="visual-adv",
+        model="mock-comply",
+        data=INSTRUCTIONS,
+        out=tmp_path / "run",
+        limit=1,
+        config={"adversarial_image": image},
+    )
+    record = run_reproduction(repo_kb, spec, backend=MockBackend("comply")).record
+    assert record.provenance["optimization"].startswith("unknown: no state.json")

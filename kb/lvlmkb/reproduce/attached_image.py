@@ -53,6 +53,8 @@ class AttachedImageMethod(Method[A]):
 
     prompt_field: ClassVar[str]
     optimise_how: ClassVar[str]
+    progress: ClassVar[tuple[str, str]]
+    """The config field that counts the optimisation's steps, and the ``state.json`` key of the steps done."""
 
     def __init__(self, config: MethodConfig | None = None) -> None:
         super().__init__(config)
@@ -64,11 +66,30 @@ class AttachedImageMethod(Method[A]):
             self._image = optimised_image(self.settings.adversarial_image, self.id, self.optimise_how)
         return self._image
 
+    def _state(self) -> dict[str, Any] | None:
+        path = self.settings.adversarial_image
+        return read_state(path.parent) if path is not None else None
+
     def optimisation(self) -> dict[str, Any]:
         """The identity of the run that optimised the image, when its ``state.json`` is beside it."""
-        path = self.settings.adversarial_image
-        state = read_state(path.parent) if path is not None else None
+        state = self._state()
         return state["identity"] if state else {}
+
+    def effective_config(self) -> dict[str, Any]:
+        """The config with the optimisation's own settings and step count, when its ``state.json`` is known.
+
+        Without it, the optimisation fields keep their defaults and :meth:`provenance` says they are not
+        what ran.
+        """
+        config = self.config.model_dump(mode="json")
+        state = self._state()
+        if state is None:
+            return config
+        fields = type(self.config).model_fields
+        config.update({key: value for key, value in state["identity"].items() if key in fields})
+        field, key = self.progress
+        config[field] = state[key]
+        return config
 
     def craft(self, sample: Sample) -> CraftedInput:
         """The sample's prompt as the user text, with the adversarial image."""
@@ -78,5 +99,12 @@ class AttachedImageMethod(Method[A]):
         """The hash of the attached image and, when its run folder is beside it, how it was optimised."""
         if self.settings.adversarial_image is None:
             return {}
-        found = {f"optimized_{k}": str(v) for k, v in self.optimisation().items()}
+        state = self._state()
+        if state is None:
+            unknown = "unknown: no state.json beside the image, so the optimisation fields of config are defaults"
+            return {"adversarial_image_sha256": self.image().sha256, "optimization": unknown}
+        found = {f"optimized_{k}": str(v) for k, v in state["identity"].items()}
+        losses = state.get("losses") or []
+        found["optimized_steps_done"] = str(state[self.progress[1]])
+        found["optimized_final_loss"] = f"{losses[-1]:.6g}" if losses else "none recorded"
         return {"adversarial_image_sha256": self.image().sha256, **found}

@@ -108,6 +108,10 @@ class Plugin(ABC, Generic[C]):
         """The name of this configuration as papers report it (matched against reported results)."""
         return ""
 
+    def effective_config(self) -> dict[str, Any]:
+        """The configuration as it took effect, which the run record shows (by default, the config itself)."""
+        return self.config.model_dump(mode="json")
+
     def release(self) -> None:
         """Free what crafting held (e.g. an image generator) before the model under test loads."""
 

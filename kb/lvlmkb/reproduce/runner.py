@@ -350,7 +350,7 @@ def _record(
             "kind": cls.kind,
             "setting": method.setting(),
         },
-        config=method.config.model_dump(mode="json"),
+        config=method.effective_config(),
         deviations=[{"what": d.what, "why": d.why} for d in cls.deviations],
         defense=_plugin_info(defense) if defense else None,
         model={
