@@ -15,7 +15,7 @@ go to the target with the checkpoint-0 image (the resized JPEG), as ``defence`` 
 The denoiser is the guided-diffusion model ``256x256_diffusion_uncond.pt`` with its diffusion code (README;
 ``models/diffusion_denoiser/imagenet/DRM.py``, ``DiffusionRobustModel.denoise``: ``q_sample`` at step t,
 then one ``p_sample`` whose ``pred_xstart`` is the result). lvlmkb does not bundle it; name one with
-``--set denoiser=MODULE:CALLABLE`` (or ``path/to/file.py:CALLABLE``): a callable ``(pixels, t) -> pixels`` on
+``--defense-set denoiser=MODULE:CALLABLE`` (or ``path/to/file.py:CALLABLE``): a callable ``(pixels, t) -> pixels`` on
 float32 CPU tensors of shape (N, 3, 224, 224) in [-1, 1], which moves them to its own device. A wrapper
 around upstream's class is a few lines, e.g. a module-level function that builds ``DiffusionRobustModel``
 once and returns ``model.denoise(pixels, t)`` (its ViT classifier is not used for denoising). Without a
@@ -187,7 +187,7 @@ def load_denoiser(spec: str | None) -> Denoiser:
     Raises:
         UsageError: No spec, a malformed one, or one that does not name a callable.
     """
-    hint = "pass --set denoiser=MODULE:CALLABLE naming a (pixels, t) -> pixels denoiser (see reproductions/cider.py)"
+    hint = "pass --defense-set denoiser=MODULE:CALLABLE naming a (pixels, t) -> pixels denoiser (see cider.py)"
     if not spec:
         raise UsageError("CIDER needs its diffusion denoiser, which lvlmkb does not bundle", hint)
     target, _, name = spec.rpartition(":")
@@ -374,7 +374,7 @@ class CIDER(Defense[CIDERConfig]):
     Config: ClassVar[type[MethodConfig]] = CIDERConfig
     deviations: ClassVar[tuple[Deviation, ...]] = (
         Deviation(
-            "the guided-diffusion denoiser is not bundled; supply it via --set denoiser=MODULE:CALLABLE",
+            "the guided-diffusion denoiser is not bundled; supply it via --defense-set denoiser=MODULE:CALLABLE",
             "its weights (256x256_diffusion_uncond.pt) and diffusion code are not loadable through transformers "
             "and cannot be fetched here; without a denoiser CIDER refuses to run rather than fall back",
         ),

@@ -43,7 +43,20 @@ def find_font(name: str, search: tuple[Path, ...] = FONT_DIRS) -> FontFile:
         for path in sorted(folder.rglob(name)):
             if path.is_file():
                 return FontFile(path, hashlib.sha256(path.read_bytes()).hexdigest())
-    package = FONT_PACKAGES.get(name, "a package that provides it")
-    raise FontNotFoundError(
-        f"font {name} is not installed", f"install {package}, e.g. apt-get install fonts-freefont-ttf"
-    )
+    package, project = FONT_PACKAGES.get(name, ("", ""))
+    hint = f"install {project}: apt-get install {package}" if package else f"install a package that provides {name}"
+    raise FontNotFoundError(f"font {name} is not installed", hint)
+
+
+class FontMismatchError(LvlmkbError):
+    """The installed font file is not the one a reproduction is pinned to."""
+
+
+def check_font(found: FontFile, pinned: str | None, setting: str) -> None:
+    """Refuse ``found`` unless its sha256 is ``pinned`` (``None``: any file, its hash is still recorded)."""
+    if pinned is not None and found.sha256 != pinned:
+        raise FontMismatchError(
+            f"font {found.path} has sha256 {found.sha256[:12]}…, not the pinned {pinned[:12]}…: its renders would "
+            "differ from the authors' images",
+            f"install the pinned file, or accept this one with --set {setting}= (recorded in the run)",
+        )

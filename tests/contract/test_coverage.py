@@ -52,11 +52,25 @@ def keys(arxiv: str | None, title: str) -> set[str]:
     return found | {f"a:{arxiv}"} if arxiv else found
 
 
+LISTED_TITLES = DATA / "source_lists" / "listed_titles.tsv"
+
+
 def paper_keys() -> set[str]:
+    """Keys of every paper, and of the other titles a list gives a paper (``listed_titles.tsv``)."""
     known: set[str] = set()
     for paper in report().kb.papers.values():
         known |= keys(paper.arxiv, paper.title)
+    for row in read_tsv(LISTED_TITLES):
+        if row["paper_id"] in report().kb.papers:
+            known |= keys(None, row["title"])
     return known
+
+
+def test_every_listed_title_names_a_paper_with_a_reason() -> None:
+    rows = read_tsv(LISTED_TITLES)
+    assert all(row["paper_id"] in report().kb.papers and len(row["reason"]) >= 20 for row in rows)
+    papers = report().kb.papers
+    assert all(normalised_title(r["title"]) != normalised_title(papers[r["paper_id"]].title) for r in rows)
 
 
 def exclusion_keys() -> set[str]:

@@ -119,7 +119,7 @@ def test_cosine_is_computed_in_float16(cider: ModuleType) -> None:
 def test_without_a_denoiser_cider_refuses_to_run(hf: Any) -> None:
     with pytest.raises(UsageError, match="does not bundle") as caught:
         _defense(encoder=None).wrap(hf)
-    assert "--set denoiser=MODULE:CALLABLE" in str(caught.value)
+    assert "--defense-set denoiser=MODULE:CALLABLE" in str(caught.value)
     for spec, message in (
         ("no_colon", "not MODULE:CALLABLE"),
         ("tests.repro.no_such_module:f", "cannot import"),

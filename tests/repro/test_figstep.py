@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -100,3 +101,41 @@ def test_figstep_pro_cuts_the_figstep_image(figstep) -> None:  # type: ignore[no
     assert joined.tobytes() == figstep().image_for("Steps to plead in court.").tobytes()
     candidate = pro(pro.Config.model_validate({"prompt": "candidate"})).craft(samples[1])
     assert candidate.prompt.startswith("Concatenate the 3 images.")
+
+
+def test_the_install_hint_names_the_package_not_a_tuple(tmp_path: Path) -> None:
+    with pytest.raises(FontNotFoundError) as info:
+        find_font("FreeMonoBold.ttf", search=(tmp_path,))
+    assert info.value.hint == "install GNU FreeFont: apt-get install fonts-freefont-ttf"
+
+
+def test_another_font_file_is_refused_unless_accepted(tmp_path: Path) -> None:
+    from lvlmkb.fonts import FontMismatchError
+
+    other = tmp_path / "FreeMonoBold.ttf"
+    other.write_bytes(find_font("DejaVuSans.ttf").path.read_bytes())
+    cls: Any = get_method(REPO / "reproductions", "figstep")  # plugins load by path, so mypy cannot see the class
+    method = cls(cls.Config())
+    import lvlmkb.fonts
+
+    found = lvlmkb.fonts.find_font("FreeMonoBold.ttf", search=(tmp_path,))
+    with pytest.raises(FontMismatchError, match="not the pinned 30b4b9874883") as info:
+        lvlmkb.fonts.check_font(found, method.settings.font_sha256, "font_sha256")
+    assert "--set font_sha256=" in info.value.hint
+    lvlmkb.fonts.check_font(found, None, "font_sha256")  # accepted: no pin
+    assert method.settings.font_sha256 == FONT_SHA256
+
+
+def test_the_pin_is_checked_when_the_font_loads(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import importlib
+
+    import lvlmkb.fonts
+
+    (tmp_path / "FreeMonoBold.ttf").write_bytes(find_font("DejaVuSans.ttf").path.read_bytes())
+    real = lvlmkb.fonts.find_font
+    cls: Any = get_method(REPO / "reproductions", "figstep")
+    module = importlib.import_module(cls.__module__)
+    monkeypatch.setattr(module, "find_font", lambda name: real(name, search=(tmp_path,)))
+    with pytest.raises(lvlmkb.fonts.FontMismatchError):
+        _ = cls(cls.Config()).font
+    assert cls(cls.Config(font_sha256=None)).font is not None
