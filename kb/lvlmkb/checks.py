@@ -199,14 +199,24 @@ def _field_is_set(paper: Paper, field: str) -> bool:
     return value not in (None, [], "")
 
 
+ALWAYS_KNOWN = ("authors", "date")
+"""Fields every paper has: left empty, they are listed in ``unverified`` (not found), never left silent."""
+
+
 def missing_sources(paper: Paper) -> list[Problem]:
-    """Required fields the paper sets but neither sources nor lists as unverified."""
+    """Required fields the paper sets but neither sources nor lists as unverified, and unset ones not listed."""
     unverified = set(paper.unverified)
-    return [
+    problems: list[Problem] = [
         (("sources",), f"'{field}' has no source; add sources.{field} or list it in unverified")
         for field in REQUIRED_SOURCED
         if _field_is_set(paper, field) and field not in paper.sources and field not in unverified
     ]
+    problems += [
+        ((field,), f"'{field}' is not set; fill it from a source, or list it in unverified if none was found")
+        for field in ALWAYS_KNOWN
+        if not _field_is_set(paper, field) and field not in unverified
+    ]
+    return problems
 
 
 _ARXIV_REF = re.compile(r"^(?P<id>.+?)v(?P<version>\d+)$")

@@ -52,6 +52,15 @@ def test_an_unset_field_needs_no_source(write_paper: PaperWriter) -> None:
     assert _diagnostics(write_paper, data) == []
 
 
+@pytest.mark.parametrize("field", ["authors", "date"])
+def test_an_empty_author_list_or_date_is_listed_as_unverified(write_paper: PaperWriter, field: str) -> None:
+    data = _paper(**{field: [] if field == "authors" else None})
+    del data["sources"][field]
+    message = f"'{field}' is not set; fill it from a source, or list it in unverified if none was found"
+    assert _diagnostics(write_paper, data) == [(field, message, "warning")]
+    assert _diagnostics(write_paper, {**data, "unverified": [field]}) == []
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [

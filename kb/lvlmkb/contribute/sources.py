@@ -65,8 +65,10 @@ def provenance(
 
     ``origins`` says where each value came from (:data:`ARXIV_ORIGIN` or :data:`FLAG_ORIGIN`);
     ``arxiv_ref`` is the ``<id>v<N>`` that was read, on ``arxiv_checked`` (default ``today``, the day
-    given sources are dated). Only fields that have a value get either.
+    given sources are dated). Only fields that have a value get either, except the authors and the date
+    every paper has: left unset, they are listed as unverified.
     """
+    from lvlmkb.checks import ALWAYS_KNOWN
     from lvlmkb.schema.provenance import REQUIRED_SOURCED
 
     sources: dict[str, dict[str, str]] = {}
@@ -74,7 +76,11 @@ def provenance(
     for name, source in given.items():
         sources[name] = {"kind": source.kind, "ref": source.ref, "checked": today}
     for name in REQUIRED_SOURCED:
-        if fields.get(name) in (None, "", []) or name in sources:
+        if name in sources:
+            continue
+        if fields.get(name) in (None, "", []):
+            if name in ALWAYS_KNOWN:
+                unverified.append(name)  # every paper has authors and a date: not found, so said
             continue
         if origins.get(name) == ARXIV_ORIGIN and arxiv_ref is not None:
             ref = f"{arxiv_ref.rsplit('v', 1)[0]}v1" if name == "date" else arxiv_ref
