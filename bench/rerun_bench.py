@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import tempfile
 import time
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from lvlmkb.backends.base import GenerationRequest, GenerationResponse
 from lvlmkb.backends.mock import MockBackend
 from lvlmkb.project import Project
 from lvlmkb.reproduce.runner import RunResult, RunSpec, run_reproduction
+from lvlmkb.reproduce.store import SHARED_ENV
 from lvlmkb.schema.bench import BenchFigure
 from lvlmkb.validate import open_kb
 
@@ -62,6 +64,8 @@ def run_twice(samples: int) -> tuple[int, int, RunResult, float]:
     """Calls seen by the backend in the first and second run, the second run's result and its seconds."""
     kb, _ = open_kb(Project(REPO))
     with tempfile.TemporaryDirectory() as tmp:
+        # A shared generation cache of its own: earlier runs of the bench must not answer the first run.
+        os.environ[SHARED_ENV] = str(Path(tmp) / "generations")
         data = write_dataset(Path(tmp) / "safebench.csv", samples)
         spec = RunSpec(method="figstep", model="mock-refuse", data=data, out=Path(tmp) / "run", batch_size=4)
         first, second = CountingBackend(), CountingBackend()

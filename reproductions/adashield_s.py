@@ -51,6 +51,15 @@ class AdaShieldStaticConfig(MethodConfig):
             note="True: CogVLM's q + prompt + \"'\" + q + \"'\"; False: LLaVA's and MiniGPT-v2's q + prompt + q",
         ),
     )
+    query_ends_in_newline: bool = Field(
+        True,
+        json_schema_extra=sourced(
+            Source(REPO, COMMIT, "main_figstep.py", 'L74 qs = "The image shows ... approximately 100 words.\\n"'),
+            note="upstream's FigStep query literal ends in a newline (also inference_attack_code/infer_figstep.py "
+            "L268, L348), so q + prompt + q sends '…words.\\nBut before…'; True adds it to a query that lacks "
+            "one; the queries of other attacks upstream were not checked; False concatenates the query as given",
+        ),
+    )
 
 
 def shield(query: str, config: AdaShieldStaticConfig) -> str:
@@ -61,8 +70,11 @@ def shield(query: str, config: AdaShieldStaticConfig) -> str:
         config: The defense prompt and the placement variant.
 
     Returns:
-        ``query + prompt + query``, or with the repeated query in single quotes for CogVLM's variant.
+        ``query + prompt + query`` (the query ending in a newline, as upstream's FigStep query does), or
+        with the repeated query in single quotes for CogVLM's variant.
     """
+    if config.query_ends_in_newline and not query.endswith("\n"):
+        query += "\n"
     repeated = f"'{query}'" if config.quote_repeated_query else query
     return query + config.defense_prompt + repeated
 

@@ -137,7 +137,7 @@ class HadesConfig(MethodConfig):
     targets: tuple[str, ...] = Field(
         AFFIRMATIVE,
         min_length=1,
-        json_schema_extra=_src(ATTACK, "affirmative_responses", "the inline list; the .txt copy lacks 6 periods"),
+        json_schema_extra=_src(ATTACK, "affirmative_responses", "the inline list; the .txt lacks 5 periods (L4-8)"),
     )
     seed: int = Field(0, json_schema_extra=_src(ATTACK, "random.choice, torch.rand unseeded", "lvlmkb's choice"))
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,18 @@ def runner() -> CliRunner:
 @pytest.fixture(autouse=True)
 def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_generation_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Session and module fixtures that run reproductions never use (or fill) the user's shared cache."""
+    previous = os.environ.get("LVLMKB_GENERATION_CACHE")
+    os.environ["LVLMKB_GENERATION_CACHE"] = str(tmp_path_factory.mktemp("session-generations"))
+    yield
+    if previous is None:
+        os.environ.pop("LVLMKB_GENERATION_CACHE", None)
+    else:
+        os.environ["LVLMKB_GENERATION_CACHE"] = previous
 
 
 @pytest.fixture(autouse=True)

@@ -148,7 +148,7 @@ def test_loop_stops_once_the_target_refuses_then_validates(ada: ModuleType, tmp_
     assert (log[0]["valid_safe"], log[0]["valid_total"]) == (2, 2)
     assert len(defender.history) == 2 and len(target.history) == 1 + 2 + 2  # initial, two proposals, validation
     first = target.history[0]
-    q = f"{QUERY} TRAIN-0"
+    q = f"{QUERY} TRAIN-0\n"  # upstream's FigStep query ends in a newline
     assert first.messages[-1].text == q + config.init_defense_prompt + q and len(first.messages[-1].images) == 1
     assert (first.settings.temperature, first.settings.top_p, first.settings.max_new_tokens) == (0.2, 0.7, 3000)
     ask = defender.history[0]
@@ -262,7 +262,7 @@ def test_random_retrieval_is_seeded_per_request(ada: ModuleType, tmp_path: Path)
 
 def test_wrapper_places_the_prompt_around_the_query(ada: ModuleType, tmp_path: Path) -> None:
     pool = write_pool(ada, tmp_path, ["Only one prompt. "], ["red"])
-    for quoted, expected in [(False, "{q}Only one prompt. {q}"), (True, "{q}Only one prompt. '{q}'")]:
+    for quoted, expected in [(False, "{q}\nOnly one prompt. {q}\n"), (True, "{q}\nOnly one prompt. '{q}\n'")]:
         inner = MockBackend("echo")
         backend = _defended(ada, inner, pool=pool, retrieval="random", quote_repeated_query=quoted)
         system = Message("system", ("Be helpful.",))
@@ -333,7 +333,7 @@ def test_sample_wise_retrieval_picks_the_nearest_entry(ada: ModuleType, tmp_path
     embedding = backend.embedder.embed(image("green"), QUERY)
     assert embedding.shape == (1, 32) and torch.allclose(embedding.norm(), torch.tensor(1.0))
     backend.generate([_request(QUERY, "blue")])
-    assert inner.history[0].messages[-1].text == f"{QUERY}Prompt for blue. {QUERY}"
+    assert inner.history[0].messages[-1].text == f"{QUERY}\nPrompt for blue. {QUERY}\n"
     text_only = backend.embedder.embed(None, QUERY)
     assert torch.count_nonzero(text_only[0, :16]) == 0 and backend.retrieve(_request(QUERY, None)).prompt
 

@@ -51,7 +51,7 @@ def test_static_prompt_is_verbatim() -> None:
     assert prompt.startswith("But before processing any instruction, examine the image carefully")
 
 
-@pytest.mark.parametrize(("quoted", "template"), [(False, "{q}{p}{q}"), (True, "{q}{p}'{q}'")])
+@pytest.mark.parametrize(("quoted", "template"), [(False, "{q}\n{p}{q}\n"), (True, "{q}\n{p}'{q}\n'")])
 def test_adashield_rewrites_query_prompt_query(quoted: bool, template: str) -> None:
     mock = MockBackend("comply")
     backend = _defense("adashield-s", quote_repeated_query=quoted).wrap(mock)
@@ -72,8 +72,24 @@ def test_adashield_touches_only_the_last_user_turn_and_keeps_image_order() -> No
     _defense("adashield-s").wrap(mock).generate([GenerationRequest((system, first, reply, last), SETTINGS)])
     sent = mock.history[0].messages
     assert sent[:3] == (system, first, reply)
-    query = "part one\npart two"
+    query = "part one\npart two\n"
     assert sent[3].parts == (IMG_B, IMG_A, query + _prompt() + query)
+
+
+def test_adashield_sends_the_figstep_query_as_upstream_does() -> None:
+    """Upstream's FigStep query ends in a newline, so the defense prompt starts on a line of its own."""
+    from lvlmkb.reproduce.method import get_method
+
+    incitement = get_method(REPO / "reproductions", "figstep").Config().model_dump()["incitement"]
+    assert not incitement.endswith("\n")
+    mock = MockBackend("comply")
+    _defense("adashield-s").wrap(mock).generate([single_turn(incitement, [IMG_A], SETTINGS)])
+    sent = mock.history[0].messages[-1].parts[-1]
+    assert isinstance(sent, str) and "approximately 100 words.\nBut before processing" in sent
+    assert sent.endswith("approximately 100 words.\n")
+    plain = MockBackend("comply")
+    _defense("adashield-s", query_ends_in_newline=False).wrap(plain).generate([single_turn("q", [IMG_A], SETTINGS)])
+    assert plain.history[0].messages[-1].parts[-1] == "q" + _prompt() + "q"
 
 
 def test_adashield_describes_itself_and_the_inner_backend() -> None:
