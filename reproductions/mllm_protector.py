@@ -17,8 +17,10 @@ with ``num_labels=1`` and the adapter merged in memory with ``peft`` (``PeftMode
 dependency of lvlmkb: ``pip install peft`` to use adapters. Tokenizers come from the base when one is named
 (the adapters were trained with the base's tokenizer), else from the checkpoint itself.
 
-Pins: the README was read at the pinned commit ``390e326``; ``robustness_eval.py`` and the training
-scripts are stored only at ``b0937ec`` and were read there; each field cites the commit it was read at.
+Pins: the README, ``robustness_eval.py``, the training scripts and ``scripts/merge_peft_adapter.py`` were
+read at the pinned commit ``390e326`` (the first three are the same blobs at the older ``b0937ec``). The
+detoxifier is a ``TaskType.CAUSAL_LM`` LoRA trained on ``lmsys/vicuna-7b-v1.5``
+(``scripts/train_detoxifier.sh``), so that is its default base.
 The Hugging Face revisions of the three checkpoints could not be established (no hub access here), so none
 is pinned.
 """
@@ -41,7 +43,7 @@ if TYPE_CHECKING:
 
 REPO = "pipilurj/MLLM-protector"
 README = Source(REPO, "390e326b19968b6d0113305d982b891b87a37fd0", "README.md")
-EVAL_COMMIT = "b0937ec617a44e88f623b89a50c24e8606fb72d0"
+EVAL_COMMIT = "390e326b19968b6d0113305d982b891b87a37fd0"
 EVAL = "llava/eval/robustness_eval.py"
 
 # robustness_eval.py, eval_model: `toxic_response = "..." + outputs + "..."` (a space before the first
@@ -80,10 +82,12 @@ class MLLMProtectorConfig(MethodConfig):
         json_schema_extra=_src(README, "Obtain lora checkpoint for detoxifer"),
     )
     detoxifier_base: str | None = Field(
-        None,
-        json_schema_extra=_eval(
-            "AutoModelForCausalLM.from_pretrained(args.detoxifier)",
-            "null loads `detoxifier` directly as upstream does; name a base to merge it as a LoRA adapter",
+        "lmsys/vicuna-7b-v1.5",
+        json_schema_extra=_src(
+            Source(REPO, EVAL_COMMIT, "scripts/train_detoxifier.sh"),
+            "--model_name=lmsys/vicuna-7b-v1.5 (a TaskType.CAUSAL_LM LoRA, rank 128)",
+            "the README's LoRA is merged into this base (its `Merge Lora` step, scripts/merge_peft_adapter.py); "
+            "null loads `detoxifier` as an already merged model, as robustness_eval.py does",
         ),
     )
     threshold: float = Field(0.5, json_schema_extra=_eval("if harm_score < 0.5", "harmful below this score"))

@@ -90,8 +90,17 @@ def _defense(models: dict[str, Path], **config: object) -> Defense:
         "detector": str(models["detector"]),
         "detector_base": None,
         "detoxifier": str(models["detoxifier"]),
+        "detoxifier_base": None,  # the tiny detoxifier is a merged model
     }
     return cls(cls.Config(**{**values, **config}))
+
+
+def test_the_detoxifier_is_a_lora_on_vicuna_by_default() -> None:
+    """scripts/train_detoxifier.sh trains it on lmsys/vicuna-7b-v1.5; the README merges it before use."""
+    cls = get_defense(FOLDER, "mllm-protector")
+    card = {row["name"]: row for row in cls.card()}
+    assert card["detoxifier_base"]["value"] == '"lmsys/vicuna-7b-v1.5"'  # the card shows JSON values
+    assert card["detoxifier_base"]["source"].startswith("pipilurj/MLLM-protector@390e326:scripts/train_detoxifier.sh")
 
 
 class Spy:
