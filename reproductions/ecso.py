@@ -149,6 +149,12 @@ class ECSO(Defense[ECSOConfig]):
             "lvlmkb's backend owns templates and image placement",
         ),
         Deviation(
+            "a request without an image (MM-SafetyBench's text-only variant) is checked and captioned without one",
+            "upstream's text mode loads the SD image and passes it to the harm check and the caption "
+            "(model_mmsafe_tell_ask.py L109-130: image=image_tensor), only the final answer goes without; the "
+            "defense sees only the request, which in lvlmkb carries no image in that variant",
+        ),
+        Deviation(
             "the first answer comes from the same call chain instead of a separate earlier run",
             "the original read the first answers from a file written by model_mmsafe.py; here the defended "
             "backend generates them itself, with the same request",

@@ -325,8 +325,9 @@ class MMSafetyBench(Method[MMSafetyBenchConfig]):
             "the paper's judge needs a judge model; pass --judge llm-mm-safetybench --judge-model ALIAS",
         ),
         Deviation(
-            "the text-only variant sends no image",
-            "ECSO's script loads the SD image for text-only queries but does not pass it to the model",
+            "the text-only variant sends no image, also to a defense",
+            "as ECSO's first-answer script (model_mmsafe.py) does; ECSO's defense script (model_mmsafe_tell_ask.py) "
+            "still passes the SD image to its harm check and caption in text mode: see ECSO's deviations",
         ),
         Deviation(
             "the chat template comes from the model's own processor",
