@@ -11,7 +11,7 @@ import typer
 from lvlmkb import __version__
 from lvlmkb.cli import help_text
 from lvlmkb.cli.add_paper_cmd import add_paper_command
-from lvlmkb.cli.catalog_cmd import datasets_command, judges_command, runs_app
+from lvlmkb.cli.catalog_cmd import datasets_command, judge_agreement_command, judges_command, runs_app
 from lvlmkb.cli.completion_cmd import completion_command, enable_if_requested
 from lvlmkb.cli.discover_cmd import discover_command
 from lvlmkb.cli.export_cmd import export_command, gaps_command
@@ -66,6 +66,7 @@ app.command("refresh")(refresh_command)
 app.command("discover")(discover_command)
 app.command("judges")(judges_command)
 app.command("datasets")(datasets_command)
+app.command("judge-agreement")(judge_agreement_command)
 app.command("completion")(completion_command)
 app.add_typer(runs_app, name="runs")
 app.add_typer(render_app, name="render")

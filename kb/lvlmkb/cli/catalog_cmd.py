@@ -54,6 +54,37 @@ def datasets_command(root: RootOption = None, output: FormatOption = OutputForma
         typer.echo(f"{item['name']:24} {', '.join(item['default_for']) or '-'}")
 
 
+@handle_errors
+def judge_agreement_command(
+    folders: Annotated[list[Path], typer.Argument(help="Run folders (as `lvlmkb runs` lists them).")],
+    output: FormatOption = OutputFormat.text,
+) -> None:
+    """Compare the judges of finished runs: each judge's ASR and pairwise Cohen's kappa and raw agreement.
+
+    Nothing is generated or judged again. To add judges to a run, rerun its command with several --judge
+    options (no model call is made).
+
+    Example: lvlmkb judge-agreement runs/figstep/janus-pro/safebench-1a2b3c4d
+    """
+    import dataclasses
+
+    from lvlmkb.reproduce.agreement import judge_agreement
+
+    report = judge_agreement(folders)
+    if output is OutputFormat.json:
+        payload = dataclasses.asdict(report)
+        for rate, item in zip(report.judges, payload["judges"], strict=True):
+            item["asr"] = rate.asr
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    for rate in report.judges:
+        shown = ", ".join(f"{k} {v[:12]}" for k, v in rate.hashes.items()) or "no hash recorded"
+        typer.echo(f"{rate.judge:34} ASR {100 * rate.asr:5.1f}% ({rate.successes}/{rate.n}; {shown})")
+    for pair in report.pairs:
+        kappa = "undefined (a judge gave one verdict only)" if pair.kappa is None else f"{pair.kappa:.3f}"
+        typer.echo(f"{pair.first} vs {pair.second}: kappa {kappa}, agreement {100 * pair.agreement:.1f}% over {pair.n}")
+
+
 runs_app = typer.Typer(help="List and show the run records under runs/.", no_args_is_help=False)
 
 
