@@ -213,6 +213,7 @@ def test_runs_through_the_runner_on_the_mock_backend(repo_kb: Any, tmp_path: Pat
         and record.aggregates
     )
     assert record.method["setting"] == "unconstrained" and "adversarial_image_sha256" in record.provenance
+    assert record.provenance["optimization"].startswith("unknown: no state.json"), "no state.json beside the image"
 
 
 def test_the_record_shows_the_optimisation_that_ran(
@@ -240,21 +241,3 @@ def test_the_record_shows_the_optimisation_that_ran(
     assert record.provenance["optimized_steps_done"] == "2"
     assert record.provenance["optimized_final_loss"] == f"{state['losses'][-1]:.6g}"
     assert record.method["setting"] == "constrained-8"
-
-
-def test_without_its_state_the_record_says_the_optimisation_is_unknown(repo_kb: Any, tmp_path: Path) -> None:
-    from lvlmkb.backends.mock import MockBackend
-    from lvlmkb.reproduce.runner import RunSpec, run_reproduction
-
-    image = tmp_path / "adv.png"
-    Image.new("RGB", (32, 32), (10, 200, 30)).save(image)
-    spec = RunSpec(
-        method="visual-adv",
-        model="mock-comply",
-        data=INSTRUCTIONS,
-        out=tmp_path / "run",
-        limit=1,
-        config={"adversarial_image": image},
-    )
-    record = run_reproduction(repo_kb, spec, backend=MockBackend("comply")).record
-    assert record.provenance["optimization"].startswith("unknown: no state.json")
