@@ -59,6 +59,7 @@ class AttachedImageMethod(Method[A]):
     def __init__(self, config: MethodConfig | None = None) -> None:
         super().__init__(config)
         self._image: ImageInput | None = None
+        self._read_state: tuple[dict[str, Any] | None] | None = None
 
     def image(self) -> ImageInput:
         """The adversarial image to attach, loaded once."""
@@ -67,8 +68,11 @@ class AttachedImageMethod(Method[A]):
         return self._image
 
     def _state(self) -> dict[str, Any] | None:
-        path = self.settings.adversarial_image
-        return read_state(path.parent) if path is not None else None
+        """The optimisation's ``state.json`` beside the image, read once (None when there is none)."""
+        if self._read_state is None:
+            path = self.settings.adversarial_image
+            self._read_state = (read_state(path.parent) if path is not None else None,)
+        return self._read_state[0]
 
     def optimisation(self) -> dict[str, Any]:
         """The identity of the run that optimised the image, when its ``state.json`` is beside it."""

@@ -153,7 +153,8 @@ def run_reproduction(
     crafted = [method.craft(sample) for sample in dataset.samples]
     method.release()
     requests = [single_turn(c.prompt, c.images, spec.settings) for c in crafted]
-    store = RunCache(out / "generations.jsonl", shared_path(generation_context(configuration)), fresh=spec.fresh)
+    shared = shared_path(fingerprint(generation_context(configuration)))
+    store = RunCache(out / "generations.jsonl", shared, fresh=spec.fresh)
     keyer = CacheKeyer(defense)
     pending = _unique_pending(requests, store, keyer)
     if pending:

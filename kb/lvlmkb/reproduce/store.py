@@ -13,7 +13,6 @@ and every repair of a torn tail holds an exclusive ``flock`` on it.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -105,12 +104,10 @@ class GenerationStore:
         self.path.unlink(missing_ok=True)
 
 
-def shared_path(context: dict[str, Any]) -> Path:
-    """The shared file of runs whose responses depend on ``context`` (model and backend) alike."""
-    canonical = json.dumps(context, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:24]
+def shared_path(context_hash: str) -> Path:
+    """The shared file of the runs whose responses depend alike on what ``context_hash`` (a hex digest) names."""
     folder = os.environ.get(SHARED_ENV)
-    return (Path(folder).expanduser() if folder else cache_dir() / "generations") / f"{digest}.jsonl"
+    return (Path(folder).expanduser() if folder else cache_dir() / "generations") / f"{context_hash[:24]}.jsonl"
 
 
 class RunCache:
