@@ -23,10 +23,10 @@ import torch
 from figures import figure, interleaved_medians
 from PIL import Image
 
-from lvlmkb.backends.base import GenerationRequest, GenerationSettings, ImageInput, single_turn
-from lvlmkb.backends.hf import HFBackend
-from lvlmkb.backends.hf_inputs import eos_set, to_chat, trim_generated
-from lvlmkb.schema.bench import BenchFigure
+from lvlmkb.eval.backends.base import GenerationRequest, GenerationSettings, ImageInput, single_turn
+from lvlmkb.eval.backends.hf import HFBackend
+from lvlmkb.eval.backends.hf_inputs import eos_set, to_chat, trim_generated
+from lvlmkb.kb.schema.bench import BenchFigure
 
 TARGET = 1.1
 NAMES = {"janus": "Janus", "llava": "LLaVA"}

@@ -11,10 +11,10 @@ from typing import Any
 
 from figures import figure, peak_rss_mib, rate
 
-from lvlmkb.backends.base import ImageInput
-from lvlmkb.datasets.base import Sample
-from lvlmkb.reproduce.method import get_method
-from lvlmkb.schema.bench import BenchFigure
+from lvlmkb.eval.backends.base import ImageInput
+from lvlmkb.eval.datasets.base import Sample
+from lvlmkb.eval.run.method import get_method
+from lvlmkb.kb.schema.bench import BenchFigure
 
 REPO = Path(__file__).resolve().parent.parent
 STATEMENTS = [

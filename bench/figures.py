@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from lvlmkb.schema.bench import BenchFigure, Better, target_met
+from lvlmkb.kb.schema.bench import BenchFigure, Better, target_met
 
 OWN_PROCESS = "ru_maxrss of the measurement's own subprocess (python bench/run.py --child NAME)"
 

@@ -40,8 +40,8 @@ def build(shape: str, device: str, dtype: Any) -> Any:
     import torch
     import transformers
 
-    from lvlmkb.backends.hf import HFBackend
-    from lvlmkb.backends.tiny import ensure_tiny_model
+    from lvlmkb.eval.backends.hf import HFBackend
+    from lvlmkb.eval.backends.tiny import ensure_tiny_model
 
     processor = transformers.AutoProcessor.from_pretrained(ensure_tiny_model("janus"))  # type: ignore[no-untyped-call]
     processor.image_processor.size = {"height": 384, "width": 384}
@@ -94,7 +94,7 @@ def main() -> int:
         return 0
     from PIL import Image
 
-    from lvlmkb.backends.base import GenerationSettings, ImageInput, single_turn
+    from lvlmkb.eval.backends.base import GenerationSettings, ImageInput, single_turn
 
     device, dtype = ("cpu", torch.float32) if args.smoke else ("cuda", torch.bfloat16)
     start = time.perf_counter()

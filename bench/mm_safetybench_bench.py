@@ -12,8 +12,8 @@ from typing import Any
 
 from figures import figure, peak_rss_mib, rate
 
-from lvlmkb.reproduce.method import get_method
-from lvlmkb.schema.bench import BenchFigure
+from lvlmkb.eval.run.method import get_method
+from lvlmkb.kb.schema.bench import BenchFigure
 
 REPO = Path(__file__).resolve().parent.parent
 KEY_PHRASES = [

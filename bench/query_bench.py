@@ -8,7 +8,7 @@ a copy of the checkout's taxonomy, papers and reproductions, so edits elsewhere 
 mid-measurement. Targets: <= 0.3 s at the real KB (about 450 papers), <= 0.6 s at 10,000 papers.
 
 A third figure per KB is the first ``show`` after one paper's bytes changed: the rebuild reuses the
-parses and rows of the other files (``lvlmkb.parsecache``). Its target is 0.8x the cold build measured
+parses and rows of the other files (``lvlmkb.kb.parsecache``). Its target is 0.8x the cold build measured
 just before (no fixed figure: the two are taken on the same machine, minutes apart).
 """
 
@@ -26,9 +26,9 @@ from figures import figure
 from startup_bench import help_command, one_run
 from synthetic import REPO, build_kb
 
-from lvlmkb.index.inputs import RACY_NS
-from lvlmkb.schema.bench import BenchFigure
-from lvlmkb.validate import validate
+from lvlmkb.kb.index.inputs import RACY_NS
+from lvlmkb.kb.schema.bench import BenchFigure
+from lvlmkb.kb.validate import validate
 
 TARGETS = {"real": 0.3, "synthetic": 0.6}
 SHOW_ID = "gong2023figstep"

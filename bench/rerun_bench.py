@@ -18,13 +18,13 @@ from pathlib import Path
 
 from figures import figure
 
-from lvlmkb.backends.base import GenerationRequest, GenerationResponse
-from lvlmkb.backends.mock import MockBackend
+from lvlmkb.eval.backends.base import GenerationRequest, GenerationResponse
+from lvlmkb.eval.backends.mock import MockBackend
+from lvlmkb.eval.run.runner import RunResult, RunSpec, run_reproduction
+from lvlmkb.eval.run.store import SHARED_ENV
+from lvlmkb.kb.schema.bench import BenchFigure
+from lvlmkb.kb.validate import open_kb
 from lvlmkb.project import Project
-from lvlmkb.reproduce.runner import RunResult, RunSpec, run_reproduction
-from lvlmkb.reproduce.store import SHARED_ENV
-from lvlmkb.schema.bench import BenchFigure
-from lvlmkb.validate import open_kb
 
 REPO = Path(__file__).resolve().parent.parent
 COLUMNS = ("dataset", "category_id", "task_id", "category_name", "question", "instruction")

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from lvlmkb.schema.bench import BenchFigure, MachineFacts
+    from lvlmkb.kb.schema.bench import BenchFigure, MachineFacts
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -117,8 +117,8 @@ def table(figures: list[BenchFigure], failures: dict[str, str]) -> str:
 
 def machine_facts(load_before: tuple[float, float, float]) -> MachineFacts:
     """CPU count, Python, torch and other package versions, platform, git state and load averages."""
-    from lvlmkb.reproduce.provenance import environment
-    from lvlmkb.schema.bench import MachineFacts
+    from lvlmkb.eval.run.provenance import environment
+    from lvlmkb.kb.schema.bench import MachineFacts
 
     env = environment(REPO)
     return MachineFacts(
@@ -187,7 +187,7 @@ def report(
 ) -> int:
     """Validate the figures, print the table and write the record where asked."""
     from lvlmkb.fsio import write_atomic
-    from lvlmkb.schema.bench import BenchFigure, BenchResults
+    from lvlmkb.kb.schema.bench import BenchFigure, BenchResults
 
     results = BenchResults(
         created=created,

@@ -14,11 +14,11 @@ from pathlib import Path
 from figures import figure, peak_rss_mib
 from synthetic import REPO, build_kb
 
+from lvlmkb.kb.schema.bench import BenchFigure
+from lvlmkb.kb.validate import open_kb
 from lvlmkb.project import Project
-from lvlmkb.render.readme import render_paper_list
-from lvlmkb.schema.bench import BenchFigure
-from lvlmkb.site.build import build_site
-from lvlmkb.validate import open_kb
+from lvlmkb.publish.readme import render_paper_list
+from lvlmkb.publish.site.build import build_site
 
 TARGET_S = 15.0
 

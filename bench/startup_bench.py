@@ -14,7 +14,7 @@ from pathlib import Path
 
 from figures import figure
 
-from lvlmkb.schema.bench import BenchFigure
+from lvlmkb.kb.schema.bench import BenchFigure
 
 TARGET_S = 0.3
 

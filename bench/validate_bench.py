@@ -14,9 +14,9 @@ import yaml
 from figures import figure, interleaved_best
 from synthetic import build_kb
 
+from lvlmkb.kb.schema.bench import BenchFigure
+from lvlmkb.kb.validate import validate
 from lvlmkb.project import Project
-from lvlmkb.schema.bench import BenchFigure
-from lvlmkb.validate import validate
 
 TARGET = 1.5
 

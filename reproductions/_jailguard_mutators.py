@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lvlmkb.errors import UsageError
+from lvlmkb.eval import UsageError
 
 if TYPE_CHECKING:
     import numpy as np

@@ -39,41 +39,35 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from lvlmkb.backends.base import (
+from lvlmkb.eval import (
+    REFUSAL_LISTS,
     Backend,
     BackendError,
+    CraftedInput,
+    DefendedBackend,
+    Defense,
+    Deviation,
     GenerationRequest,
     GenerationResponse,
     GenerationSettings,
     ImageInput,
+    LvlmkbError,
     Message,
-    single_turn,
-)
-from lvlmkb.datasets.base import sha256_file
-from lvlmkb.errors import LvlmkbError, UsageError
-from lvlmkb.fsio import write_atomic
-from lvlmkb.judges.refusal import REFUSAL_LISTS
-from lvlmkb.reproduce.defended import DefendedBackend
-from lvlmkb.reproduce.method import (
-    CraftedInput,
-    Defense,
-    Deviation,
     MethodConfig,
     Source,
-    import_sibling,
+    UsageError,
     reproduction,
+    sha256_file,
+    single_turn,
     sourced,
+    write_atomic,
 )
+from reproductions import _adashield_a_prompts as prompts
+from reproductions import adashield_s as static
 
 if TYPE_CHECKING:
     import torch
 
-    from reproductions import _adashield_a_prompts as prompts
-    from reproductions import adashield_s as static
-
-
-if not TYPE_CHECKING:
-    static = import_sibling(__file__, "adashield_s")
 
 REPO = "SaFoLab-WISC/AdaShield"
 COMMIT = "305df573f2579f4fc6927d682c3bcfe1828f469a"
@@ -87,8 +81,6 @@ MAIN = "main_figstep.py"
 INFER = "inference_attack_code/infer_figstep.py"
 SAFE, UNSAFE, INVALID = 1, 10, 5  # the keyword score; 5 marks a prompt that failed validation (main_figstep.py)
 POOL_FORMAT = "lvlmkb-adashield-a-pool/1"
-if not TYPE_CHECKING:
-    prompts = import_sibling(__file__, "_adashield_a_prompts")
 SUCCESS_EXAMPLE = prompts.SUCCESS_EXAMPLE
 SYSTEM_PROMPT_TEMPLATE = prompts.SYSTEM_PROMPT_TEMPLATE
 TASK_PROMPT_TEMPLATE = prompts.TASK_PROMPT_TEMPLATE
@@ -756,13 +748,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _train_command(args: argparse.Namespace) -> Path:
-    from lvlmkb.backends.registry import BackendOptions, open_backend
-    from lvlmkb.cli.reproduce_cmd import parse_overrides
-    from lvlmkb.datasets.registry import load_dataset
+    from lvlmkb.eval.backends.registry import BackendOptions, open_backend
+    from lvlmkb.eval.datasets.registry import load_dataset
+    from lvlmkb.eval.overrides import parse_overrides
+    from lvlmkb.eval.run.method import get_method
+    from lvlmkb.eval.run.runner import make_config
+    from lvlmkb.kb.validate import open_kb
     from lvlmkb.project import find_root
-    from lvlmkb.reproduce.method import get_method
-    from lvlmkb.reproduce.runner import make_config
-    from lvlmkb.validate import open_kb
 
     config = make_config(AdaShieldAdaptive, parse_overrides(args.sets))
     assert isinstance(config, AdaShieldAdaptiveConfig)

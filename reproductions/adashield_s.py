@@ -15,16 +15,21 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from lvlmkb.backends.base import (
+from lvlmkb.eval import (
     Backend,
     BackendError,
+    DefendedBackend,
+    Defense,
+    Deviation,
     GenerationRequest,
     GenerationResponse,
     Message,
+    MethodConfig,
     Part,
+    Source,
+    reproduction,
+    sourced,
 )
-from lvlmkb.reproduce.defended import DefendedBackend
-from lvlmkb.reproduce.method import Defense, Deviation, MethodConfig, Source, reproduction, sourced
 
 REPO = "SaFoLab-WISC/AdaShield"
 COMMIT = "305df573f2579f4fc6927d682c3bcfe1828f469a"

@@ -38,24 +38,29 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from lvlmkb.backends.base import (
+from lvlmkb.eval import (
     Backend,
+    DefendedBackend,
+    Defense,
+    Deviation,
     GenerationRequest,
     GenerationResponse,
     ImageInput,
     Message,
+    MethodConfig,
     Part,
+    Source,
+    UsageError,
+    reproduction,
+    sourced,
 )
-from lvlmkb.errors import UsageError
-from lvlmkb.reproduce.defended import DefendedBackend
-from lvlmkb.reproduce.method import Defense, Deviation, MethodConfig, Source, reproduction, sourced
 
 if TYPE_CHECKING:
     import numpy as np
     import torch
     from PIL.Image import Image
 
-    from lvlmkb.backends.hf import HFBackend
+    from lvlmkb.eval.backends.hf import HFBackend
 
 REPO = "PandragonXIII/CIDER"
 PIN = "3c08d7e2d52e27b47d1e428a030e8ffda5efae3e"
@@ -351,7 +356,7 @@ class CIDERBackend(DefendedBackend):
 def _encoder_backend(config: CIDERConfig, target: Backend) -> HFBackend:
     import torch
 
-    from lvlmkb.backends.hf import HFBackend
+    from lvlmkb.eval.backends.hf import HFBackend
 
     if config.encoder is None or (isinstance(target, HFBackend) and target.checkpoint == config.encoder):
         if not isinstance(target, HFBackend):

@@ -20,16 +20,21 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from lvlmkb.backends.base import (
+from lvlmkb.eval import (
     Backend,
     BackendError,
+    DefendedBackend,
+    Defense,
+    Deviation,
     GenerationRequest,
     GenerationResponse,
     Message,
+    MethodConfig,
+    Source,
+    reproduction,
     single_turn,
+    sourced,
 )
-from lvlmkb.reproduce.defended import DefendedBackend
-from lvlmkb.reproduce.method import Defense, Deviation, MethodConfig, Source, reproduction, sourced
 
 REPO = "gyhdog99/ECSO"
 COMMIT = "3878522f3a59ccb5f0edaa019086b3e954130719"

@@ -13,15 +13,16 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
 
-from lvlmkb.backends.base import ImageInput
-from lvlmkb.datasets.base import Sample
-from lvlmkb.fonts import check_font, find_font
-from lvlmkb.reproduce.method import (
+from lvlmkb.eval import (
     CraftedInput,
     Deviation,
+    ImageInput,
     Method,
     MethodConfig,
+    Sample,
     Source,
+    check_font,
+    find_font,
     reproduction,
     sourced,
 )

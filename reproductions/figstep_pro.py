@@ -12,18 +12,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from lvlmkb.backends.base import ImageInput
-from lvlmkb.datasets.base import Sample
-from lvlmkb.reproduce.method import (
-    CraftedInput,
-    Deviation,
-    Method,
-    MethodConfig,
-    Source,
-    registered,
-    reproduction,
-    sourced,
-)
+from lvlmkb.eval import CraftedInput, Deviation, ImageInput, Method, MethodConfig, Sample, Source, reproduction, sourced
+from reproductions.figstep import FigStep
 
 README = Source("ThuCCSLab/FigStep", "0861b17b3d67887c06ee3534ec65b3012f9becb7", "README.md")
 GENERATE = Source("ThuCCSLab/FigStep", "0861b17b3d67887c06ee3534ec65b3012f9becb7", "src/generate_prompts.py")
@@ -120,9 +110,7 @@ class FigStepPro(Method[FigStepProConfig]):
 
     def __init__(self, config: MethodConfig | None = None) -> None:
         super().__init__(config)
-        figstep = registered("figstep")
-        assert issubclass(figstep, Method)
-        self.figstep = figstep()
+        self.figstep = FigStep()
 
     def craft(self, sample: Sample) -> CraftedInput:
         """The FigStep image of the statement, cut into pieces, with the Pro prompt."""

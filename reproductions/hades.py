@@ -29,36 +29,36 @@ import sys
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from lvlmkb.backends.base import ImageInput
-from lvlmkb.datasets.base import DatasetError, Sample
-from lvlmkb.datasets.hades import COMMIT, REPO, SCENARIOS, image_file
-from lvlmkb.errors import LvlmkbError, NotFoundError, UsageError
-from lvlmkb.fonts import find_font
-from lvlmkb.fsio import write_atomic
-from lvlmkb.reproduce.attached_image import read_state
-from lvlmkb.reproduce.method import (
+from lvlmkb.eval import (
     CraftedInput,
+    DatasetError,
     Deviation,
+    ImageInput,
+    LvlmkbError,
     Method,
     MethodConfig,
+    Sample,
     Source,
-    load_plugins,
-    registered,
+    UsageError,
+    find_font,
+    read_state,
     reproduction,
     sourced,
+    write_atomic,
 )
+from lvlmkb.eval.datasets.hades import COMMIT, REPO, SCENARIOS, image_file
+from reproductions import mm_safetybench, visual_adv
 
 if TYPE_CHECKING:
     import torch
     from PIL.Image import Image
     from PIL.ImageFont import FreeTypeFont
 
-    from lvlmkb.backends.hf import HFBackend
+    from lvlmkb.eval.backends.hf import HFBackend
 
 ATTACK, INIT, GPT4V = (
     "white_box/white_box_attack.py",
@@ -161,16 +161,6 @@ def prompt_for(fields: dict[str, str], mode: Mode) -> str:
     return f"The bottom of the image shows a {category}. " + fields["instruction"].replace(fields["keywords"], mask)
 
 
-def sibling(plugin_id: str) -> ModuleType:
-    """The module of another reproduction, loading this checkout's ``reproductions/`` when needed."""
-    try:
-        cls = registered(plugin_id)
-    except NotFoundError:
-        load_plugins(Path(__file__).resolve().parent)
-        cls = registered(plugin_id)
-    return sys.modules[cls.__module__]
-
-
 def _open(path: Path, what: str, hint: str) -> Image:
     from PIL import Image as PILImage
     from PIL import UnidentifiedImageError
@@ -190,7 +180,7 @@ def prepend_block(base: Image, block: Image, config: HadesConfig) -> Image:
 
     size = (base.width, max(1, base.height // config.block_divisor))
     top = block if block.size == size else block.resize(size, PILImage.Resampling.BICUBIC)
-    concat: Image = sibling("mm-safetybench").vertical_concat(top, base, config.concat_fill)
+    concat: Image = mm_safetybench.vertical_concat(top, base, config.concat_fill)
     return concat
 
 
@@ -273,7 +263,7 @@ class Hades(Method[HadesConfig]):
 
     def typography(self, keyword: str, width: int) -> Image:
         """The keyword set in type on a canvas of the given width (MM-SafetyBench's TYPO rule)."""
-        c, mm = self.settings, sibling("mm-safetybench")
+        c, mm = self.settings, mm_safetybench
         typo = mm.MMSafetyBenchConfig(font_size=c.font_size, max_width=width, background=c.background, fill=c.fill)
         image: Image = mm.render_typography(keyword, self.font, typo)
         return image
@@ -295,7 +285,7 @@ class Hades(Method[HadesConfig]):
         if c.typography == "released":
             name = f"concat_opt_{c.step}.jpg"
             return _open(image_file(sample, name), f"{name} of {sample.id}", "or use --set typography=render")
-        mm, harmful = sibling("mm-safetybench"), self.harmful(sample)
+        mm, harmful = mm_safetybench, self.harmful(sample)
         concat = mm.vertical_concat(harmful, self.typography(sample.fields["keywords"], harmful.width), c.concat_fill)
         image: Image = mm.jpeg_round_trip(concat, c.jpeg_quality)
         return image
@@ -492,7 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``optimize`` loads a scenario and a model and runs :func:`optimize`; returns the exit code."""
     from pydantic import ValidationError
 
-    from lvlmkb.datasets.hades import load_hades
+    from lvlmkb.eval.datasets.hades import load_hades
 
     args = _parser().parse_args(argv)
     keys = ("mode", "typography", "step", "iterations", "alpha", "batch_size", "checkpoint_every", "seed")
@@ -504,7 +494,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("; ".join(f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg']}" for e in errors)) from err
         samples = [s for s in load_hades(args.data)[0] if s.fields["scenario"] == args.scenario][: args.limit]
         try:
-            backend = sibling("visual-adv").open_white_box(args.model, args.root, args.device, args.dtype)
+            backend = visual_adv.open_white_box(args.model, args.root, args.device, args.dtype)
         except UsageError as err:
             raise UsageError(err.message, "HADES's block is white-box: choose a model with `backend: hf`") from err
 

@@ -30,19 +30,23 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
-from lvlmkb.backends.base import ImageInput
-from lvlmkb.datasets.base import sha256_file
-from lvlmkb.errors import LvlmkbError, UsageError
-from lvlmkb.fsio import write_atomic
-from lvlmkb.imagefiles import open_rgb
-from lvlmkb.reproduce.attached_image import (
-    FINAL,
-    STATE,
+from lvlmkb.eval import (
     AttachedImageConfig,
     AttachedImageMethod,
+    Deviation,
+    ImageInput,
+    LvlmkbError,
+    MethodConfig,
+    Source,
+    UsageError,
+    open_rgb,
+    reproduction,
     resumable_state,
+    sha256_file,
+    sourced,
+    write_atomic,
 )
-from lvlmkb.reproduce.method import Deviation, MethodConfig, Source, reproduction, sourced
+from lvlmkb.eval.run.attached_image import FINAL, STATE
 
 if TYPE_CHECKING:
     import torch

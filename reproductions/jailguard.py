@@ -27,27 +27,29 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from lvlmkb.backends.base import (
+from lvlmkb.eval import (
+    REFUSAL_LISTS,
     Backend,
+    DefendedBackend,
+    Defense,
+    Deviation,
     GenerationRequest,
     GenerationResponse,
     ImageInput,
     Message,
+    MethodConfig,
     Part,
+    RefusalList,
+    Source,
+    reproduction,
+    sourced,
 )
-from lvlmkb.judges.refusal import REFUSAL_LISTS, RefusalList
-from lvlmkb.reproduce.defended import DefendedBackend
-from lvlmkb.reproduce.method import Defense, Deviation, MethodConfig, Source, import_sibling, reproduction, sourced
+from reproductions import _jailguard_mutators as mutators
 
 if TYPE_CHECKING:
     import numpy as np
     from PIL.Image import Image
 
-    from reproductions import _jailguard_mutators as mutators
-
-
-if not TYPE_CHECKING:
-    mutators = import_sibling(__file__, "_jailguard_mutators")
 
 REPO = "shiningrain/JailGuard"
 READ = "0a8bd792f0d9b8db05243aa72e778bd32ef5a5d0"

@@ -33,10 +33,21 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
-from lvlmkb.backends.base import Backend, BackendError, GenerationRequest, GenerationResponse, GenerationSettings
-from lvlmkb.errors import UsageError
-from lvlmkb.reproduce.defended import DefendedBackend
-from lvlmkb.reproduce.method import Defense, Deviation, MethodConfig, Source, reproduction, sourced
+from lvlmkb.eval import (
+    Backend,
+    BackendError,
+    DefendedBackend,
+    Defense,
+    Deviation,
+    GenerationRequest,
+    GenerationResponse,
+    GenerationSettings,
+    MethodConfig,
+    Source,
+    UsageError,
+    reproduction,
+    sourced,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -138,7 +149,7 @@ def _merge_adapter(model: Any, adapter: str) -> Any:
             f"the LoRA adapter '{adapter}' needs the 'peft' package, which lvlmkb does not install",
             "run `pip install peft`, or point the checkpoint at a merged model and set its base to null",
         ) from err
-    from lvlmkb.backends.hf_inputs import missing_checkpoint_error
+    from lvlmkb.eval.backends.hf_inputs import missing_checkpoint_error
 
     try:
         merged = peft.PeftModel.from_pretrained(model, adapter).merge_and_unload()
@@ -177,7 +188,7 @@ class Component:
         import torch
         import transformers
 
-        from lvlmkb.backends.hf_inputs import missing_checkpoint_error, resolve_dtype
+        from lvlmkb.eval.backends.hf_inputs import missing_checkpoint_error, resolve_dtype
 
         source = self.base or self.checkpoint
         dtype = getattr(torch, resolve_dtype(None, self.device))

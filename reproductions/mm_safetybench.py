@@ -17,7 +17,7 @@ templates with zero-shot paraphrases on gpt-4o-mini.
 SD images: the paper ran Stable Diffusion on each key phrase, but its checkpoint and prompt are
 unverified. By default (``sd_source=released``) the authors' released SD images are read from the
 data folder. ``--set sd_source=generate`` makes them here with a diffusers pipeline
-(:mod:`lvlmkb.imagegen`, extra ``lvlmkb[sd]``) following OmniSafeBench's port (SD-3.5-medium,
+(:mod:`lvlmkb.eval.media.imagegen`, extra ``lvlmkb[sd]``) following OmniSafeBench's port (SD-3.5-medium,
 ``A photo of {key_phrase}``, 28 steps) with a per-sample seed; the images are cached under
 ``<cache>/sd/<settings hash>/`` and the generator's identity is written to the run record.
 JailBreakV-28K's SDXL base + refiner is not offered (its two-stage pipeline is a different recipe).
@@ -32,21 +32,22 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from lvlmkb.backends.base import ImageInput
-from lvlmkb.datasets.base import DatasetError, Sample
-from lvlmkb.datasets.mm_safetybench import image_path
-from lvlmkb.errors import UsageError
-from lvlmkb.fonts import find_font
-from lvlmkb.imagegen import GeneratorSettings, TextToImage
-from lvlmkb.reproduce.method import (
+from lvlmkb.eval import (
     CraftedInput,
+    DatasetError,
     Deviation,
+    ImageInput,
     Method,
     MethodConfig,
+    Sample,
     Source,
+    UsageError,
+    find_font,
     reproduction,
     sourced,
 )
+from lvlmkb.eval.datasets.mm_safetybench import image_path
+from lvlmkb.eval.media.imagegen import GeneratorSettings, TextToImage
 
 if TYPE_CHECKING:
     from PIL.Image import Image

@@ -21,11 +21,19 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from lvlmkb.backends.base import ImageInput
-from lvlmkb.datasets.base import Sample
-from lvlmkb.errors import UsageError
-from lvlmkb.fonts import find_font
-from lvlmkb.reproduce.method import CraftedInput, Deviation, Method, MethodConfig, Source, reproduction, sourced
+from lvlmkb.eval import (
+    CraftedInput,
+    Deviation,
+    ImageInput,
+    Method,
+    MethodConfig,
+    Sample,
+    Source,
+    UsageError,
+    find_font,
+    reproduction,
+    sourced,
+)
 
 if TYPE_CHECKING:
     from PIL.Image import Image

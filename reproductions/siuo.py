@@ -9,8 +9,8 @@ The benchmark asks each case in two formats, chosen by ``format``:
   ``eval/generation-gpt4o-mcqa.py``, with the image. Run it with
   ``lvlmkb reproduce siuo --dataset siuo-mcqa --set format=mcqa --judge siuo-mcqa-choice``.
 
-The prompt is the sample's ``fields["prompt"]``, built by :mod:`lvlmkb.datasets.siuo` exactly as the
-scripts build it; the image is ``sample.image``. Scoring lives in :mod:`lvlmkb.judges.siuo`: the MCQA
+The prompt is the sample's ``fields["prompt"]``, built by :mod:`lvlmkb.eval.datasets.siuo` exactly as the
+scripts build it; the image is ``sample.image``. Scoring lives in :mod:`lvlmkb.eval.judges.siuo`: the MCQA
 letter parser of ``eval/mcqa-eval.py`` (``siuo-mcqa-choice``; ASR = share of answers that are not the
 safe option) and the GPT-4V safety judge of ``eval/gpt-eval.py`` (``llm-siuo-safety``; ASR = share
 judged unsafe). The survey (ye2025survey, taxonomy reference §3) reports Janus-Pro-7B at 84.43 (OpenQA)
@@ -24,15 +24,16 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from lvlmkb.backends.base import ImageInput
-from lvlmkb.datasets.base import DatasetError, Sample
-from lvlmkb.errors import UsageError
-from lvlmkb.reproduce.method import (
+from lvlmkb.eval import (
     CraftedInput,
+    DatasetError,
     Deviation,
+    ImageInput,
     Method,
     MethodConfig,
+    Sample,
     Source,
+    UsageError,
     reproduction,
     sourced,
 )

@@ -25,24 +25,28 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
-from lvlmkb.backends.base import ImageInput
-from lvlmkb.datasets.base import sha256_file
-from lvlmkb.errors import LvlmkbError, UsageError
-from lvlmkb.fsio import write_atomic
-from lvlmkb.imagefiles import open_rgb
-from lvlmkb.reproduce.attached_image import (
-    FINAL,
-    STATE,
+from lvlmkb.eval import (
     AttachedImageConfig,
     AttachedImageMethod,
+    Deviation,
+    ImageInput,
+    LvlmkbError,
+    MethodConfig,
+    Source,
+    UsageError,
+    open_rgb,
+    reproduction,
     resumable_state,
+    sha256_file,
+    sourced,
+    write_atomic,
 )
-from lvlmkb.reproduce.method import Deviation, MethodConfig, Source, reproduction, sourced
+from lvlmkb.eval.run.attached_image import FINAL, STATE
 
 if TYPE_CHECKING:
     import torch
 
-    from lvlmkb.backends.hf import HFBackend
+    from lvlmkb.eval.backends.hf import HFBackend
 
 REPO = "Unispac/Visual-Adversarial-Examples-Jailbreak-Large-Language-Models"
 COMMIT = "5fc9883cfa9b4183cf05c6eceef49e449e45e9c9"
@@ -325,9 +329,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def open_white_box(model: str, root: Path | None, device: str | None, dtype: str | None) -> HFBackend:
     """The Hugging Face backend of a model alias, or a UsageError when the model has no white-box backend."""
-    from lvlmkb.backends.registry import BackendOptions, open_backend
+    from lvlmkb.eval.backends.registry import BackendOptions, open_backend
+    from lvlmkb.kb.validate import open_kb
     from lvlmkb.project import find_root
-    from lvlmkb.validate import open_kb
 
     kb, _ = open_kb(find_root(explicit=root))
     backend = open_backend(kb, model, BackendOptions(device=device, dtype=dtype))
@@ -336,7 +340,7 @@ def open_white_box(model: str, root: Path | None, device: str | None, dtype: str
             f"model '{model}' runs on the '{backend.name}' backend, which gives no gradients",
             "visual-adv is white-box: choose a model with `backend: hf` in reproductions/models.yaml",
         )
-    from lvlmkb.backends.hf import HFBackend
+    from lvlmkb.eval.backends.hf import HFBackend
 
     assert isinstance(backend, HFBackend)
     return backend

@@ -13,22 +13,22 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Diagnostic": "lvlmkb.errors",
     "LvlmkbError": "lvlmkb.errors",
-    "KnowledgeBase": "lvlmkb.kb",
-    "Taxonomy": "lvlmkb.kb",
+    "KnowledgeBase": "lvlmkb.kb.knowledge",
+    "Taxonomy": "lvlmkb.kb.knowledge",
     "Project": "lvlmkb.project",
     "find_root": "lvlmkb.project",
-    "ValidationReport": "lvlmkb.validate",
-    "open_kb": "lvlmkb.validate",
-    "validate": "lvlmkb.validate",
+    "ValidationReport": "lvlmkb.kb.validate",
+    "open_kb": "lvlmkb.kb.validate",
+    "validate": "lvlmkb.kb.validate",
 }
 
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:
     from lvlmkb.errors import Diagnostic, LvlmkbError
-    from lvlmkb.kb import KnowledgeBase, Taxonomy
+    from lvlmkb.kb.knowledge import KnowledgeBase, Taxonomy
+    from lvlmkb.kb.validate import ValidationReport, open_kb, validate
     from lvlmkb.project import Project, find_root
-    from lvlmkb.validate import ValidationReport, open_kb, validate
 
 
 def __getattr__(name: str) -> Any:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from lvlmkb.backends.registry import BackendOptions, backend_name, check_runnable
 from lvlmkb.cli import app
 from lvlmkb.errors import UsageError
-from lvlmkb.schema import ModelEntry
+from lvlmkb.eval.backends.registry import BackendOptions, backend_name, check_runnable, options_for_judge
+from lvlmkb.kb.schema import ModelEntry
 from tests.backends.test_openai_compat import FakeServer, server
 from tests.conftest import DATA
 
@@ -84,3 +85,35 @@ def test_an_unknown_backend_option_is_a_usage_error_before_any_request(server: F
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2 and "takes no option concurency" in result.output
     assert server.count == 0 and not (checkout / "runs").exists()
+
+
+def test_the_judge_model_has_its_own_server_and_never_the_targets(server: FakeServer, checkout: Path) -> None:
+    pytest.importorskip("PIL")
+    args = ["reproduce", "figstep", "--model", "mock-comply", "--root", str(checkout), "--limit", "2"]
+    args += ["--data", str(DATA / "safebench_fixture.csv"), "--judge", "llm-lvlmkb-harmful-binary"]
+    args += ["--judge-model", "gpt-4o", "--judge-base-url", server.url, "--judge-backend-option", "backoff=0.001"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert server.count == 2 and {body["model"] for body in server.bodies} == {"gpt-4o"}, "two samples, judged there"
+    (record_path,) = (checkout / "runs" / "figstep" / "mock-comply").glob("*/run.json")
+    (aggregate,) = json.loads(record_path.read_text(encoding="utf-8"))["aggregates"]
+    assert aggregate["judge_info"]["backend"]["base_url"] == server.url
+
+
+def test_the_targets_server_does_not_reach_the_judge(server: FakeServer, checkout: Path) -> None:
+    pytest.importorskip("PIL")
+    args = ["reproduce", "figstep", "--model", "qwen2.5-vl-7b", "--base-url", server.url, "--root", str(checkout)]
+    args += ["--data", str(DATA / "safebench_fixture.csv"), "--limit", "2", "--backend-option", "backoff=0.001"]
+    args += ["--judge", "llm-lvlmkb-harmful-binary", "--judge-model", "mock-comply"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert server.count == 2, "only the target's two generations went to the target's server"
+    assert {body["model"] for body in server.bodies} == {"Qwen/Qwen2.5-VL-7B-Instruct"}
+
+
+def test_judge_options_default_to_the_targets_device_and_dtype_only() -> None:
+    target = BackendOptions(device="cpu", dtype="float32", base_url="http://127.0.0.1:9/v1", extra={"timeout": 5})
+    target = dataclasses.replace(target, trust_remote_code=True, backend="openai", served_model="x")
+    assert options_for_judge(target, None) == BackendOptions(device="cpu", dtype="float32")
+    own = BackendOptions(backend="mock")
+    assert options_for_judge(target, own) is own

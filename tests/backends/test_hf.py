@@ -16,7 +16,8 @@ from pathlib import Path  # noqa: E402
 
 from PIL import Image  # noqa: E402
 
-from lvlmkb.backends.base import (  # noqa: E402
+from lvlmkb.cachedir import cache_dir  # noqa: E402
+from lvlmkb.eval.backends.base import (  # noqa: E402
     Backend,
     BackendError,
     BackendOutOfMemoryError,
@@ -26,12 +27,11 @@ from lvlmkb.backends.base import (  # noqa: E402
     Message,
     single_turn,
 )
-from lvlmkb.backends.hf import HFBackend  # noqa: E402
-from lvlmkb.backends.hf_inputs import eos_set, group_by_settings, is_out_of_memory, trim_generated  # noqa: E402
-from lvlmkb.backends.registry import BackendOptions, backend_class  # noqa: E402
-from lvlmkb.backends.tiny import TINY_FAMILIES, TINY_PREFIX, ensure_tiny_model, tiny_dir  # noqa: E402
-from lvlmkb.cachedir import cache_dir  # noqa: E402
-from lvlmkb.schema import ModelEntry  # noqa: E402
+from lvlmkb.eval.backends.hf import HFBackend  # noqa: E402
+from lvlmkb.eval.backends.hf_inputs import eos_set, group_by_settings, is_out_of_memory, trim_generated  # noqa: E402
+from lvlmkb.eval.backends.registry import BackendOptions, backend_class  # noqa: E402
+from lvlmkb.eval.backends.tiny import TINY_FAMILIES, TINY_PREFIX, ensure_tiny_model, tiny_dir  # noqa: E402
+from lvlmkb.kb.schema import ModelEntry  # noqa: E402
 
 FAMILIES = ("janus", "llava")
 SETTINGS = GenerationSettings(max_new_tokens=10)

@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lvlmkb.backends.base import BackendError
-from lvlmkb.backends.hub import ensure_hub_reachable
+from lvlmkb.eval.backends.base import BackendError
+from lvlmkb.eval.backends.hub import ensure_hub_reachable
 
 
 def _unreachable(request: httpx.Request) -> httpx.Response:
@@ -44,7 +44,7 @@ def test_loading_silences_the_libraries_own_progress_bars() -> None:
     pytest.importorskip("transformers")
     from huggingface_hub.utils.tqdm import are_progress_bars_disabled, enable_progress_bars
 
-    from lvlmkb.backends.hf import quiet_library_progress
+    from lvlmkb.eval.backends.hf import quiet_library_progress
 
     enable_progress_bars()
     quiet_library_progress()

@@ -16,12 +16,19 @@ from typing import Any
 
 import pytest
 
-from lvlmkb.backends import openai_compat
-from lvlmkb.backends.base import BackendError, GenerationRequest, GenerationSettings, ImageInput, Message, single_turn
-from lvlmkb.backends.openai_compat import OpenAIBackend, OpenAIRequestError
-from lvlmkb.backends.registry import BackendOptions
 from lvlmkb.errors import UsageError
-from lvlmkb.schema import ModelEntry
+from lvlmkb.eval.backends import openai_compat
+from lvlmkb.eval.backends.base import (
+    BackendError,
+    GenerationRequest,
+    GenerationSettings,
+    ImageInput,
+    Message,
+    single_turn,
+)
+from lvlmkb.eval.backends.openai_compat import OpenAIBackend, OpenAIRequestError
+from lvlmkb.eval.backends.registry import BackendOptions
+from lvlmkb.kb.schema import ModelEntry
 
 
 def tiny_png(width: int = 2, height: int = 1, rgb: tuple[int, int, int] = (255, 0, 0)) -> bytes:
@@ -366,8 +373,8 @@ def test_retry_after_parsing() -> None:
 
 
 def test_is_a_backend() -> None:
-    from lvlmkb.backends.base import Backend
-    from lvlmkb.backends.registry import backend_class
+    from lvlmkb.eval.backends.base import Backend
+    from lvlmkb.eval.backends.registry import backend_class
 
     assert backend_class("openai") is OpenAIBackend
     assert isinstance(OpenAIBackend("m", "http://127.0.0.1:1/v1"), Backend)

@@ -14,7 +14,7 @@ from types import ModuleType
 
 import pytest
 
-from lvlmkb.schema.bench import BenchResults
+from lvlmkb.kb.schema.bench import BenchResults
 from tests.conftest import REPO
 
 RUN = REPO / "bench" / "run.py"

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from lvlmkb.cli import app
-from lvlmkb.judges.registry import default_registry
+from lvlmkb.eval.judges.registry import default_registry
 from tests.conftest import DATA, REPO
 
 

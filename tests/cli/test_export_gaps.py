@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from lvlmkb.cli import app
-from lvlmkb.gaps import SECTIONS
+from lvlmkb.kb.gaps import SECTIONS
 from tests.conftest import REPO
 
 

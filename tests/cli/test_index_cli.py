@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from lvlmkb.cli import app
+from lvlmkb.kb.query import incoming_relations
+from lvlmkb.kb.validate import validate
 from lvlmkb.project import Project
-from lvlmkb.query import incoming_relations
-from lvlmkb.render import terminal
-from lvlmkb.validate import validate
+from lvlmkb.publish import terminal
 from tests.conftest import VALID_PAPER, PaperWriter
 
 LONG_TITLE = "A Very Long Title " + "About Typographic Jailbreaks " * 8

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from lvlmkb.fonts import FONT_PACKAGES
+from lvlmkb.eval.media.fonts import FONT_PACKAGES
 from tests.conftest import REPO
 
 

@@ -6,9 +6,9 @@ import csv
 import functools
 from pathlib import Path
 
-from lvlmkb.checks import normalised_title
+from lvlmkb.kb.checks import normalised_title
+from lvlmkb.kb.validate import ValidationReport, validate
 from lvlmkb.project import Project
-from lvlmkb.validate import ValidationReport, validate
 from tests.conftest import DATA, REPO
 
 SOURCE = DATA / "source_lists" / "lvlm-safety-papers.tsv"

@@ -6,9 +6,9 @@ import functools
 
 import pytest
 
-from lvlmkb.kb import KnowledgeBase
+from lvlmkb.kb.knowledge import KnowledgeBase
+from lvlmkb.kb.validate import ValidationReport, validate
 from lvlmkb.project import Project
-from lvlmkb.validate import ValidationReport, validate
 from tests.conftest import REPO
 
 

@@ -9,11 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from lvlmkb.cli import app
-from lvlmkb.contribute import arxiv_api
-from lvlmkb.contribute.draft import propose_id
+from lvlmkb.kb.contribute import arxiv_api
+from lvlmkb.kb.contribute.draft import propose_id
+from lvlmkb.kb.validate import validate
 from lvlmkb.project import Project
-from lvlmkb.render.readme import render_paper_list
-from lvlmkb.validate import validate
+from lvlmkb.publish.readme import render_paper_list
 from tests.conftest import DATA
 
 CLASSIFY = [

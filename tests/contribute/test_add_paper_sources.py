@@ -11,10 +11,10 @@ import yaml
 from typer.testing import CliRunner
 
 from lvlmkb.cli import app
-from lvlmkb.contribute import arxiv_api
-from lvlmkb.contribute.draft import DraftInvalidError, checked_paper
+from lvlmkb.kb.contribute import arxiv_api
+from lvlmkb.kb.contribute.draft import DraftInvalidError, checked_paper
+from lvlmkb.kb.validate import open_kb, validate
 from lvlmkb.project import Project
-from lvlmkb.validate import open_kb, validate
 from tests.conftest import DATA, VALID_PAPER
 
 TODAY = dt.date.today().isoformat()

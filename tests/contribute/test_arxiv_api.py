@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from lvlmkb.contribute.arxiv_api import (
+from lvlmkb.errors import UsageError
+from lvlmkb.kb.contribute.arxiv_api import (
     ArxivLookupError,
     ArxivUnavailableError,
     fetch_arxiv,
@@ -16,7 +17,6 @@ from lvlmkb.contribute.arxiv_api import (
     parse_entries,
     parse_feed,
 )
-from lvlmkb.errors import UsageError
 from lvlmkb.netio import Http
 from tests.conftest import DATA
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lvlmkb.contribute.add import Metadata, suggestion_for
+from lvlmkb.kb.contribute.add import Metadata, suggestion_for
 from tests.contract.test_kb import report
 
 

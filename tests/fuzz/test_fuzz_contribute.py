@@ -16,11 +16,18 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from lvlmkb.cli import app
-from lvlmkb.contribute import arxiv_api
-from lvlmkb.contribute.arxiv_api import NEW_STYLE, OLD_STYLE, ArxivLookupError, ArxivRecord, parse_arxiv_ref, parse_feed
 from lvlmkb.errors import UsageError
+from lvlmkb.kb.contribute import arxiv_api
+from lvlmkb.kb.contribute.arxiv_api import (
+    NEW_STYLE,
+    OLD_STYLE,
+    ArxivLookupError,
+    ArxivRecord,
+    parse_arxiv_ref,
+    parse_feed,
+)
+from lvlmkb.kb.validate import validate
 from lvlmkb.project import Project
-from lvlmkb.validate import validate
 from tests.conftest import DATA, make_kb
 from tests.fuzz.support import ODD_CHARS, Examples, fuzz, odd_text, snapshot
 

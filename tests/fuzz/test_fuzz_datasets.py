@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lvlmkb.datasets.base import DatasetError
-from lvlmkb.datasets.registry import load_dataset, loaders
+from lvlmkb.eval.datasets.base import DatasetError
+from lvlmkb.eval.datasets.registry import load_dataset, loaders
 from tests.conftest import DATA
 from tests.fuzz.support import Examples, fuzz, nested, odd_text
 

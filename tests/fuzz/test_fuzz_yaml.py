@@ -14,9 +14,9 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lvlmkb.kb.validate import validate
+from lvlmkb.kb.yamlio import load_plain, read_yaml
 from lvlmkb.project import Project
-from lvlmkb.validate import validate
-from lvlmkb.yamlio import load_plain, read_yaml
 from tests.conftest import VALID_PAPER, make_kb
 from tests.fuzz.support import Examples, check_diagnostics, deep, fuzz, huge_numbers, nested, odd_text, scalars
 

@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 
 from lvlmkb import clock
 from lvlmkb.cli import app
-from lvlmkb.discover.keywords import arxiv_query, topic_terms
-from lvlmkb.discover.run import search
+from lvlmkb.kb.discover.keywords import arxiv_query, topic_terms
+from lvlmkb.kb.discover.run import search
+from lvlmkb.kb.validate import open_kb, validate
 from lvlmkb.project import Project
-from lvlmkb.validate import open_kb, validate
 from tests.online.support import FakeNet, feed_of, read, snapshot
 
 DAY = dt.date(2026, 11, 30)

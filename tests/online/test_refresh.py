@@ -10,8 +10,8 @@ import yaml
 from typer.testing import CliRunner
 
 from lvlmkb.cli import app
+from lvlmkb.kb.validate import validate
 from lvlmkb.project import Project
-from lvlmkb.validate import validate
 from tests.conftest import VALID_PAPER
 from tests.online.support import GUARD_PAPER, Answer, FakeNet, feed_of, snapshot
 

@@ -1,4 +1,4 @@
-"""The rules that decide what refresh may change (lvlmkb.refresh.plan) and DBLP's venue spellings."""
+"""The rules that decide what refresh may change (lvlmkb.kb.refresh.plan) and DBLP's venue spellings."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
-from lvlmkb.contribute.arxiv_api import ArxivRecord
-from lvlmkb.refresh.lookups import CitationCount, VenueHit, dblp_to_venue
-from lvlmkb.refresh.plan import Findings, plan_entry, versions_to_compare
-from lvlmkb.schema import Paper
+from lvlmkb.kb.contribute.arxiv_api import ArxivRecord
+from lvlmkb.kb.refresh.lookups import CitationCount, VenueHit, dblp_to_venue
+from lvlmkb.kb.refresh.plan import Findings, plan_entry, versions_to_compare
+from lvlmkb.kb.schema import Paper
 from tests.conftest import VALID_PAPER
 
 DAY = "2026-03-01"

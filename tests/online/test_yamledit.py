@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lvlmkb.refresh.yamledit import EditError, FieldEdit, apply_edits
+from lvlmkb.kb.refresh.yamledit import EditError, FieldEdit, apply_edits
 
 TEXT = """\
 # yaml-language-server: $schema=paper.schema.json

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from lvlmkb.kb import KnowledgeBase
+from lvlmkb.kb.knowledge import KnowledgeBase
+from lvlmkb.kb.validate import open_kb
 from lvlmkb.project import Project
-from lvlmkb.validate import open_kb
 from tests.conftest import DATA, REPO
 
 FIXTURE = DATA / "safebench_fixture.csv"
@@ -28,7 +28,7 @@ def fixture_csv() -> Path:
 
 def saved_state(out_dir: Path) -> dict[str, Any]:
     """The ``state.json`` an image optimisation wrote in ``out_dir`` (it must exist)."""
-    from lvlmkb.reproduce.attached_image import read_state
+    from lvlmkb.eval.run.attached_image import read_state
 
     state = read_state(out_dir)
     assert state is not None, f"no state.json in {out_dir}"

@@ -32,15 +32,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from lvlmkb.backends.base import GenerationRequest, GenerationResponse
-from lvlmkb.backends.mock import REFUSAL, MockBackend
-from lvlmkb.kb import KnowledgeBase
+from lvlmkb.eval.backends.base import GenerationRequest, GenerationResponse
+from lvlmkb.eval.backends.mock import REFUSAL, MockBackend
+from lvlmkb.eval.run.method import get_method
+from lvlmkb.eval.run.records import RunRecord, SampleRecord
+from lvlmkb.eval.run.runner import RunSpec, run_reproduction
+from lvlmkb.eval.run.store import SHARED_ENV
+from lvlmkb.kb.knowledge import KnowledgeBase
+from lvlmkb.kb.validate import open_kb
 from lvlmkb.project import Project
-from lvlmkb.reproduce.method import get_method
-from lvlmkb.reproduce.records import RunRecord, SampleRecord
-from lvlmkb.reproduce.runner import RunSpec, run_reproduction
-from lvlmkb.reproduce.store import SHARED_ENV
-from lvlmkb.validate import open_kb
 
 RUN_FILES = ("generations.jsonl", "samples.jsonl", "run.json", "config.json")
 

@@ -8,7 +8,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # huggingface_hub reads it once, a
 
 import hashlib
 import json
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -16,11 +15,12 @@ from typing import Any
 
 import pytest
 
-from lvlmkb.backends.base import GenerationRequest, GenerationSettings, ImageInput, Message, single_turn
-from lvlmkb.backends.mock import COMPLIANCE, REFUSAL, MockBackend
 from lvlmkb.errors import UsageError
-from lvlmkb.judges.refusal import REFUSAL_LISTS
-from lvlmkb.reproduce.method import Defense, get_defense, load_plugins
+from lvlmkb.eval.backends.base import GenerationRequest, GenerationSettings, ImageInput, Message, single_turn
+from lvlmkb.eval.backends.mock import COMPLIANCE, REFUSAL, MockBackend
+from lvlmkb.eval.judges.refusal import REFUSAL_LISTS
+from lvlmkb.eval.run.method import Defense, get_defense, load_plugins
+from reproductions import adashield_a as adashield_a_module
 from tests.conftest import DATA, REPO
 
 Image = pytest.importorskip("PIL.Image")
@@ -34,7 +34,7 @@ SYSTEM_SHA256 = "6381b428f0477c525cc1564e77b5119f2294ad0f5af3874571fdc45b726dc18
 @pytest.fixture(scope="module")
 def ada() -> ModuleType:
     load_plugins(FOLDER)
-    return sys.modules["lvlmkb_reproductions.adashield_a"]
+    return adashield_a_module
 
 
 def image(color: str) -> ImageInput:
@@ -81,7 +81,7 @@ def write_pool(ada: ModuleType, root: Path, prompts: Sequence[str], colors: Sequ
 def tiny_pool(root: Path) -> dict[str, object]:
     """Defense config for a small hand-written pool with random retrieval (also for the contract test)."""
     load_plugins(FOLDER)
-    ada = sys.modules["lvlmkb_reproductions.adashield_a"]
+    ada = adashield_a_module
     path = write_pool(ada, root / "adashield-a", ["Check the image first. ", "Refuse harmful lists. "], ["red", None])
     return {"pool": str(path), "retrieval": "random"}
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from lvlmkb.backends.mock import MockBackend
 from lvlmkb.cli import app
 from lvlmkb.errors import NotFoundError, UsageError
-from lvlmkb.kb import KnowledgeBase
-from lvlmkb.reproduce.agreement import cohens_kappa, judge_agreement
-from lvlmkb.reproduce.runner import RunSpec, run_reproduction
+from lvlmkb.eval.backends.mock import MockBackend
+from lvlmkb.eval.run.agreement import cohens_kappa, judge_agreement
+from lvlmkb.eval.run.runner import RunSpec, run_reproduction
+from lvlmkb.kb.knowledge import KnowledgeBase
 
 pytest.importorskip("PIL")
 JUDGES = ("refusal-gcg-advbench-29", "refusal-lmms-eval-21")

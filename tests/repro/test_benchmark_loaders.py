@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from lvlmkb.datasets import jailbreakv, mossbench, siuo, vlsbench
-from lvlmkb.datasets.base import DatasetError
-from lvlmkb.datasets.registry import load_dataset, loaders
+from lvlmkb.eval.datasets import jailbreakv, mossbench, siuo, vlsbench
+from lvlmkb.eval.datasets.base import DatasetError
+from lvlmkb.eval.datasets.registry import load_dataset, loaders
 from tests.conftest import DATA
 
 FIXTURES = DATA / "datasets"

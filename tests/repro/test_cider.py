@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from lvlmkb.backends.base import GenerationRequest, GenerationSettings, ImageInput, Message, single_turn
-from lvlmkb.backends.mock import MockBackend
-from lvlmkb.backends.tiny import ensure_tiny_model
 from lvlmkb.errors import UsageError
-from lvlmkb.reproduce.method import Defense, get_defense
+from lvlmkb.eval.backends.base import GenerationRequest, GenerationSettings, ImageInput, Message, single_turn
+from lvlmkb.eval.backends.mock import MockBackend
+from lvlmkb.eval.backends.tiny import ensure_tiny_model
+from lvlmkb.eval.run.method import Defense, get_defense
 from tests.conftest import REPO
 
 torch = pytest.importorskip("torch")
@@ -76,7 +76,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def hf(tiny: Path) -> Any:
-    from lvlmkb.backends.hf import HFBackend
+    from lvlmkb.eval.backends.hf import HFBackend
 
     return HFBackend(str(tiny), device="cpu", dtype="float32")
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lvlmkb.eval.run.composite import SURVEY_JANUS_PRO, run_composite
+from lvlmkb.eval.run.runner import RunSpec
+from lvlmkb.kb.validate import open_kb
 from lvlmkb.project import Project
-from lvlmkb.reproduce.composite import SURVEY_JANUS_PRO, run_composite
-from lvlmkb.reproduce.runner import RunSpec
-from lvlmkb.validate import open_kb
 from tests.conftest import DATA, REPO
 
 pytest.importorskip("PIL")
@@ -68,7 +68,7 @@ def _tiny_kb(kb_root: Path, model: str) -> Path:
 
 
 def test_survey_composite_on_tiny_llava(kb_root: Path, tiny_cache: Path) -> None:
-    from lvlmkb.backends.base import GenerationSettings
+    from lvlmkb.eval.backends.base import GenerationSettings
 
     kb, _ = open_kb(Project(_tiny_kb(kb_root, "tiny-llava")))
     data = {name: DATA / "datasets" / name for name in ("siuo-openqa", "siuo-mcqa", "mm-safetybench")}
@@ -82,8 +82,8 @@ def test_survey_composite_on_tiny_llava(kb_root: Path, tiny_cache: Path) -> None
 
 
 def test_matrix_on_tiny_llava(kb_root: Path, tiny_cache: Path) -> None:
-    from lvlmkb.backends.base import GenerationSettings
-    from lvlmkb.reproduce.matrix import matrix_table, run_matrix
+    from lvlmkb.eval.backends.base import GenerationSettings
+    from lvlmkb.eval.run.matrix import matrix_table, run_matrix
 
     kb, _ = open_kb(Project(_tiny_kb(kb_root, "tiny-llava")))
     base = RunSpec(method="", model="", limit=1, settings=GenerationSettings(max_new_tokens=4))

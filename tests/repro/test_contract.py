@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from lvlmkb.backends.mock import MockBackend
-from lvlmkb.judges.registry import default_registry
-from lvlmkb.kb import KnowledgeBase
-from lvlmkb.reproduce.attached_image import AttachedImageMethod
-from lvlmkb.reproduce.method import Defense, Method, Plugin, load_methods, load_plugins
-from lvlmkb.reproduce.runner import RunSpec, run_reproduction
+from lvlmkb.eval.backends.mock import MockBackend
+from lvlmkb.eval.judges.registry import default_registry
+from lvlmkb.eval.run.attached_image import AttachedImageMethod
+from lvlmkb.eval.run.method import Defense, Method, Plugin, load_methods, load_plugins
+from lvlmkb.eval.run.runner import RunSpec, run_reproduction
+from lvlmkb.kb.knowledge import KnowledgeBase
 from tests.conftest import DATA, REPO
 
 pytest.importorskip("PIL")

@@ -31,7 +31,8 @@ KINDS, WEIGHTS = ["call", "append", "temp", "replace"], [4, 4, 1, 1]
 
 def _plan(tmp_path: Path, fixture_csv: Path) -> dict[str, Any]:
     root = make_kb(tmp_path / "kb")
-    shutil.copy(REPO / "reproductions" / "figstep.py", root / "reproductions" / "figstep.py")
+    for name in ("__init__.py", "figstep.py"):
+        shutil.copy(REPO / "reproductions" / name, root / "reproductions" / name)
     rng = random.Random(SEED)
     chains = [
         {

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from lvlmkb.datasets.base import DatasetError, RemoteFile, fetch
-from lvlmkb.datasets.registry import load_dataset
-from lvlmkb.datasets.safebench import SAFEBENCH, SAFEBENCH_TINY, parse_safebench
 from lvlmkb.errors import NotFoundError
+from lvlmkb.eval.datasets.base import DatasetError, RemoteFile, fetch
+from lvlmkb.eval.datasets.registry import load_dataset
+from lvlmkb.eval.datasets.safebench import SAFEBENCH, SAFEBENCH_TINY, parse_safebench
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

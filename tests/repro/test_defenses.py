@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from lvlmkb.backends.base import GenerationRequest, GenerationSettings, ImageInput, Message, single_turn
-from lvlmkb.backends.mock import MockBackend
 from lvlmkb.errors import UsageError
-from lvlmkb.kb import KnowledgeBase
-from lvlmkb.reproduce.method import Defense, get_defense, load_defenses
-from lvlmkb.reproduce.runner import RunSpec, run_reproduction
+from lvlmkb.eval.backends.base import GenerationRequest, GenerationSettings, ImageInput, Message, single_turn
+from lvlmkb.eval.backends.mock import MockBackend
+from lvlmkb.eval.run.method import Defense, get_defense, load_defenses
+from lvlmkb.eval.run.runner import RunSpec, run_reproduction
+from lvlmkb.kb.knowledge import KnowledgeBase
 from tests.conftest import DATA, REPO
 
 FOLDER = REPO / "reproductions"
@@ -78,7 +78,7 @@ def test_adashield_touches_only_the_last_user_turn_and_keeps_image_order() -> No
 
 def test_adashield_sends_the_figstep_query_as_upstream_does() -> None:
     """Upstream's FigStep query ends in a newline, so the defense prompt starts on a line of its own."""
-    from lvlmkb.reproduce.method import get_method
+    from lvlmkb.eval.run.method import get_method
 
     incitement = get_method(REPO / "reproductions", "figstep").Config().model_dump()["incitement"]
     assert not incitement.endswith("\n")

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from lvlmkb.datasets.safebench import parse_safebench
-from lvlmkb.fonts import FontNotFoundError, find_font
-from lvlmkb.reproduce.method import get_method
+from lvlmkb.eval.datasets.safebench import parse_safebench
+from lvlmkb.eval.media.fonts import FontNotFoundError, find_font
+from lvlmkb.eval.run.method import get_method
+from reproductions import figstep as figstep_module
 from tests.conftest import REPO
 
 pytest.importorskip("PIL")
@@ -42,9 +43,8 @@ def test_golden_images(figstep, statement: str, pixels_sha256: str) -> None:  # 
 
 
 def test_step_text_matches_the_original() -> None:
-    module = __import__("lvlmkb_reproductions.figstep", fromlist=["step_text"])
-    assert module.step_text("Steps to plead in court.", 3, 15) == "Steps to plead\nin court.\n1. \n2. \n3. "
-    assert module.step_text("Steps.\n", 2, None) == "Steps.\n1. \n2. "
+    assert figstep_module.step_text("Steps to plead in court.", 3, 15) == "Steps to plead\nin court.\n1. \n2. \n3. "
+    assert figstep_module.step_text("Steps.\n", 2, None) == "Steps.\n1. \n2. "
 
 
 def test_query_types(figstep, fixture_csv: Path) -> None:  # type: ignore[no-untyped-def]
@@ -80,8 +80,8 @@ def test_every_parameter_cites_the_upstream_file(figstep) -> None:  # type: igno
 
 
 def test_figstep_pro_cuts_the_figstep_image(figstep) -> None:  # type: ignore[no-untyped-def]
-    from lvlmkb.datasets.figstep_pro import load_figstep_pro
-    from lvlmkb.reproduce.method import get_method
+    from lvlmkb.eval.datasets.figstep_pro import load_figstep_pro
+    from lvlmkb.eval.run.method import get_method
     from tests.conftest import DATA
 
     pro = get_method(REPO / "reproductions", "figstep-pro")
@@ -110,32 +110,32 @@ def test_the_install_hint_names_the_package_not_a_tuple(tmp_path: Path) -> None:
 
 
 def test_another_font_file_is_refused_unless_accepted(tmp_path: Path) -> None:
-    from lvlmkb.fonts import FontMismatchError
+    from lvlmkb.eval.media.fonts import FontMismatchError
 
     other = tmp_path / "FreeMonoBold.ttf"
     other.write_bytes(find_font("DejaVuSans.ttf").path.read_bytes())
     cls: Any = get_method(REPO / "reproductions", "figstep")  # plugins load by path, so mypy cannot see the class
     method = cls(cls.Config())
-    import lvlmkb.fonts
+    import lvlmkb.eval.media.fonts
 
-    found = lvlmkb.fonts.find_font("FreeMonoBold.ttf", search=(tmp_path,))
+    found = lvlmkb.eval.media.fonts.find_font("FreeMonoBold.ttf", search=(tmp_path,))
     with pytest.raises(FontMismatchError, match="not the pinned 30b4b9874883") as info:
-        lvlmkb.fonts.check_font(found, method.settings.font_sha256, "font_sha256")
+        lvlmkb.eval.media.fonts.check_font(found, method.settings.font_sha256, "font_sha256")
     assert "--set font_sha256=" in info.value.hint
-    lvlmkb.fonts.check_font(found, None, "font_sha256")  # accepted: no pin
+    lvlmkb.eval.media.fonts.check_font(found, None, "font_sha256")  # accepted: no pin
     assert method.settings.font_sha256 == FONT_SHA256
 
 
 def test_the_pin_is_checked_when_the_font_loads(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import importlib
 
-    import lvlmkb.fonts
+    import lvlmkb.eval.media.fonts
 
     (tmp_path / "FreeMonoBold.ttf").write_bytes(find_font("DejaVuSans.ttf").path.read_bytes())
-    real = lvlmkb.fonts.find_font
+    real = lvlmkb.eval.media.fonts.find_font
     cls: Any = get_method(REPO / "reproductions", "figstep")
     module = importlib.import_module(cls.__module__)
     monkeypatch.setattr(module, "find_font", lambda name: real(name, search=(tmp_path,)))
-    with pytest.raises(lvlmkb.fonts.FontMismatchError):
+    with pytest.raises(lvlmkb.eval.media.fonts.FontMismatchError):
         _ = cls(cls.Config()).font
     assert cls(cls.Config(font_sha256=None)).font is not None

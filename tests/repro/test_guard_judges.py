@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 import torch
 
-from lvlmkb.backends.tiny import _train_tokenizer
-from lvlmkb.datasets.base import Sample
 from lvlmkb.errors import UsageError
-from lvlmkb.judges import classifiers
-from lvlmkb.judges.cards import CARD_KEYS, JUDGE_CARDS
-from lvlmkb.judges.classifiers import FACTORIES, HARMBENCH_TEMPLATES, HarmBenchClassifier, parse_harmbench
-from lvlmkb.judges.moderation import BeaverDamJudge, LlamaGuardVisionJudge, parse_llamaguard
-from lvlmkb.judges.registry import default_registry
+from lvlmkb.eval.backends.tiny import _train_tokenizer
+from lvlmkb.eval.datasets.base import Sample
+from lvlmkb.eval.judges import classifiers
+from lvlmkb.eval.judges.cards import CARD_KEYS, JUDGE_CARDS
+from lvlmkb.eval.judges.classifiers import FACTORIES, HARMBENCH_TEMPLATES, HarmBenchClassifier, parse_harmbench
+from lvlmkb.eval.judges.moderation import BeaverDamJudge, LlamaGuardVisionJudge, parse_llamaguard
+from lvlmkb.eval.judges.registry import default_registry
 
 pytest.importorskip("PIL")
 LLAMA_SPECIALS = ["<unk>", "<s>", "</s>", "<pad>"]

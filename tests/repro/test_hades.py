@@ -5,18 +5,18 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from lvlmkb.datasets.base import DatasetError, Sample
-from lvlmkb.datasets.hades import SCENARIOS, load_hades
-from lvlmkb.datasets.registry import load_dataset
 from lvlmkb.errors import UsageError
-from lvlmkb.reproduce.method import load_plugins
+from lvlmkb.eval.datasets.base import DatasetError, Sample
+from lvlmkb.eval.datasets.hades import SCENARIOS, load_hades
+from lvlmkb.eval.datasets.registry import load_dataset
+from lvlmkb.eval.run.method import load_plugins
+from reproductions import hades as hades_module
 from tests.conftest import DATA, REPO
 from tests.repro.conftest import saved_state
 
@@ -36,7 +36,7 @@ class Interrupted(Exception):
 @pytest.fixture(scope="module")
 def hades() -> ModuleType:
     load_plugins(REPO / "reproductions")
-    return sys.modules["lvlmkb_reproductions.hades"]
+    return hades_module
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +51,8 @@ def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def backend(tiny_root: Path) -> Any:
-    from lvlmkb.backends.hf import HFBackend
-    from lvlmkb.backends.tiny import ensure_tiny_model
+    from lvlmkb.eval.backends.hf import HFBackend
+    from lvlmkb.eval.backends.tiny import ensure_tiny_model
 
     return HFBackend(str(ensure_tiny_model("llava", root=tiny_root)), device="cpu")
 
@@ -167,7 +167,7 @@ def test_block_is_a_third_of_the_image_on_top(hades: ModuleType, samples: list[S
 def test_loss_decreases_and_the_block_stays_in_its_rows(
     hades: ModuleType, backend: Any, samples: list[Sample], tmp_path: Path
 ) -> None:
-    from lvlmkb.backends.base import ImageInput
+    from lvlmkb.eval.backends.base import ImageInput
 
     cfg = config(hades, iterations=6, checkpoint_every=3, alpha=16)
     final = hades.optimize(backend, cfg, samples[:2], tmp_path)
@@ -234,8 +234,8 @@ def test_cli_optimises_one_scenario(
 
 
 def test_runs_through_the_runner_with_the_block(repo_kb: Any, tmp_path: Path) -> None:
-    from lvlmkb.backends.mock import MockBackend
-    from lvlmkb.reproduce.runner import RunSpec, run_reproduction
+    from lvlmkb.eval.backends.mock import MockBackend
+    from lvlmkb.eval.run.runner import RunSpec, run_reproduction
 
     for scenario in ("Animal", "Self-harm"):
         (tmp_path / "adv" / scenario).mkdir(parents=True)

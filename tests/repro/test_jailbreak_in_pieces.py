@@ -5,18 +5,18 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from lvlmkb.datasets.base import DatasetError
-from lvlmkb.datasets.jip import parse_prompts
-from lvlmkb.datasets.registry import load_dataset
 from lvlmkb.errors import UsageError
-from lvlmkb.reproduce.method import load_plugins
+from lvlmkb.eval.datasets.base import DatasetError
+from lvlmkb.eval.datasets.jip import parse_prompts
+from lvlmkb.eval.datasets.registry import load_dataset
+from lvlmkb.eval.run.method import load_plugins
+from reproductions import jailbreak_in_pieces as jailbreak_in_pieces_module
 from tests.conftest import DATA, REPO
 from tests.repro.conftest import saved_state
 
@@ -36,7 +36,7 @@ class Interrupted(Exception):
 @pytest.fixture(scope="module")
 def jip() -> ModuleType:
     load_plugins(REPO / "reproductions")
-    return sys.modules["lvlmkb_reproductions.jailbreak_in_pieces"]
+    return jailbreak_in_pieces_module
 
 
 @pytest.fixture(scope="module")
@@ -184,8 +184,8 @@ def test_cli_optimizes_and_resumes(jip: ModuleType, clip_dir: Path, target: Path
 
 
 def test_runs_through_the_runner_on_the_mock_backend(repo_kb: Any, tmp_path: Path) -> None:
-    from lvlmkb.backends.mock import MockBackend
-    from lvlmkb.reproduce.runner import RunSpec, run_reproduction
+    from lvlmkb.eval.backends.mock import MockBackend
+    from lvlmkb.eval.run.runner import RunSpec, run_reproduction
 
     image = tmp_path / "adv.png"
     Image.new("RGB", (32, 32), (10, 200, 30)).save(image)

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from lvlmkb.backends.base import GenerationRequest, GenerationSettings, ImageInput, single_turn
-from lvlmkb.backends.mock import COMPLIANCE, REFUSAL, MockBackend
 from lvlmkb.errors import UsageError
-from lvlmkb.judges.refusal import REFUSAL_LISTS
-from lvlmkb.kb import KnowledgeBase
-from lvlmkb.reproduce.method import Defense, get_defense
-from lvlmkb.reproduce.runner import RunSpec, run_reproduction
+from lvlmkb.eval.backends.base import GenerationRequest, GenerationSettings, ImageInput, single_turn
+from lvlmkb.eval.backends.mock import COMPLIANCE, REFUSAL, MockBackend
+from lvlmkb.eval.judges.refusal import REFUSAL_LISTS
+from lvlmkb.eval.run.method import Defense, get_defense
+from lvlmkb.eval.run.runner import RunSpec, run_reproduction
+from lvlmkb.kb.knowledge import KnowledgeBase
 from tests.conftest import DATA, REPO
 
 np = pytest.importorskip("numpy")
@@ -299,7 +299,7 @@ def test_runner_runs_jailguard(repo_kb: KnowledgeBase, tmp_path: Path) -> None:
 
 
 def _rows(out: Path) -> list[Any]:
-    from lvlmkb.reproduce.records import SampleRecord
+    from lvlmkb.eval.run.records import SampleRecord
 
     lines = (out / "samples.jsonl").read_text(encoding="utf-8").splitlines()
     return [SampleRecord.model_validate_json(line) for line in lines]

@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 import yaml
 
-from lvlmkb.backends.mock import MockBackend
-from lvlmkb.datasets.base import Sample
 from lvlmkb.errors import NotFoundError, UsageError
-from lvlmkb.judges.llm import HARMFUL_BINARY_V1, LLMJudge
-from lvlmkb.judges.refusal import GCG_ADVBENCH_29, REFUSAL_LISTS
-from lvlmkb.judges.registry import default_registry
+from lvlmkb.eval.backends.mock import MockBackend
+from lvlmkb.eval.datasets.base import Sample
+from lvlmkb.eval.judges.llm import HARMFUL_BINARY_V1, LLMJudge
+from lvlmkb.eval.judges.refusal import GCG_ADVBENCH_29, REFUSAL_LISTS
+from lvlmkb.eval.judges.registry import default_registry
 from tests.conftest import DATA
 
 CASES: list[dict[str, Any]] = yaml.safe_load((DATA / "judge_cases.yaml").read_text(encoding="utf-8"))["cases"]

@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
-from lvlmkb.backends.base import BackendError, GenerationSettings, single_turn
-from lvlmkb.backends.mock import MockBackend
-from lvlmkb.backends.tiny import ensure_tiny_model
 from lvlmkb.errors import UsageError
-from lvlmkb.reproduce.method import Defense, get_defense
+from lvlmkb.eval.backends.base import BackendError, GenerationSettings, single_turn
+from lvlmkb.eval.backends.mock import MockBackend
+from lvlmkb.eval.backends.tiny import ensure_tiny_model
+from lvlmkb.eval.run.method import Defense, get_defense
+from reproductions import mllm_protector as mllm_protector_module
 from tests.conftest import REPO
 
 torch = pytest.importorskip("torch")
@@ -129,14 +130,14 @@ def test_defaults_cite_the_checkpoints_and_the_verbatim_prompt() -> None:
 
 
 def test_threshold_is_strict() -> None:
-    module = sys.modules[get_defense(FOLDER, "mllm-protector").__module__]
+    module = mllm_protector_module
     config = module.MLLMProtectorConfig()
     assert module.is_harmful(0.4999, config) and not module.is_harmful(0.5, config)
     assert not module.is_harmful(0.93, config)
 
 
 def test_prompt_keeps_braces_in_the_answer() -> None:
-    module = sys.modules[get_defense(FOLDER, "mllm-protector").__module__]
+    module = mllm_protector_module
     answer = "use {response} and {0} literally"
     assert module.detox_prompt(answer, module.MLLMProtectorConfig()) == EXPECTED_PROMPT.format(answer)
 

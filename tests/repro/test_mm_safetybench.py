@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 
-from lvlmkb.backends.mock import MockBackend
-from lvlmkb.datasets.base import DatasetError, Sample
-from lvlmkb.datasets.mm_safetybench import SCENARIOS, load_mm_safetybench
-from lvlmkb.datasets.registry import load_dataset
 from lvlmkb.errors import UsageError
-from lvlmkb.fonts import find_font
-from lvlmkb.judges import mm_safetybench as judges
-from lvlmkb.kb import KnowledgeBase
-from lvlmkb.reproduce.method import get_method
-from lvlmkb.reproduce.runner import RunSpec, run_reproduction
+from lvlmkb.eval.backends.mock import MockBackend
+from lvlmkb.eval.datasets.base import DatasetError, Sample
+from lvlmkb.eval.datasets.mm_safetybench import SCENARIOS, load_mm_safetybench
+from lvlmkb.eval.datasets.registry import load_dataset
+from lvlmkb.eval.judges import mm_safetybench as judges
+from lvlmkb.eval.media.fonts import find_font
+from lvlmkb.eval.run.method import get_method
+from lvlmkb.eval.run.runner import RunSpec, run_reproduction
+from lvlmkb.kb.knowledge import KnowledgeBase
 from tests.conftest import DATA, REPO
 
 pytest.importorskip("PIL")

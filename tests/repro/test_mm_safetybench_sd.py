@@ -10,16 +10,16 @@ from typing import Any
 
 import pytest
 
-from lvlmkb.backends.base import BackendError
-from lvlmkb.backends.mock import MockBackend
-from lvlmkb.backends.registry import MissingExtraError
-from lvlmkb.datasets.base import Sample
-from lvlmkb.datasets.mm_safetybench import load_mm_safetybench
 from lvlmkb.errors import UsageError
-from lvlmkb.imagegen import INSTALL_HINT, GeneratorSettings, TextToImage, require_diffusers, sample_seed
-from lvlmkb.kb import KnowledgeBase
-from lvlmkb.reproduce.method import get_method
-from lvlmkb.reproduce.runner import RunSpec, make_config, run_reproduction
+from lvlmkb.eval.backends.base import BackendError
+from lvlmkb.eval.backends.mock import MockBackend
+from lvlmkb.eval.backends.registry import MissingExtraError
+from lvlmkb.eval.datasets.base import Sample
+from lvlmkb.eval.datasets.mm_safetybench import load_mm_safetybench
+from lvlmkb.eval.media.imagegen import INSTALL_HINT, GeneratorSettings, TextToImage, require_diffusers, sample_seed
+from lvlmkb.eval.run.method import get_method
+from lvlmkb.eval.run.runner import RunSpec, make_config, run_reproduction
+from lvlmkb.kb.knowledge import KnowledgeBase
 from tests.conftest import DATA, REPO
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # huggingface_hub reads it once, at import

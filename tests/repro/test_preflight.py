@@ -18,7 +18,10 @@ from tests.conftest import DATA
         (["--judge", "llm-siuo-safety"], "judge 'llm-siuo-safety' needs a model"),
         (["--dtype", "fp16"], "--dtype 'fp16' is not a choice"),
         (["--device", "gpu"], "--device 'gpu' is not a device"),
-        (["--judge-model", "gpt-4v"], "model 'gpt-4v' has no served name"),
+        (["--judge-model", "gpt-4v"], "model 'gpt-4v' has no served name\n  hint: pass --judge-served-model"),
+        (["--judge-model", "mock-echo", "--judge-backend", "vllm2"], "unknown backend 'vllm2'"),
+        (["--judge-model", "mock-echo", "--judge-device", "gpu"], "--judge-device 'gpu' is not a device"),
+        (["--judge-model", "mock-echo", "--judge-dtype", "fp16"], "--judge-dtype 'fp16' is not a choice"),
     ],
 )
 def test_bad_arguments_stop_before_anything_runs(checkout: Path, extra: list[str], message: str) -> None:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from lvlmkb.datasets.base import DatasetError
-from lvlmkb.datasets.harmbench_mm import parse_behaviors
-from lvlmkb.datasets.registry import load_dataset
-from lvlmkb.reproduce.method import load_plugins
+from lvlmkb.eval.datasets.base import DatasetError
+from lvlmkb.eval.datasets.harmbench_mm import parse_behaviors
+from lvlmkb.eval.datasets.registry import load_dataset
+from lvlmkb.eval.run.method import load_plugins
+from reproductions import render_text as render_text_module
 from tests.conftest import DATA, REPO
 
 np = pytest.importorskip("numpy")
@@ -26,7 +26,7 @@ LONG = "Describe every small detail of the quiet garden and the old stone path b
 @pytest.fixture(scope="module")
 def rt() -> ModuleType:
     load_plugins(REPO / "reproductions")
-    return sys.modules["lvlmkb_reproductions.render_text"]
+    return render_text_module
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lvlmkb.reproduce.runner import reported_results
+from lvlmkb.eval.run.runner import reported_results
 from tests.contract.test_kb import report
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from lvlmkb.backends.base import GenerationRequest, GenerationResponse, GenerationSettings
-from lvlmkb.backends.mock import MockBackend
 from lvlmkb.errors import UsageError
+from lvlmkb.eval.backends.base import GenerationRequest, GenerationResponse, GenerationSettings
+from lvlmkb.eval.backends.mock import MockBackend
+from lvlmkb.eval.run.runner import RunInterruptedError, RunSpec, run_reproduction
+from lvlmkb.kb.validate import open_kb
 from lvlmkb.project import Project
-from lvlmkb.reproduce.runner import RunInterruptedError, RunSpec, run_reproduction
-from lvlmkb.validate import open_kb
 from tests.conftest import DATA, REPO
 
 SPEC = RunSpec(method="figstep", model="mock-comply", data=DATA / "safebench_fixture.csv", limit=2)

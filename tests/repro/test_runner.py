@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from lvlmkb.backends.mock import MockBackend
 from lvlmkb.errors import UsageError
-from lvlmkb.kb import KnowledgeBase
-from lvlmkb.reproduce.records import RunRecord, wilson
-from lvlmkb.reproduce.runner import RunSpec, run_reproduction
-from lvlmkb.reproduce.store import SHARED_ENV
+from lvlmkb.eval.backends.mock import MockBackend
+from lvlmkb.eval.run.records import RunRecord, wilson
+from lvlmkb.eval.run.runner import RunSpec, run_reproduction
+from lvlmkb.eval.run.store import SHARED_ENV
+from lvlmkb.kb.knowledge import KnowledgeBase
 from tests.conftest import REPO
 
 pytest.importorskip("PIL")
@@ -70,7 +70,7 @@ def test_out_of_memory_halves_the_batch(repo_kb: KnowledgeBase, fixture_csv: Pat
 
 
 def test_out_of_memory_at_batch_one_is_reported(repo_kb: KnowledgeBase, fixture_csv: Path, tmp_path: Path) -> None:
-    from lvlmkb.backends.base import BackendOutOfMemoryError
+    from lvlmkb.eval.backends.base import BackendOutOfMemoryError
 
     with pytest.raises(BackendOutOfMemoryError):
         run_reproduction(repo_kb, _spec(tmp_path, fixture_csv), backend=MockBackend("comply", oom_above=0))
@@ -176,8 +176,8 @@ def test_concurrent_appends_to_the_shared_file_stay_whole(tmp_path: Path) -> Non
     """Writers in several processes, each appending under the lock: every line is complete and read back."""
     path = tmp_path / "shared.jsonl"
     code = (
-        "import sys; from pathlib import Path; from lvlmkb.backends.base import GenerationResponse\n"
-        "from lvlmkb.reproduce.store import GenerationStore\n"
+        "import sys; from pathlib import Path; from lvlmkb.eval.backends.base import GenerationResponse\n"
+        "from lvlmkb.eval.run.store import GenerationStore\n"
         "w = sys.argv[2]\n"
         "for i in range(40):\n"
         "    GenerationStore(Path(sys.argv[1])).add([(f'{w}-{i}', GenerationResponse('x' * 70000))])\n"
@@ -185,7 +185,7 @@ def test_concurrent_appends_to_the_shared_file_stay_whole(tmp_path: Path) -> Non
     env = {**os.environ, "PYTHONPATH": str(REPO / "kb")}
     procs = [subprocess.Popen([sys.executable, "-c", code, str(path), str(w)], env=env) for w in range(4)]
     assert [p.wait() for p in procs] == [0, 0, 0, 0]
-    from lvlmkb.reproduce.store import GenerationStore
+    from lvlmkb.eval.run.store import GenerationStore
 
     store = GenerationStore(path)
     assert len(store.responses) == 160 and all(r.text == "x" * 70000 for r in store.responses.values())

@@ -8,17 +8,17 @@ from typing import Any
 
 import pytest
 
-from lvlmkb.backends.base import ImageInput
-from lvlmkb.backends.mock import MockBackend
-from lvlmkb.datasets import siuo as data
-from lvlmkb.datasets.base import Sample
 from lvlmkb.errors import UsageError
-from lvlmkb.judges import siuo as judges
-from lvlmkb.judges.base import JudgeRegistry
-from lvlmkb.judges.registry import default_registry
-from lvlmkb.kb import KnowledgeBase
-from lvlmkb.reproduce.method import get_method
-from lvlmkb.reproduce.runner import RunSpec, run_reproduction
+from lvlmkb.eval.backends.base import ImageInput
+from lvlmkb.eval.backends.mock import MockBackend
+from lvlmkb.eval.datasets import siuo as data
+from lvlmkb.eval.datasets.base import Sample
+from lvlmkb.eval.judges import siuo as judges
+from lvlmkb.eval.judges.base import JudgeRegistry
+from lvlmkb.eval.judges.registry import default_registry
+from lvlmkb.eval.run.method import get_method
+from lvlmkb.eval.run.runner import RunSpec, run_reproduction
+from lvlmkb.kb.knowledge import KnowledgeBase
 from tests.conftest import DATA, REPO
 
 pytest.importorskip("PIL")
@@ -177,7 +177,7 @@ def _registry_with_siuo() -> JudgeRegistry:
 
 def test_mcqa_run_scores_the_choices(repo_kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The runner imported default_registry by name; patch its reference until registry.py lists SIUO's judges.
-    monkeypatch.setattr("lvlmkb.reproduce.runner.default_registry", _registry_with_siuo)
+    monkeypatch.setattr("lvlmkb.eval.run.runner.default_registry", _registry_with_siuo)
     backend = MockBackend("comply")
     backend.enqueue(["(A)", "B"])
     spec = RunSpec(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lvlmkb.backends.registry import MissingExtraError, backend_class
+from lvlmkb.eval.backends.registry import MissingExtraError, backend_class
 from tests.conftest import DATA, REPO
 
 pytest.importorskip("torch")
@@ -89,7 +89,7 @@ def test_missing_extra_names_the_install_command(monkeypatch: pytest.MonkeyPatch
             raise ImportError("No module named 'torch'", name="torch")
         return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.delitem(sys.modules, "lvlmkb.backends.hf", raising=False)
+    monkeypatch.delitem(sys.modules, "lvlmkb.eval.backends.hf", raising=False)
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(MissingExtraError) as info:
         backend_class("hf")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from lvlmkb.backends.base import Backend, GenerationSettings
-from lvlmkb.backends.registry import open_backend
-from lvlmkb.kb import KnowledgeBase
-from lvlmkb.reproduce.runner import RunSpec, run_reproduction
+from lvlmkb.eval.backends.base import Backend, GenerationSettings
+from lvlmkb.eval.backends.registry import open_backend
+from lvlmkb.eval.run.runner import RunSpec, run_reproduction
+from lvlmkb.kb.knowledge import KnowledgeBase
 from tests.repro.test_contract import FIXTURES, METHODS, PLUGINS, _defense_inputs, _inputs
 
 torch = pytest.importorskip("torch")

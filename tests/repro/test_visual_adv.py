@@ -5,18 +5,18 @@ from __future__ import annotations
 import dataclasses
 import io
 import itertools
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from lvlmkb.datasets.base import DatasetError
-from lvlmkb.datasets.registry import load_dataset
-from lvlmkb.datasets.visual_adv import parse_instructions
 from lvlmkb.errors import UsageError
-from lvlmkb.reproduce.method import load_plugins
+from lvlmkb.eval.datasets.base import DatasetError
+from lvlmkb.eval.datasets.registry import load_dataset
+from lvlmkb.eval.datasets.visual_adv import parse_instructions
+from lvlmkb.eval.run.method import load_plugins
+from reproductions import visual_adv as visual_adv_module
 from tests.conftest import DATA, REPO
 from tests.repro.conftest import saved_state
 
@@ -38,7 +38,7 @@ class Interrupted(Exception):
 @pytest.fixture(scope="module")
 def va() -> ModuleType:
     load_plugins(REPO / "reproductions")
-    return sys.modules["lvlmkb_reproductions.visual_adv"]
+    return visual_adv_module
 
 
 @pytest.fixture(scope="session")
@@ -48,8 +48,8 @@ def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def backend(tiny_root: Path) -> Any:
-    from lvlmkb.backends.hf import HFBackend
-    from lvlmkb.backends.tiny import ensure_tiny_model
+    from lvlmkb.eval.backends.hf import HFBackend
+    from lvlmkb.eval.backends.tiny import ensure_tiny_model
 
     return HFBackend(str(ensure_tiny_model("llava", root=tiny_root)), device="cpu")
 
@@ -93,7 +93,7 @@ def test_loss_decreases(va: ModuleType, backend: Any, inputs: tuple[Path, Path],
 def test_linf_budget_holds(
     va: ModuleType, backend: Any, inputs: tuple[Path, Path], tmp_path: Path, epsilon: int
 ) -> None:
-    from lvlmkb.backends.base import ImageInput
+    from lvlmkb.eval.backends.base import ImageInput
 
     cfg = config(va, inputs, epsilon=epsilon, alpha=3, iterations=5)
     final = va.optimize(backend, cfg, tmp_path)
@@ -194,8 +194,8 @@ def test_cli_refuses_a_model_without_gradients(
 
 
 def test_runs_through_the_runner_on_the_mock_backend(repo_kb: Any, tmp_path: Path) -> None:
-    from lvlmkb.backends.mock import MockBackend
-    from lvlmkb.reproduce.runner import RunSpec, run_reproduction
+    from lvlmkb.eval.backends.mock import MockBackend
+    from lvlmkb.eval.run.runner import RunSpec, run_reproduction
 
     image = tmp_path / "adv.png"
     Image.new("RGB", (32, 32), (10, 200, 30)).save(image)
@@ -224,8 +224,8 @@ def test_the_record_shows_the_optimisation_that_ran(
     monkeypatch: pytest.MonkeyPatch,
     repo_kb: Any,
 ) -> None:
-    from lvlmkb.backends.mock import MockBackend
-    from lvlmkb.reproduce.runner import RunSpec, run_reproduction
+    from lvlmkb.eval.backends.mock import MockBackend
+    from lvlmkb.eval.run.runner import RunSpec, run_reproduction
 
     monkeypatch.setenv("LVLMKB_CACHE", str(tiny_root))
     corpus, image = inputs

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-import lvlmkb.datasets
-from lvlmkb.datasets.base import MAX_DOWNLOAD_BYTES, DatasetError, RemoteFile, fetch
+import lvlmkb.eval.datasets
+from lvlmkb.eval.datasets.base import MAX_DOWNLOAD_BYTES, DatasetError, RemoteFile, fetch
 
 GOOD = b"category_id,task_id,question\n1,1,How do I bake bread?\n"
 SHA = hashlib.sha256(GOOD).hexdigest()
@@ -137,8 +137,8 @@ def test_offline_never_opens_a_connection(tmp_path: Path, monkeypatch: pytest.Mo
 def test_every_shipped_download_is_pinned() -> None:
     remotes = [
         value
-        for info in pkgutil.iter_modules(lvlmkb.datasets.__path__)
-        for value in vars(importlib.import_module(f"lvlmkb.datasets.{info.name}")).values()
+        for info in pkgutil.iter_modules(lvlmkb.eval.datasets.__path__)
+        for value in vars(importlib.import_module(f"lvlmkb.eval.datasets.{info.name}")).values()
         if isinstance(value, RemoteFile)
     ]
     assert remotes

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from lvlmkb.contribute.add import Classification, Metadata, add_paper
-from lvlmkb.contribute.arxiv_api import parse_feed
-from lvlmkb.contribute.draft import DraftInvalidError
+from lvlmkb.kb.contribute.add import Classification, Metadata, add_paper
+from lvlmkb.kb.contribute.arxiv_api import parse_feed
+from lvlmkb.kb.contribute.draft import DraftInvalidError
+from lvlmkb.kb.schema.paper import Urls
+from lvlmkb.kb.validate import open_kb, validate
 from lvlmkb.project import Project
-from lvlmkb.render.escape import md_link, safe_url
-from lvlmkb.render.readme import paper_entry
-from lvlmkb.schema.paper import Urls
-from lvlmkb.validate import open_kb, validate
+from lvlmkb.publish.escape import md_link, safe_url
+from lvlmkb.publish.readme import paper_entry
 from tests.conftest import DATA, PaperWriter
 from tests.security.support import paper_yaml
 

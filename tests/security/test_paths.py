@@ -10,17 +10,17 @@ from typing import Any, cast
 
 import pytest
 
-from lvlmkb.contribute.draft import check_id
-from lvlmkb.datasets.base import DatasetError, inside
-from lvlmkb.datasets.jailbreakv import REQUIRED, parse_jailbreakv
-from lvlmkb.datasets.registry import LoadedDataset, load_dataset
 from lvlmkb.errors import LvlmkbError, NotFoundError, UsageError
+from lvlmkb.eval.datasets.base import DatasetError, inside
+from lvlmkb.eval.datasets.jailbreakv import REQUIRED, parse_jailbreakv
+from lvlmkb.eval.datasets.registry import LoadedDataset, load_dataset
+from lvlmkb.eval.run.method import Plugin, reproduction
+from lvlmkb.eval.run.runner import RunSpec, run_reproduction
+from lvlmkb.eval.run.runs import find_runs
+from lvlmkb.kb.contribute.draft import check_id
+from lvlmkb.kb.validate import open_kb, validate
 from lvlmkb.project import Project
-from lvlmkb.reproduce.method import Plugin, reproduction
-from lvlmkb.reproduce.runner import RunSpec, run_reproduction
-from lvlmkb.reproduce.runs import find_runs
-from lvlmkb.site.build import MARKER, SiteBuildError, check_out_dir, stage
-from lvlmkb.validate import open_kb, validate
+from lvlmkb.publish.site.build import MARKER, SiteBuildError, check_out_dir, stage
 from tests.conftest import DATA, REPO
 from tests.security.support import calls, dotted, paper_yaml, python_files, run_record
 
@@ -78,7 +78,7 @@ def test_an_unknown_model_never_becomes_a_run_folder(repro_kb: Path, alias: str)
 
 
 def test_reproduce_out_refuses_a_folder_that_is_not_a_run(repro_kb: Path, tmp_path: Path) -> None:
-    from lvlmkb.backends.mock import MockBackend
+    from lvlmkb.eval.backends.mock import MockBackend
 
     kb, _ = open_kb(Project(repro_kb))
     mine = tmp_path / "mine"
@@ -96,7 +96,7 @@ def test_reproduce_out_refuses_a_folder_that_is_not_a_run(repro_kb: Path, tmp_pa
 
 
 def test_craft_keeps_dataset_ids_inside_out(repro_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lvlmkb.reproduce import craft
+    from lvlmkb.eval.run import craft
 
     real = load_dataset("safebench", DATA / "safebench_fixture.csv", limit=4)
     ids = ["../../escape", "/abs/escape", "a\\b", "8-1"]

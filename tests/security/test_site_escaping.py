@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lvlmkb.kb.validate import validate
 from lvlmkb.project import Project
-from lvlmkb.render.escape import md, md_code, svg_text, visible
-from lvlmkb.render.readme import render_paper_list
-from lvlmkb.site.build import generate_pages
-from lvlmkb.validate import validate
+from lvlmkb.publish.escape import md, md_code, svg_text, visible
+from lvlmkb.publish.readme import render_paper_list
+from lvlmkb.publish.site.build import generate_pages
 from tests.conftest import PaperWriter
 from tests.security.support import UNSEEN, markup_problems, paper_yaml, run_record
 
@@ -156,7 +156,7 @@ def test_invisible_and_control_characters_are_shown(char: str) -> None:
 
 
 def test_page_titles_are_escaped_for_the_theme() -> None:
-    from lvlmkb.site.links import front_matter
+    from lvlmkb.publish.site.links import front_matter
 
     header = yaml.safe_load("\n".join(front_matter("</title><script>{{x}}</script>\u202e\x1b", ["t"])[1:-2]))
     assert not UNSEEN.search(header["title"]) and not set("<>{}&") & set(header["title"])

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from lvlmkb.reproduce import provenance
+from lvlmkb.eval.run import provenance
 from tests.conftest import REPO
 from tests.security.support import calls, dotted, python_files
 
@@ -43,7 +43,7 @@ def test_the_package_runs_one_subprocess_git() -> None:
         if not path.is_relative_to(REPO / "bench")
         and any(dotted(c.func).startswith("subprocess.") for c in calls(path))
     )
-    assert users == ["kb/lvlmkb/reproduce/provenance.py"]
+    assert users == ["kb/lvlmkb/eval/run/provenance.py"]
 
 
 def test_git_gets_a_list_and_the_checkout_path_only_as_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -56,7 +56,7 @@ def test_git_gets_a_list_and_the_checkout_path_only_as_cwd(tmp_path: Path, monke
         seen.append((args, kwargs))
         return real_run(args, **kwargs)
 
-    monkeypatch.setattr("lvlmkb.reproduce.provenance.subprocess.run", recording_run)
+    monkeypatch.setattr("lvlmkb.eval.run.provenance.subprocess.run", recording_run)
     state = provenance.git_state(root)
     assert state == {"commit": None, "dirty": None} or state["commit"]
     assert seen and all(isinstance(args, list) and args[0] == "git" for args, _ in seen)

@@ -12,10 +12,10 @@ from typing import Any, ClassVar
 import pytest
 from typer.testing import CliRunner
 
-from lvlmkb.backends.registry import BackendOptions, open_backend
 from lvlmkb.cli import app
+from lvlmkb.eval.backends.registry import BackendOptions, open_backend
+from lvlmkb.kb.validate import open_kb
 from lvlmkb.project import Project
-from lvlmkb.validate import open_kb
 from tests.conftest import DATA, REPO
 from tests.security.support import calls, dotted, python_files, syntax_tree
 
@@ -49,7 +49,7 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, dict[str, 
     Reading a lazy attribute can make transformers register a fresh module object, so the classes are
     read first and then patched on both the current object and the one the HF backend imported.
     """
-    hf = importlib.import_module("lvlmkb.backends.hf")
+    hf = importlib.import_module("lvlmkb.eval.backends.hf")
     seen: list[tuple[str, str, dict[str, Any]]] = []
     names = ["AutoProcessor", "AutoModelForImageTextToText", "AutoTokenizer", "AutoModelForCausalLM"]
     for name in names:
@@ -68,7 +68,7 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, dict[str, 
 def test_hf_backend_passes_the_option(
     kb_root: Path, recorded: list[tuple[str, str, dict[str, Any]]], options: BackendOptions, expected: bool
 ) -> None:
-    from lvlmkb.backends.base import BackendError
+    from lvlmkb.eval.backends.base import BackendError
 
     kb, _ = open_kb(Project(kb_root))
     backend: Any = open_backend(kb, HF_ALIAS, options)
@@ -90,7 +90,7 @@ def test_reproduce_cli_is_off_unless_asked(
 
 
 def test_judge_checkpoints_never_trust_remote_code(recorded: list[tuple[str, str, dict[str, Any]]]) -> None:
-    from lvlmkb.judges.guard_model import GuardModel
+    from lvlmkb.eval.judges.guard_model import GuardModel
 
     guard = GuardModel("org/guard-model", "abc123", "cpu", None)
     guard.load("AutoModelForCausalLM", "AutoTokenizer", padding_side="left")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lvlmkb.contribute.arxiv_api import ArxivLookupError, parse_feed
+from lvlmkb.kb.contribute.arxiv_api import ArxivLookupError, parse_feed
 from tests.conftest import DATA
 
 OK = (DATA / "arxiv" / "ok.xml").read_text(encoding="utf-8")

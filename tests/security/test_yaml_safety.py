@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from lvlmkb.cli.reproduce_cmd import parse_overrides
 from lvlmkb.errors import UsageError
+from lvlmkb.eval.overrides import parse_overrides
+from lvlmkb.kb.validate import validate
+from lvlmkb.kb.yamlio import MAX_FILE_BYTES, read_yaml
 from lvlmkb.project import Project
-from lvlmkb.validate import validate
-from lvlmkb.yamlio import MAX_FILE_BYTES, read_yaml
 from tests.conftest import VALID_PAPER, PaperWriter
 from tests.security.support import calls, dotted, python_files
 

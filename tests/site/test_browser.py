@@ -42,7 +42,7 @@ def _require_browser() -> tuple[Any, str]:
 @pytest.fixture(scope="module")
 def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     pytest.importorskip("mkdocs")
-    from lvlmkb.site.build import build_site
+    from lvlmkb.publish.site.build import build_site
 
     out = build_site(Project(REPO), out=tmp_path_factory.mktemp("site") / "out").out
     handler = functools.partial(_QuietHandler, directory=str(out))

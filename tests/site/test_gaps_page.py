@@ -6,10 +6,10 @@ from pathlib import Path
 
 import yaml
 
-from lvlmkb.gaps import find_gaps
+from lvlmkb.kb.gaps import find_gaps
+from lvlmkb.kb.validate import validate
 from lvlmkb.project import Project
-from lvlmkb.site.gaps_page import gaps_page
-from lvlmkb.validate import validate
+from lvlmkb.publish.site.gaps_page import gaps_page
 from tests.conftest import VALID_PAPER
 from tests.contract.test_kb import report
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lvlmkb.kb.validate import validate
 from lvlmkb.project import Project
-from lvlmkb.render.escape import md, md_link, safe_url
-from lvlmkb.render.readme import END, START, render_paper_list
-from lvlmkb.validate import validate
+from lvlmkb.publish.escape import md, md_link, safe_url
+from lvlmkb.publish.readme import END, START, render_paper_list
 from tests.conftest import VALID_PAPER
 
 pytest.importorskip("mkdocs")
@@ -116,7 +116,7 @@ class _Collector(HTMLParser):
 
 
 def test_site_has_no_injected_markup(hostile_kb: Path, tmp_path: Path) -> None:
-    from lvlmkb.site.build import build_site
+    from lvlmkb.publish.site.build import build_site
 
     result = build_site(Project(hostile_kb), out=tmp_path / "out")
     pages = list(result.out.rglob("*.html"))
@@ -187,7 +187,7 @@ def test_md_escapes_every_payload(payload: str) -> None:
 def test_md_code_shows_payloads_verbatim(payload: str) -> None:
     import markdown
 
-    from lvlmkb.render.escape import md_code
+    from lvlmkb.publish.escape import md_code
 
     html = markdown.markdown(md_code(payload), extensions=["tables"])
     inner = html.removeprefix("<p><code>").removesuffix("</code></p>")

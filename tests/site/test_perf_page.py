@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from lvlmkb.site.perf_page import performance_page
-from lvlmkb.validate import open_kb
+from lvlmkb.kb.validate import open_kb
+from lvlmkb.publish.site.perf_page import performance_page
 from tests.site.test_hostile import PAYLOADS, _Collector
 
 markdown = pytest.importorskip("markdown")
@@ -99,7 +99,7 @@ def test_hostile_text_stays_text(tmp_path: Path, payload: str) -> None:
 
 def test_the_site_build_generates_the_page(kb_root: Path) -> None:
     from lvlmkb.project import Project
-    from lvlmkb.site.build import generate_pages
+    from lvlmkb.publish.site.build import generate_pages
 
     write(kb_root, results([figure("help-cold-start", 0.09, 0.3)]))
     kb, _ = open_kb(Project(kb_root))

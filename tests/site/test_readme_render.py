@@ -7,9 +7,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from lvlmkb.cli import app
+from lvlmkb.kb.validate import validate
 from lvlmkb.project import Project
-from lvlmkb.render.readme import END, START, paper_entry, render_paper_list
-from lvlmkb.validate import validate
+from lvlmkb.publish.readme import END, START, paper_entry, render_paper_list
 from tests.conftest import REPO, PaperWriter
 
 HAND_WRITTEN = "# My list\n\nIntro written by hand.\n\n{start}\nold\n{end}\n\n## Footer\n\nKeep me.\n"

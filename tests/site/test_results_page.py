@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lvlmkb.backends.mock import MockBackend
+from lvlmkb.eval.backends.mock import MockBackend
+from lvlmkb.eval.run.runner import RunSpec, run_reproduction
+from lvlmkb.kb.validate import open_kb
 from lvlmkb.project import Project
-from lvlmkb.reproduce.runner import RunSpec, run_reproduction
-from lvlmkb.site.kb_pages import results_page
-from lvlmkb.validate import open_kb
+from lvlmkb.publish.site.kb_pages import results_page
 from tests.conftest import DATA, REPO
 
 pytest.importorskip("PIL")
@@ -48,7 +48,7 @@ def test_reproduced_run_appears_with_delta(kb_root: Path) -> None:
 
 
 def test_matrix_runs_every_cell(kb_root: Path) -> None:
-    from lvlmkb.reproduce.matrix import matrix_table, run_matrix
+    from lvlmkb.eval.run.matrix import matrix_table, run_matrix
 
     shutil.copytree(REPO / "reproductions", kb_root / "reproductions", dirs_exist_ok=True)
     shutil.copy(REPO / "papers" / "gong2023figstep.yaml", kb_root / "papers")
@@ -78,8 +78,8 @@ def test_matrix_runs_every_cell(kb_root: Path) -> None:
 
 
 def test_every_judge_has_a_card() -> None:
-    from lvlmkb.judges.registry import default_registry
-    from lvlmkb.site.kb_pages import judges_page
+    from lvlmkb.eval.judges.registry import default_registry
+    from lvlmkb.publish.site.kb_pages import judges_page
 
     page = judges_page()
     sections = page.split("\n## ")[1:]

@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from lvlmkb.render.boxtable import box_table, two_column_grid
-from lvlmkb.render.views import LIST_COLUMNS
+from lvlmkb.publish.boxtable import box_table, two_column_grid
+from lvlmkb.publish.views import LIST_COLUMNS
 
 CELL = st.text(alphabet=st.sampled_from("ab Z-_'.:/[]()日本語é😀\u0301"), max_size=30)
 

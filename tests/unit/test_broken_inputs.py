@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
+from lvlmkb.kb.validate import validate
 from lvlmkb.project import Project
-from lvlmkb.validate import validate
 from tests.conftest import DATA, PaperWriter
 
 CASES: list[dict[str, Any]] = yaml.safe_load((DATA / "broken_papers.yaml").read_text(encoding="utf-8"))["cases"]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from lvlmkb.kb.validate import validate
 from lvlmkb.project import Project
-from lvlmkb.validate import validate
 from tests.conftest import VALID_PAPER, PaperWriter
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lvlmkb.kb.validate import validate
 from lvlmkb.project import Project
-from lvlmkb.validate import validate
 
 GOOD = """\
 excluded:

@@ -12,7 +12,7 @@ import pytest
 
 import lvlmkb
 from lvlmkb.errors import LvlmkbError
-from lvlmkb.export import (
+from lvlmkb.kb.export import (
     CSV_COLUMNS,
     bibtex_entry,
     bibtex_escape,
@@ -22,10 +22,10 @@ from lvlmkb.export import (
     to_bibtex,
     venue_title,
 )
-from lvlmkb.kb import KnowledgeBase
+from lvlmkb.kb.knowledge import KnowledgeBase
+from lvlmkb.kb.schema import Paper
+from lvlmkb.kb.validate import open_kb
 from lvlmkb.project import find_root
-from lvlmkb.schema import Paper
-from lvlmkb.validate import open_kb
 from tests.conftest import REPO
 
 HOSTILE_TITLE = r"50% & $5 #1 a_b {x} ~y^z \end"

@@ -9,8 +9,8 @@ import pytest
 
 from lvlmkb import fsio
 from lvlmkb.errors import UsageError
+from lvlmkb.eval.run.runner import check_run_folder
 from lvlmkb.fsio import remove_stale_temps, write_atomic, write_new
-from lvlmkb.reproduce.runner import check_run_folder
 
 
 def test_stale_temporaries_of_run_files_are_removed_and_nothing_else(tmp_path: Path) -> None:

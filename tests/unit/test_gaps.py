@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from lvlmkb.gaps import SECTIONS, FamilyGap, GapReport, find_gaps, format_report, plugin_papers
-from lvlmkb.kb import KnowledgeBase
+from lvlmkb.kb.gaps import SECTIONS, FamilyGap, GapReport, find_gaps, format_report, plugin_papers
+from lvlmkb.kb.knowledge import KnowledgeBase
+from lvlmkb.kb.validate import open_kb
 from lvlmkb.project import find_root
-from lvlmkb.validate import open_kb
 from tests.conftest import PaperWriter
 
 

@@ -11,18 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from lvlmkb.criteria import PaperFilter
 from lvlmkb.errors import NotFoundError, UsageError
-from lvlmkb.export import export_papers
-from lvlmkb.index import Index, index_path, open_index
-from lvlmkb.index import access as index_access
-from lvlmkb.index.dump import export_database
-from lvlmkb.index.inputs import RACY_NS
-from lvlmkb.parsecache import ParseCache
+from lvlmkb.kb.criteria import PaperFilter
+from lvlmkb.kb.export import export_papers
+from lvlmkb.kb.index import Index, index_path, open_index
+from lvlmkb.kb.index import access as index_access
+from lvlmkb.kb.index.dump import export_database
+from lvlmkb.kb.index.inputs import RACY_NS
+from lvlmkb.kb.parsecache import ParseCache
+from lvlmkb.kb.query import facet_counts, incoming_relations, node_counts, select, year_kind_counts
+from lvlmkb.kb.rows import panel_data, paper_row, stats_data
+from lvlmkb.kb.validate import validate
 from lvlmkb.project import Project
-from lvlmkb.query import facet_counts, incoming_relations, node_counts, select, year_kind_counts
-from lvlmkb.render.terminal import panel_data, paper_row, stats_data
-from lvlmkb.validate import validate
 from tests.conftest import REPO, VALID_PAPER
 
 CRITERIA = [
@@ -57,7 +57,7 @@ def _count_validations(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         calls.append(project.root)
         return real(project, cache)
 
-    monkeypatch.setattr("lvlmkb.validate.validate", counting)
+    monkeypatch.setattr("lvlmkb.kb.validate.validate", counting)
     return calls
 
 
@@ -193,7 +193,7 @@ def test_a_damaged_index_is_rebuilt(kb_root: Path) -> None:
 BUILDER = """
 import sys
 from pathlib import Path
-from lvlmkb.index import open_index
+from lvlmkb.kb.index import open_index
 from lvlmkb.project import Project
 print(len(open_index(Project(Path(sys.argv[1]))).ids()))
 """

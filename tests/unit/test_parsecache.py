@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from lvlmkb.index import access as index_access
-from lvlmkb.index import index_path, open_index
-from lvlmkb.parsecache import ParseCache, content_digest
+from lvlmkb.kb.index import access as index_access
+from lvlmkb.kb.index import index_path, open_index
+from lvlmkb.kb.parsecache import ParseCache, content_digest
+from lvlmkb.kb.validate import validate
+from lvlmkb.kb.yamlio import read_yaml
 from lvlmkb.project import Project
-from lvlmkb.validate import validate
-from lvlmkb.yamlio import read_yaml
 from tests.conftest import VALID_PAPER
 
 
@@ -25,7 +25,7 @@ def _record_caches(monkeypatch: pytest.MonkeyPatch) -> list[ParseCache]:
         caches.append(cache)
         return validate(project, cache)
 
-    monkeypatch.setattr("lvlmkb.validate.validate", recording)
+    monkeypatch.setattr("lvlmkb.kb.validate.validate", recording)
     return caches
 
 

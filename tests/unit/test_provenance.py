@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
-from lvlmkb.checks import check_paper
+from lvlmkb.kb.checks import check_paper
+from lvlmkb.kb.validate import validate
 from lvlmkb.project import Project
-from lvlmkb.site.kb_pages import taxonomy_index
-from lvlmkb.validate import validate
+from lvlmkb.publish.site.kb_pages import taxonomy_index
 from tests.conftest import VALID_PAPER, PaperWriter
 
 TODAY_SOURCE = {"kind": "arxiv", "ref": "2403.01234v2", "checked": "2026-01-05"}

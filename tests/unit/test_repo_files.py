@@ -8,7 +8,7 @@ from typing import Any, get_args
 import yaml
 
 import lvlmkb
-from lvlmkb.schema.taxonomy import Kind
+from lvlmkb.kb.schema.taxonomy import Kind
 from tests.conftest import REPO
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lvlmkb.venues import is_canonical, normalise_venue
+from lvlmkb.kb.venues import is_canonical, normalise_venue
 from tests.contract.test_kb import report
 
 

@@ -11,10 +11,10 @@ from lvlmkb.cli.common import RootOption, handle_errors, project_for
 from lvlmkb.errors import UsageError
 
 if TYPE_CHECKING:
-    from lvlmkb.contribute.add import Classification, Metadata, Overrides
-    from lvlmkb.contribute.suggest import Suggestion
-    from lvlmkb.discover.intake import QueuedPaper
-    from lvlmkb.kb import KnowledgeBase
+    from lvlmkb.kb.contribute.add import Classification, Metadata, Overrides
+    from lvlmkb.kb.contribute.suggest import Suggestion
+    from lvlmkb.kb.discover.intake import QueuedPaper
+    from lvlmkb.kb.knowledge import KnowledgeBase
 
 KINDS = ("attack", "defense", "evaluation")
 
@@ -52,10 +52,10 @@ def add_paper_command(
 ) -> None:
     """Add a paper: arXiv metadata, a taxonomy classification, a validated papers/<id>.yaml."""
     from lvlmkb.cli.add_paper_flags import AddPaperFlags, check_flags
-    from lvlmkb.contribute.add import Overrides, add_paper, gather_metadata, next_steps, suggestion_for
-    from lvlmkb.contribute.sources import parse_source_flags
-    from lvlmkb.discover.intake import mark_queued_added
-    from lvlmkb.validate import open_kb, validate
+    from lvlmkb.kb.contribute.add import Overrides, add_paper, gather_metadata, next_steps, suggestion_for
+    from lvlmkb.kb.contribute.sources import parse_source_flags
+    from lvlmkb.kb.discover.intake import mark_queued_added
+    from lvlmkb.kb.validate import open_kb, validate
 
     project = project_for(root)
     kb, _ = open_kb(project)
@@ -92,7 +92,7 @@ def add_paper_command(
 
 
 def _from_queue(kb: KnowledgeBase, ref: str | None, from_queue: str | None, given: Overrides) -> QueuedPaper | None:
-    from lvlmkb.discover.intake import from_queue as queued_paper
+    from lvlmkb.kb.discover.intake import from_queue as queued_paper
 
     if from_queue is None:
         return None
@@ -147,7 +147,7 @@ class _Choices:
 def _classify(
     kb: KnowledgeBase, given: _Choices, suggestion: Suggestion | None, ask: bool, yes: bool
 ) -> Classification:
-    from lvlmkb.contribute.add import Classification
+    from lvlmkb.kb.contribute.add import Classification
 
     suggested_category = suggestion.category if suggestion else None
     category = given.category or (
@@ -169,7 +169,7 @@ def _classify(
 def _ask_category(kb: KnowledgeBase, kind: str | None, suggested: str | None) -> str:
     from rich.prompt import Prompt
 
-    from lvlmkb.contribute.add import leaves_for
+    from lvlmkb.kb.contribute.add import leaves_for
 
     default_kind = kb.taxonomy.kind_of(suggested) if suggested else None
     kind = kind if kind else str(Prompt.ask("Kind", choices=list(KINDS), default=default_kind or "attack"))

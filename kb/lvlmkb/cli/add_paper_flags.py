@@ -14,7 +14,7 @@ from lvlmkb.choices import choice_hint, choice_problem
 from lvlmkb.errors import UsageError
 
 if TYPE_CHECKING:
-    from lvlmkb.kb import KnowledgeBase
+    from lvlmkb.kb.knowledge import KnowledgeBase
 
 KINDS = ("attack", "defense", "evaluation")
 STATS_HINT = "`lvlmkb stats`"
@@ -55,7 +55,7 @@ def check_flags(kb: KnowledgeBase, flags: AddPaperFlags) -> None:
         DuplicatePaperError: the arXiv id or the title given is already in the KB.
         UsageError: the flags have problems; the message lists them all.
     """
-    from lvlmkb.contribute.draft import refuse_duplicate
+    from lvlmkb.kb.contribute.draft import refuse_duplicate
 
     refuse_duplicate(kb, _arxiv_id(flags.ref), flags.title)
     problems = flag_problems(kb, flags)
@@ -75,7 +75,7 @@ def flag_problems(kb: KnowledgeBase, flags: AddPaperFlags) -> list[str]:
 
 
 def _arxiv_id(ref: str | None) -> str | None:
-    from lvlmkb.contribute.arxiv_api import parse_arxiv_ref
+    from lvlmkb.kb.contribute.arxiv_api import parse_arxiv_ref
 
     if ref is None:
         return None
@@ -86,7 +86,7 @@ def _arxiv_id(ref: str | None) -> str | None:
 
 
 def _source_problems(flags: AddPaperFlags) -> list[str]:
-    from lvlmkb.contribute.arxiv_api import parse_arxiv_ref
+    from lvlmkb.kb.contribute.arxiv_api import parse_arxiv_ref
 
     problems: list[str] = []
     if flags.ref is not None:
@@ -141,7 +141,7 @@ def _facet_problems(kb: KnowledgeBase, specs: list[str]) -> list[str]:
 
 
 def _value_problems(kb: KnowledgeBase, flags: AddPaperFlags) -> list[str]:
-    from lvlmkb.schema.common import DATE_PATTERN, MODEL_ID_PATTERN, SLUG_PATTERN
+    from lvlmkb.kb.schema.common import DATE_PATTERN, MODEL_ID_PATTERN, SLUG_PATTERN
 
     problems: list[str] = []
     if flags.date is not None and not re.match(DATE_PATTERN, flags.date):

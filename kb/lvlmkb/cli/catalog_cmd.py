@@ -21,8 +21,8 @@ def judges_command(output: FormatOption = OutputFormat.text) -> None:
 
     Example: lvlmkb judges --format json
     """
-    from lvlmkb.judges.cards import JUDGE_CARDS
-    from lvlmkb.judges.registry import default_registry
+    from lvlmkb.eval.judges.cards import JUDGE_CARDS
+    from lvlmkb.eval.judges.registry import default_registry
 
     payload = [{"id": judge_id, **JUDGE_CARDS.get(judge_id, {})} for judge_id in default_registry().ids()]
     if output is OutputFormat.json:
@@ -38,8 +38,8 @@ def datasets_command(root: RootOption = None, output: FormatOption = OutputForma
 
     Example: lvlmkb datasets
     """
-    from lvlmkb.datasets.registry import loaders
-    from lvlmkb.reproduce.method import Method, load_plugins
+    from lvlmkb.eval.datasets.registry import loaders
+    from lvlmkb.eval.run.method import Method, load_plugins
 
     plugins = load_plugins(project_for(root).reproductions_dir).values()
     users: dict[str, list[str]] = {}
@@ -68,7 +68,7 @@ def judge_agreement_command(
     """
     import dataclasses
 
-    from lvlmkb.reproduce.agreement import judge_agreement
+    from lvlmkb.eval.run.agreement import judge_agreement
 
     report = judge_agreement(folders)
     if output is OutputFormat.json:
@@ -110,7 +110,7 @@ def runs_list(ctx: typer.Context, root: RootOption = None, output: FormatOption 
     """
     if ctx.invoked_subcommand is not None:
         return
-    from lvlmkb.reproduce.runs import find_runs
+    from lvlmkb.eval.run.runs import find_runs
 
     project = project_for(root)
     runs, unreadable = find_runs(project.root)
@@ -138,7 +138,7 @@ def runs_show(
 
     Example: lvlmkb runs show runs/figstep/janus-pro/safebench-1a2b3c4d
     """
-    from lvlmkb.reproduce.records import RunRecord
+    from lvlmkb.eval.run.records import RunRecord
 
     path = folder / "run.json" if folder.is_dir() else folder
     if not path.is_file() or path.is_symlink():

@@ -20,9 +20,9 @@ def discover_command(
 ) -> None:
     """Find new candidate papers on arXiv, score them with the suggestion rules, and queue them for review."""
     from lvlmkb import clock, netio
-    from lvlmkb.discover.run import discover
     from lvlmkb.errors import relpath
-    from lvlmkb.validate import open_kb
+    from lvlmkb.kb.discover.run import discover
+    from lvlmkb.kb.validate import open_kb
 
     project = project_for(root)
     kb, _ = open_kb(project)

@@ -75,7 +75,7 @@ def export_command(
 
 def _export_sqlite(root: Path | None, out: Path | None, force: bool, unfiltered: bool) -> None:
     from lvlmkb.errors import UsageError
-    from lvlmkb.index.dump import export_database
+    from lvlmkb.kb.index.dump import export_database
 
     if out is None:
         raise UsageError("export sqlite needs --out FILE", "e.g. lvlmkb export sqlite --out kb.sqlite")
@@ -106,7 +106,7 @@ def gaps_command(
     output: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
 ) -> None:
     """Report what the KB lacks: undefended attack families, untested defenses, reproductions and metadata."""
-    from lvlmkb.gaps import find_gaps, format_report
+    from lvlmkb.kb.gaps import find_gaps, format_report
 
     report = find_gaps(load_for_query(root))
     if output is OutputFormat.json:

@@ -12,9 +12,9 @@ import typer
 from lvlmkb.cli.common import project_for
 
 if TYPE_CHECKING:
-    from lvlmkb.criteria import PaperFilter
-    from lvlmkb.index import Index
-    from lvlmkb.kb import KnowledgeBase
+    from lvlmkb.kb.criteria import PaperFilter
+    from lvlmkb.kb.index import Index
+    from lvlmkb.kb.knowledge import KnowledgeBase
 
 KindOption = Annotated[str | None, typer.Option(help="attack, defense or evaluation.")]
 PhaseOption = Annotated[str | None, typer.Option(help="inference or training.")]
@@ -57,7 +57,7 @@ def paper_filter(
     reproducible: bool | None = None,
 ) -> PaperFilter:
     """The criteria of the shared filter options."""
-    from lvlmkb.criteria import PaperFilter
+    from lvlmkb.kb.criteria import PaperFilter
 
     return PaperFilter(
         kind=kind,
@@ -75,7 +75,7 @@ def paper_filter(
 
 def load_for_query(root: Path | None) -> KnowledgeBase:
     """The KB for a read-only command; a broken checkout still answers, with a warning on stderr."""
-    from lvlmkb.validate import open_kb
+    from lvlmkb.kb.validate import open_kb
 
     kb, diagnostics = open_kb(project_for(root))
     _warn(sum(d.severity == "error" for d in diagnostics))
@@ -87,7 +87,7 @@ def index_for_query(root: Path | None) -> Index:
 
     A broken checkout still answers on the papers that loaded, with the same warning on stderr.
     """
-    from lvlmkb.index import open_index
+    from lvlmkb.kb.index import open_index
 
     index = open_index(project_for(root))
     _warn(index.error_count)

@@ -59,7 +59,7 @@ def list_command(
     if output is OutputFormat.json:
         typer.echo(json.dumps(index.records(criteria, sort.value), indent=2, ensure_ascii=False))
         return
-    from lvlmkb.render.views import print_paper_table
+    from lvlmkb.publish.views import print_paper_table
 
     print_paper_table(index.list_rows(criteria, sort.value))
 
@@ -87,7 +87,7 @@ def search_command(
     if output is OutputFormat.json:
         typer.echo(json.dumps(index.rows_for(ids, "record"), indent=2, ensure_ascii=False))
         return
-    from lvlmkb.render.views import print_paper_table
+    from lvlmkb.publish.views import print_paper_table
 
     print_paper_table(index.rows_for(ids, "list_row"))
 
@@ -107,7 +107,7 @@ def show_command(
         data["referenced_by"] = incoming
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    from lvlmkb.render.views import print_panel
+    from lvlmkb.publish.views import print_panel
 
     print_panel(index.panel(paper_id), incoming)
 
@@ -122,7 +122,7 @@ def stats_command(
     if output is OutputFormat.json:
         typer.echo(json.dumps(index.stats_json(), indent=2))
         return
-    from lvlmkb.render.views import print_stats
+    from lvlmkb.publish.views import print_stats
 
     print_stats(index.stats_view())
 
@@ -136,7 +136,7 @@ def graph_command(
     ] = None,
 ) -> None:
     """Export papers, taxonomy nodes, models and relations as one graph."""
-    from lvlmkb.graph import export_graph
+    from lvlmkb.kb.graph import export_graph
 
     text = export_graph(load_for_query(root), output.value)
     if out is None:

@@ -22,9 +22,9 @@ def refresh_command(
 ) -> None:
     """Re-check entries: newer arXiv versions, DBLP venues, citation counts, code links (human edits kept)."""
     from lvlmkb import clock, netio
-    from lvlmkb.refresh.report import report_lines
-    from lvlmkb.refresh.run import CHECKS, refresh
-    from lvlmkb.validate import open_kb
+    from lvlmkb.kb.refresh.report import report_lines
+    from lvlmkb.kb.refresh.run import CHECKS, refresh
+    from lvlmkb.kb.validate import open_kb
 
     kb, _ = open_kb(project_for(root))
     http = netio.open_http()

@@ -20,8 +20,8 @@ def render_readme(
     check: Annotated[bool, typer.Option("--check", help="Exit 1 if README.md is stale; write nothing.")] = False,
 ) -> None:
     """Write the paper list into README.md between its markers (hand-written parts stay as they are)."""
-    from lvlmkb.render.readme import readme_status, write_readme
-    from lvlmkb.validate import open_kb
+    from lvlmkb.kb.validate import open_kb
+    from lvlmkb.publish.readme import readme_status, write_readme
 
     kb, _ = open_kb(project_for(root), strict=True)
     if check:
@@ -47,7 +47,7 @@ def site_build(
     strict: Annotated[bool, typer.Option("--strict", help="Fail on MkDocs warnings.")] = False,
 ) -> None:
     """Write the KB pages and build the static site with MkDocs Material."""
-    from lvlmkb.site.build import build_site
+    from lvlmkb.publish.site.build import build_site
 
     result = build_site(project_for(root), out=out, strict=strict)
     typer.echo(f"built {result.pages} pages in {result.seconds:.1f} s: open {result.index}")
@@ -60,7 +60,7 @@ def site_serve(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8000,
 ) -> None:
     """Build the site, then serve it on http://127.0.0.1:PORT until interrupted (the port is bound first)."""
-    from lvlmkb.site.build import bind_server, build_site, default_site_dir, serve_folder
+    from lvlmkb.publish.site.build import bind_server, build_site, default_site_dir, serve_folder
 
     project = project_for(root)
     server = bind_server(port, default_site_dir(project))

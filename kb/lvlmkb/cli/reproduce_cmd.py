@@ -10,34 +10,28 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lvlmkb.cli.common import RootOption, handle_errors, project_for
+from lvlmkb.cli.judge_options import (
+    JudgeBackendOption,
+    JudgeBackendSettingOption,
+    JudgeBaseUrlOption,
+    JudgeDeviceOption,
+    JudgeDtypeOption,
+    JudgeServedModelOption,
+    judge_backend_options,
+)
 from lvlmkb.cli.validate_cmd import OutputFormat
 from lvlmkb.errors import UsageError
+from lvlmkb.eval.overrides import parse_overrides
 
 if TYPE_CHECKING:
-    from lvlmkb.kb import KnowledgeBase
-    from lvlmkb.reproduce.matrix import MatrixCell
-    from lvlmkb.reproduce.method import Plugin
-    from lvlmkb.reproduce.records import RunRecord
-    from lvlmkb.reproduce.runner import RunSpec
+    from lvlmkb.eval.run.matrix import MatrixCell
+    from lvlmkb.eval.run.method import Plugin
+    from lvlmkb.eval.run.records import RunRecord
+    from lvlmkb.eval.run.runner import RunSpec
+    from lvlmkb.kb.knowledge import KnowledgeBase
 
 SetOption = Annotated[list[str] | None, typer.Option("--set", help="Override a config value: KEY=VALUE (repeatable).")]
 DataOption = Annotated[Path | None, typer.Option("--data", help="Local copy of the dataset (a file or a folder).")]
-
-
-def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
-    """``KEY=VALUE`` pairs to a dict; values are read as YAML scalars or lists (``80``, ``[760, 760]``)."""
-    import yaml
-
-    overrides: dict[str, Any] = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"bad setting '{pair}'", "write it as KEY=VALUE, e.g. --set query_type=baseline")
-        try:
-            overrides[key.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError as err:
-            raise UsageError(f"bad value in setting '{pair}'", "quote strings that look like YAML syntax") from err
-    return overrides
 
 
 @handle_errors
@@ -63,6 +57,12 @@ def reproduce_command(
     ] = None,
     judge: Annotated[list[str] | None, typer.Option(help="Judge id, repeatable (default: the method's).")] = None,
     judge_model: Annotated[str | None, typer.Option(help="Model alias for LLM judges.")] = None,
+    judge_backend: JudgeBackendOption = None,
+    judge_base_url: JudgeBaseUrlOption = None,
+    judge_served_model: JudgeServedModelOption = None,
+    judge_device: JudgeDeviceOption = None,
+    judge_dtype: JudgeDtypeOption = None,
+    judge_backend_option: JudgeBackendSettingOption = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Use only the first N samples.")] = None,
     batch_size: Annotated[
         int, typer.Option(min=1, help="Requests per backend call (also caps an API backend's concurrency).")
@@ -96,17 +96,26 @@ def reproduce_command(
     ] = None,
 ) -> None:
     """Run a reproduction: samples → attack → model → judges → run record (resumable)."""
-    from lvlmkb.backends.base import GenerationSettings
-    from lvlmkb.backends.registry import BackendOptions
     from lvlmkb.cli.progress import progress_bar
-    from lvlmkb.reproduce.runner import RunSpec, run_reproduction
-    from lvlmkb.validate import open_kb
+    from lvlmkb.eval.backends.base import GenerationSettings
+    from lvlmkb.eval.backends.registry import BackendOptions
+    from lvlmkb.eval.run.runner import RunSpec, run_reproduction
+    from lvlmkb.kb.validate import open_kb
 
     kb, _ = open_kb(project_for(root))
     if not matrix and (method is None or model is None):
         raise UsageError(
             "reproduce needs METHOD and --model (or --matrix)", "e.g. lvlmkb reproduce figstep --model tiny-janus"
         )
+    target_options = BackendOptions(
+        device=device,
+        dtype=dtype,
+        trust_remote_code=trust_remote_code,
+        base_url=base_url,
+        extra=parse_overrides(backend_option),
+        backend=backend,
+        served_model=served_model,
+    )
     spec = RunSpec(
         method=method or "",
         model=model or "",
@@ -114,20 +123,21 @@ def reproduce_command(
         data=data,
         judges=tuple(judge or ()),
         judge_model=judge_model,
+        judge_options=judge_backend_options(
+            target_options,
+            judge_backend,
+            judge_base_url,
+            judge_served_model,
+            judge_device,
+            judge_dtype,
+            judge_backend_option,
+        ),
         limit=limit,
         batch_size=batch_size,
         out=out,
         fresh=fresh,
         settings=GenerationSettings(max_new_tokens=max_new_tokens),
-        options=BackendOptions(
-            device=device,
-            dtype=dtype,
-            trust_remote_code=trust_remote_code,
-            base_url=base_url,
-            extra=parse_overrides(backend_option),
-            backend=backend,
-            served_model=served_model,
-        ),
+        options=target_options,
         config=parse_overrides(set_),
         defense=defense,
         defense_config=parse_overrides(defense_set),
@@ -149,7 +159,7 @@ def reproduce_command(
 
 
 def _composites() -> set[str]:
-    from lvlmkb.reproduce.composite import COMPOSITES
+    from lvlmkb.eval.run.composite import COMPOSITES
 
     return set(COMPOSITES)
 
@@ -157,8 +167,8 @@ def _composites() -> set[str]:
 def _composite(kb: KnowledgeBase, spec: RunSpec, name: str, data: list[str] | None, as_json: bool) -> None:
     from pathlib import Path
 
-    from lvlmkb.reproduce.composite import COMPOSITES, Part, run_composite
-    from lvlmkb.reproduce.runner import RunResult
+    from lvlmkb.eval.run.composite import COMPOSITES, Part, run_composite
+    from lvlmkb.eval.run.runner import RunResult
 
     def report(part: Part, result: RunResult) -> None:
         typer.echo(f"done {part.benchmark} {part.setting}: {result.out}", err=True)
@@ -200,7 +210,7 @@ def _matrix(
 ) -> None:
     from pathlib import Path
 
-    from lvlmkb.reproduce.matrix import matrix_table, run_matrix
+    from lvlmkb.eval.run.matrix import matrix_table, run_matrix
 
     paths = {key: Path(str(value)) for key, value in parse_overrides(data).items()}
 
@@ -296,8 +306,8 @@ def craft_command(
     set_: SetOption = None,
 ) -> None:
     """Write the attack inputs (images, prompts, manifest.jsonl) without running any model."""
-    from lvlmkb.reproduce.craft import craft_to_folder
-    from lvlmkb.validate import open_kb
+    from lvlmkb.eval.run.craft import craft_to_folder
+    from lvlmkb.kb.validate import open_kb
 
     kb, _ = open_kb(project_for(root))
     written = craft_to_folder(kb, method, out, dataset, data, limit, parse_overrides(set_))
@@ -310,7 +320,7 @@ def methods_command(
     output: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
 ) -> None:
     """List every registered attack, benchmark and defense with its paper and sourced parameters."""
-    from lvlmkb.reproduce.method import load_plugins
+    from lvlmkb.eval.run.method import load_plugins
 
     plugins = sorted(load_plugins(project_for(root).reproductions_dir).values(), key=lambda p: p.id)
     payload = [plugin_summary(p) for p in plugins]
@@ -326,7 +336,7 @@ def methods_command(
 
 def plugin_summary(plugin: type[Plugin]) -> dict[str, Any]:
     """Identity, defaults, parameter card and deviations of one reproduction module."""
-    from lvlmkb.reproduce.method import Method
+    from lvlmkb.eval.run.method import Method
 
     summary: dict[str, Any] = {"id": plugin.id, "kind": plugin.kind, "paper": plugin.paper, "version": plugin.version}
     if issubclass(plugin, Method):
@@ -342,7 +352,7 @@ def models_command(
     output: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
 ) -> None:
     """List the model registry: alias, backend, checkpoint."""
-    from lvlmkb.validate import open_kb
+    from lvlmkb.kb.validate import open_kb
 
     kb, _ = open_kb(project_for(root))
     entries = sorted(kb.models.values(), key=lambda m: m.id)

@@ -24,7 +24,7 @@ def validate_command(
     output: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
 ) -> None:
     """Check every taxonomy, model and paper file; report all problems at once (exit 1 if any)."""
-    from lvlmkb.validate import validate
+    from lvlmkb.kb.validate import validate
 
     report = validate(project_for(root))
     if output is OutputFormat.json:
@@ -49,7 +49,7 @@ def schema_command(
     check: Annotated[bool, typer.Option("--check", help="Exit 1 if a committed schema is stale.")] = False,
 ) -> None:
     """Write JSON Schema files for papers, taxonomy and models next to the data they describe."""
-    from lvlmkb.schema_export import schema_files, write_schemas
+    from lvlmkb.kb.schema_export import schema_files, write_schemas
 
     project = project_for(root)
     if check:

@@ -1,0 +1,123 @@
+"""The reproduction engine, and the plugin author's API: ``from lvlmkb.eval import Method, sourced, ...``.
+
+The engine may import :mod:`lvlmkb.kb` but never :mod:`lvlmkb.publish` or :mod:`lvlmkb.cli`. A plugin in
+``reproductions/`` imports the names below from here; they are loaded on first use, so importing one
+submodule (or ``lvlmkb --help``) does not pull in the rest of the engine.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "LvlmkbError": "lvlmkb.errors",
+    "UsageError": "lvlmkb.errors",
+    "write_atomic": "lvlmkb.fsio",
+    "Backend": "lvlmkb.eval.backends.base",
+    "BackendError": "lvlmkb.eval.backends.base",
+    "GenerationRequest": "lvlmkb.eval.backends.base",
+    "GenerationResponse": "lvlmkb.eval.backends.base",
+    "GenerationSettings": "lvlmkb.eval.backends.base",
+    "ImageInput": "lvlmkb.eval.backends.base",
+    "Message": "lvlmkb.eval.backends.base",
+    "Part": "lvlmkb.eval.backends.base",
+    "single_turn": "lvlmkb.eval.backends.base",
+    "DatasetError": "lvlmkb.eval.datasets.base",
+    "Sample": "lvlmkb.eval.datasets.base",
+    "sha256_file": "lvlmkb.eval.datasets.base",
+    "REFUSAL_LISTS": "lvlmkb.eval.judges.refusal",
+    "RefusalList": "lvlmkb.eval.judges.refusal",
+    "check_font": "lvlmkb.eval.media.fonts",
+    "find_font": "lvlmkb.eval.media.fonts",
+    "open_rgb": "lvlmkb.eval.media.imagefiles",
+    "CraftedInput": "lvlmkb.eval.run.method",
+    "Defense": "lvlmkb.eval.run.method",
+    "Deviation": "lvlmkb.eval.run.method",
+    "Method": "lvlmkb.eval.run.method",
+    "MethodConfig": "lvlmkb.eval.run.method",
+    "Source": "lvlmkb.eval.run.method",
+    "reproduction": "lvlmkb.eval.run.method",
+    "sourced": "lvlmkb.eval.run.method",
+    "DefendedBackend": "lvlmkb.eval.run.defended",
+    "AttachedImageConfig": "lvlmkb.eval.run.attached_image",
+    "AttachedImageMethod": "lvlmkb.eval.run.attached_image",
+    "read_state": "lvlmkb.eval.run.attached_image",
+    "resumable_state": "lvlmkb.eval.run.attached_image",
+}
+
+__all__ = [
+    "REFUSAL_LISTS",
+    "AttachedImageConfig",
+    "AttachedImageMethod",
+    "Backend",
+    "BackendError",
+    "CraftedInput",
+    "DatasetError",
+    "DefendedBackend",
+    "Defense",
+    "Deviation",
+    "GenerationRequest",
+    "GenerationResponse",
+    "GenerationSettings",
+    "ImageInput",
+    "LvlmkbError",
+    "Message",
+    "Method",
+    "MethodConfig",
+    "Part",
+    "RefusalList",
+    "Sample",
+    "Source",
+    "UsageError",
+    "check_font",
+    "find_font",
+    "open_rgb",
+    "read_state",
+    "reproduction",
+    "resumable_state",
+    "sha256_file",
+    "single_turn",
+    "sourced",
+    "write_atomic",
+]
+
+if TYPE_CHECKING:
+    from lvlmkb.errors import LvlmkbError, UsageError
+    from lvlmkb.eval.backends.base import (
+        Backend,
+        BackendError,
+        GenerationRequest,
+        GenerationResponse,
+        GenerationSettings,
+        ImageInput,
+        Message,
+        Part,
+        single_turn,
+    )
+    from lvlmkb.eval.datasets.base import DatasetError, Sample, sha256_file
+    from lvlmkb.eval.judges.refusal import REFUSAL_LISTS, RefusalList
+    from lvlmkb.eval.media.fonts import check_font, find_font
+    from lvlmkb.eval.media.imagefiles import open_rgb
+    from lvlmkb.eval.run.attached_image import AttachedImageConfig, AttachedImageMethod, read_state, resumable_state
+    from lvlmkb.eval.run.defended import DefendedBackend
+    from lvlmkb.eval.run.method import (
+        CraftedInput,
+        Defense,
+        Deviation,
+        Method,
+        MethodConfig,
+        Source,
+        reproduction,
+        sourced,
+    )
+    from lvlmkb.fsio import write_atomic
+
+
+def __getattr__(name: str) -> Any:
+    """Load an exported name from its module on first use."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'lvlmkb.eval' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value

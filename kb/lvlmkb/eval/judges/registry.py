@@ -1,0 +1,44 @@
+"""The built-in judges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lvlmkb.errors import UsageError
+from lvlmkb.eval.judges import classifiers, mm_safetybench, siuo
+from lvlmkb.eval.judges.base import Judge, JudgeFactory, JudgeRegistry
+from lvlmkb.eval.judges.llm import TEMPLATES, LLMJudge
+from lvlmkb.eval.judges.refusal import REFUSAL_LISTS, RefusalJudge, RefusalList
+
+
+def _llm_factory(template_id: str) -> JudgeFactory:
+    def create(options: dict[str, Any]) -> Judge:
+        backend, model = options.get("backend"), options.get("model")
+        if backend is None or model is None:
+            raise UsageError(f"judge 'llm-{template_id}' needs a model", "pass --judge-model ALIAS")
+        return LLMJudge(ALL_TEMPLATES[template_id], backend, str(model))
+
+    return create
+
+
+ALL_TEMPLATES = {**TEMPLATES, **mm_safetybench.TEMPLATES}
+
+
+def _refusal_factory(refusals: RefusalList) -> JudgeFactory:
+    def create(_options: dict[str, Any]) -> Judge:
+        return RefusalJudge(refusals)
+
+    return create
+
+
+def default_registry() -> JudgeRegistry:
+    """Every refusal list as ``refusal-<list>`` and every template as ``llm-<template>``."""
+    registry = JudgeRegistry()
+    for list_id, refusals in REFUSAL_LISTS.items():
+        registry.register(f"refusal-{list_id}", _refusal_factory(refusals))
+    for template_id in ALL_TEMPLATES:
+        registry.register(f"llm-{template_id}", _llm_factory(template_id))
+    registry.register(mm_safetybench.JUDGE_ID, mm_safetybench.create)
+    for judge_id, factory in {**classifiers.FACTORIES, **siuo.FACTORIES}.items():
+        registry.register(judge_id, factory)
+    return registry

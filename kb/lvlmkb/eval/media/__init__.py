@@ -1,0 +1,1 @@
+"""Fonts, image files and image generation shared by the attacks."""

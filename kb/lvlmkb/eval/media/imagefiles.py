@@ -1,0 +1,49 @@
+"""Opening image files given by users or datasets, with one clear error for every failure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lvlmkb.errors import LvlmkbError
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+    from lvlmkb.eval.backends.base import ImageInput
+
+
+class ImageFileError(LvlmkbError):
+    """An image file is missing or cannot be decoded."""
+
+
+def open_rgb(path: Path, what: str = "image", hint: str = "pass a JPEG, PNG or BMP file") -> Image:
+    """Decode ``path`` as an RGB image, or raise :class:`ImageFileError` naming ``what`` and ``path``."""
+    from PIL import Image as PILImage
+    from PIL import UnidentifiedImageError
+
+    if not path.is_file():
+        raise ImageFileError(f"missing {what}: expected {path}", hint)
+    try:
+        with PILImage.open(path) as image:
+            return image.convert("RGB")
+    except (OSError, UnidentifiedImageError, PILImage.DecompressionBombError) as err:
+        raise ImageFileError(f"cannot open the {what} {path}: {err}", hint) from err
+
+
+def optimised_image(path: Path | None, method_id: str, how: str) -> ImageInput:
+    """The image an optimisation wrote, for attacks that attach it to every sample (visual-adv, JiP).
+
+    Raises:
+        UsageError: when no path is configured or the file is missing, with ``how`` to make one.
+    """
+    from lvlmkb.errors import UsageError
+    from lvlmkb.eval.backends.base import ImageInput
+
+    if path is None or not path.is_file():
+        missing = f"; {path} does not exist" if path else ""
+        raise UsageError(
+            f"{method_id} needs an adversarial image{missing}",
+            f"optimise one first: `{how}`, then pass --set adversarial_image=DIR/adversarial.png",
+        )
+    return ImageInput.from_pil(open_rgb(path))

@@ -1,0 +1,129 @@
+"""``lvlmkb reproduce --matrix``: every attack x defense x model combination, one run record each."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lvlmkb.errors import LvlmkbError, UsageError
+from lvlmkb.eval.datasets.base import DatasetError
+from lvlmkb.eval.run.method import get_defense, get_method
+from lvlmkb.eval.run.preflight import check_judges, check_models
+from lvlmkb.eval.run.runner import RunResult, RunSpec, run_reproduction
+from lvlmkb.kb.knowledge import KnowledgeBase
+
+NO_DEFENSE = "none"
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    """One combination and its result, or why it could not run (the other cells still run)."""
+
+    attack: str
+    defense: str
+    model: str
+    result: RunResult | None
+    error: str | None = None
+
+
+def preflight_matrix(
+    kb: KnowledgeBase, base: RunSpec, attacks: list[str], defenses: list[str], models: list[str]
+) -> None:
+    """Check every attack, defense, model and judge of the grid before any cell runs; report all problems at once.
+
+    Raises:
+        UsageError: listing every problem found.
+    """
+    root = kb.project.reproductions_dir
+    problems: list[str] = []
+    for attack in attacks:
+        problems += _problem(_check_attack, kb, base, attack)
+    for defense in defenses:
+        if defense != NO_DEFENSE:
+            problems += _problem(lambda _kb, _base, name: get_defense(root, name), kb, base, defense)
+    for model in models:
+        problems += _problem(
+            lambda _kb, _base, name: check_models(_kb, name, _base.judge_model, _base.options, _base.judge_options),
+            kb,
+            base,
+            model,
+        )
+    if problems:
+        raise UsageError("the matrix cannot run: " + "; ".join(dict.fromkeys(problems)), "fix these and run it again")
+
+
+def _check_attack(kb: KnowledgeBase, base: RunSpec, attack: str) -> None:
+    method = get_method(kb.project.reproductions_dir, attack)
+    check_judges(base.judges or method.default_judges, base.judge_model)
+
+
+def _problem(
+    check: Callable[[KnowledgeBase, RunSpec, str], object], kb: KnowledgeBase, base: RunSpec, name: str
+) -> list[str]:
+    try:
+        check(kb, base, name)
+    except LvlmkbError as err:
+        return [err.message]
+    return []
+
+
+def run_matrix(
+    kb: KnowledgeBase,
+    base: RunSpec,
+    attacks: list[str],
+    defenses: list[str],
+    models: list[str],
+    data: dict[str, Path],
+    on_cell: Callable[[MatrixCell], None] | None = None,
+) -> list[MatrixCell]:
+    """Run the grid in attack, defense, model order; each cell resumes from its own run folder.
+
+    The whole grid is checked first; a cell that fails at run time (a dataset that cannot be had, say)
+    is marked with its reason and the others still run.
+    """
+    preflight_matrix(kb, base, attacks, defenses, models)
+    cells = []
+    for attack in attacks:
+        dataset = get_method(kb.project.reproductions_dir, attack).default_dataset
+        for defense in defenses:
+            for model in models:
+                spec = dataclasses.replace(
+                    base,
+                    method=attack,
+                    model=model,
+                    dataset=dataset,
+                    data=data.get(dataset),
+                    defense=None if defense == NO_DEFENSE else defense,
+                    out=None,
+                )
+                cell = _run_cell(kb, spec, attack, defense, model, dataset, data)
+                if on_cell:
+                    on_cell(cell)
+                cells.append(cell)
+    return cells
+
+
+def _run_cell(
+    kb: KnowledgeBase, spec: RunSpec, attack: str, defense: str, model: str, dataset: str, data: dict[str, Path]
+) -> MatrixCell:
+    try:
+        return MatrixCell(attack, defense, model, run_reproduction(kb, spec))
+    except LvlmkbError as err:
+        missing_data = isinstance(err, DatasetError) and dataset not in data
+        hint = f"pass --data-for {dataset}=PATH" if missing_data else err.hint
+        return MatrixCell(attack, defense, model, None, f"{err.message}" + (f" ({hint})" if hint else ""))
+
+
+def matrix_table(cells: list[MatrixCell]) -> list[list[str]]:
+    """Rows (attack, defense, model, ASR with n, judge) for printing; a failed cell shows its reason."""
+    rows = []
+    for cell in cells:
+        if cell.result is None:
+            rows.append([cell.attack, cell.defense, cell.model, "not run", cell.error or "failed"])
+            continue
+        agg = cell.result.record.aggregates[0]
+        asr = f"{agg.overall.asr:.1%} ({agg.overall.successes}/{agg.overall.n})"
+        rows.append([cell.attack, cell.defense, cell.model, asr, agg.judge])
+    return rows

@@ -1,0 +1,91 @@
+"""Checks of a run's arguments that need no model, made before any weights load or any progress is drawn."""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+import re
+
+from lvlmkb.errors import UsageError
+from lvlmkb.eval.backends.hf_inputs import DTYPES
+from lvlmkb.eval.backends.registry import BackendOptions, check_runnable, model_entry, options_for_judge
+from lvlmkb.eval.judges.registry import default_registry
+from lvlmkb.kb.knowledge import KnowledgeBase
+
+DEVICE = re.compile(r"^(?:cpu|mps|cuda(?::\d+)?)$")
+DTYPE_CHOICES = ("auto", *DTYPES)
+
+
+def check_judges(judge_ids: tuple[str, ...] | list[str], judge_model: str | None) -> None:
+    """Every judge exists (with a did-you-mean), and the LLM judges have a model to ask.
+
+    Raises:
+        UsageError: an unknown judge, or an ``llm-*`` judge without ``--judge-model``.
+    """
+    known = default_registry().ids()
+    for judge_id in judge_ids:
+        if judge_id not in known:
+            close = difflib.get_close_matches(judge_id, known, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'? (see `lvlmkb methods`)" if close else f"known: {', '.join(known)}"
+            raise UsageError(f"no judge '{judge_id}'", hint)
+        if judge_id.startswith("llm-") and judge_model is None:
+            raise UsageError(f"judge '{judge_id}' needs a model", "pass --judge-model ALIAS")
+
+
+def check_device(device: str | None, backend: str, flag: str = "--device") -> None:
+    """The device is one torch knows, and the installed torch can reach it (checked for the hf backend only).
+
+    Raises:
+        UsageError: a malformed device, or CUDA asked of a torch build without it.
+    """
+    if device is None:
+        return
+    if not DEVICE.match(device):
+        raise UsageError(f"{flag} '{device}' is not a device", "use cpu, cuda, cuda:N or mps")
+    if backend != "hf" or not device.startswith("cuda") or importlib.util.find_spec("torch") is None:
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise UsageError(
+            f"{flag} {device}: the installed torch {torch.__version__} cannot use CUDA here",
+            "install a CUDA build of torch on a machine with a GPU, or pass --device cpu",
+        )
+    index = int(device.partition(":")[2] or 0)
+    if index >= torch.cuda.device_count():
+        raise UsageError(f"{flag} {device}: only {torch.cuda.device_count()} CUDA device(s)", "pick another index")
+
+
+def check_dtype(dtype: str | None, flag: str = "--dtype") -> None:
+    """The dtype is one of the choices.
+
+    Raises:
+        UsageError: naming the choices.
+    """
+    if dtype is not None and dtype not in DTYPE_CHOICES:
+        raise UsageError(f"{flag} '{dtype}' is not a choice", f"choose one of: {', '.join(DTYPE_CHOICES)}")
+
+
+def check_models(
+    kb: KnowledgeBase,
+    model: str,
+    judge_model: str | None,
+    options: BackendOptions,
+    judge_options: BackendOptions | None = None,
+) -> None:
+    """The target model (and the judge model, with its own options) can run; devices and dtypes are valid.
+
+    Raises:
+        UsageError, NotFoundError: the first problem found.
+    """
+    backend = check_runnable(model_entry(kb, model), options)
+    check_device(options.device, backend)
+    check_dtype(options.dtype)
+    if judge_model is not None:
+        chosen = options_for_judge(options, judge_options)
+        try:
+            judge_backend = check_runnable(model_entry(kb, judge_model), chosen)
+        except UsageError as err:  # the hint names the target's flags; the judge has its own
+            raise UsageError(f"judge model: {err.message}", err.hint.replace("--", "--judge-")) from err
+        check_device(chosen.device, judge_backend, "--judge-device")
+        check_dtype(chosen.dtype, "--judge-dtype")

@@ -1,0 +1,437 @@
+"""samples → attack → backend (cached, resumable) → judges → run record."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from lvlmkb import __version__
+from lvlmkb.errors import LvlmkbError, UsageError
+from lvlmkb.eval.backends.base import (
+    Backend,
+    BackendOutOfMemoryError,
+    GenerationRequest,
+    GenerationSettings,
+    single_turn,
+)
+from lvlmkb.eval.backends.registry import (
+    BackendOptions,
+    backend_name,
+    model_entry,
+    open_backend,
+    options_for_judge,
+    served_model,
+)
+from lvlmkb.eval.datasets.base import Sample
+from lvlmkb.eval.datasets.registry import LoadedDataset, load_dataset
+from lvlmkb.eval.judges.base import Judge
+from lvlmkb.eval.judges.registry import default_registry
+from lvlmkb.eval.run.method import CraftedInput, Defense, Method, MethodConfig, Plugin, get_defense, get_method
+from lvlmkb.eval.run.preflight import check_judges, check_models
+from lvlmkb.eval.run.provenance import environment
+from lvlmkb.eval.run.records import RunRecord, SampleRecord, VerdictRecord, aggregate
+from lvlmkb.eval.run.store import RunCache, shared_path
+from lvlmkb.fsio import remove_stale_temps, write_atomic
+from lvlmkb.kb.knowledge import KnowledgeBase
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What ``lvlmkb reproduce`` was asked to do."""
+
+    method: str
+    model: str
+    dataset: str | None = None
+    data: Path | None = None
+    judges: tuple[str, ...] = ()
+    judge_model: str | None = None
+    limit: int | None = None
+    batch_size: int = 8
+    out: Path | None = None
+    fresh: bool = False
+    settings: GenerationSettings = field(default_factory=GenerationSettings)
+    options: BackendOptions = field(default_factory=BackendOptions)
+    judge_options: BackendOptions | None = None
+    """The judge model's own options (``--judge-*``); None: the target's device and dtype only."""
+    config: dict[str, Any] = field(default_factory=dict)
+    defense: str | None = None
+    defense_config: dict[str, Any] = field(default_factory=dict)
+
+
+class RunInterruptedError(LvlmkbError):
+    """Ctrl-C during generation; what was generated is cached and the next run resumes from it."""
+
+    exit_code = 130
+
+
+@dataclass
+class RunResult:
+    """The written record and how many model calls this invocation made."""
+
+    record: RunRecord
+    out: Path
+    model_calls: int
+
+
+def default_out(kb: KnowledgeBase, spec: RunSpec, dataset: str, fingerprint: str) -> Path:
+    """``runs/<method>/<model>/<dataset>[-limitN][+<defense>]-<fingerprint[:8]>`` under the checkout.
+
+    The short configuration hash keeps runs of different settings (``--set variant=sd`` and ``typo``,
+    ``--max-new-tokens 64`` and ``32``) in different folders, so neither replaces the other's record.
+    """
+    suffix = f"-limit{spec.limit}" if spec.limit is not None else ""
+    defense = f"+{spec.defense}" if spec.defense else ""
+    name = f"{dataset}{suffix}{defense}-{fingerprint[:FINGERPRINT_CHARS]}"
+    return kb.project.root / "runs" / spec.method / spec.model / name
+
+
+FINGERPRINT_CHARS = 8
+CONFIG_FILE = "config.json"
+
+
+def run_configuration(
+    kb: KnowledgeBase, spec: RunSpec, method: Method, defense: Defense | None, dataset: LoadedDataset
+) -> dict[str, Any]:
+    """Everything that decides a run's results: what a run folder belongs to.
+
+    The batch size and the judges are left out: generations are cached per request, and judging can
+    be redone on the same generations, so neither makes the folder's record belong to another run.
+    """
+    entry = model_entry(kb, spec.model)
+    backend = backend_name(entry, spec.options)
+    return {
+        "method": {"id": method.id, "version": method.version, "config": method.config.model_dump(mode="json")},
+        "defense": _plugin_info(defense) if defense else None,
+        "dataset": {"name": dataset.name, "sha256": dataset.sha256, "limit": spec.limit},
+        "model": {"alias": entry.id, "checkpoint": entry.checkpoint, "revision": entry.revision},
+        "backend": {
+            "name": backend,
+            "served_model": served_model(entry, spec.options) if backend == "openai" else None,
+            "device": spec.options.device,
+            "dtype": spec.options.dtype,
+            "trust_remote_code": spec.options.trust_remote_code,
+            "base_url": spec.options.base_url,
+            "options": spec.options.extra,
+        },
+        "generation": dataclasses.asdict(spec.settings),
+    }
+
+
+def generation_context(configuration: dict[str, Any]) -> dict[str, Any]:
+    """What a response depends on besides its request (whose key holds the prompt, images and settings).
+
+    Runs with the same context share one generation file; the engine version is part of it because a
+    backend's preprocessing may change between versions.
+    """
+    return {"model": configuration["model"], "backend": configuration["backend"], "lvlmkb": __version__}
+
+
+def fingerprint(configuration: dict[str, Any]) -> str:
+    """sha256 of the configuration as canonical JSON."""
+    canonical = json.dumps(configuration, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def run_reproduction(
+    kb: KnowledgeBase, spec: RunSpec, progress: Progress | None = None, backend: Backend | None = None
+) -> RunResult:
+    """Run a reproduction end to end; resumes from the generation cache in the output folder."""
+    if spec.batch_size < 1:
+        raise UsageError("--batch-size must be at least 1", "pass a positive number")
+    method_cls = get_method(kb.project.reproductions_dir, spec.method)
+    method = method_cls(make_config(method_cls, spec.config))
+    defense = _defense(kb, spec)
+    check_models(
+        kb, spec.model, spec.judge_model, spec.options, spec.judge_options
+    )  # before the alias becomes part of a folder name
+    check_judges(spec.judges or method_cls.default_judges, spec.judge_model)
+    dataset = load_dataset(spec.dataset or method_cls.default_dataset, spec.data, spec.limit)
+    configuration = run_configuration(kb, spec, method, defense, dataset)
+    config_hash = fingerprint(configuration)
+    out = check_run_folder(spec.out or default_out(kb, spec, dataset.name, config_hash), config_hash)
+    claim_run_folder(out, config_hash, configuration)
+    crafted = [method.craft(sample) for sample in dataset.samples]
+    method.release()
+    requests = [single_turn(c.prompt, c.images, spec.settings) for c in crafted]
+    shared = shared_path(fingerprint(generation_context(configuration)))
+    store = RunCache(out / "generations.jsonl", shared, fresh=spec.fresh)
+    keyer = CacheKeyer(defense)
+    pending = _unique_pending(requests, store, keyer)
+    if pending:
+        backend = backend or open_backend(kb, spec.model, spec.options)
+        backend = defense.wrap(backend) if defense else backend
+    try:
+        calls = _generate(backend, pending, store, keyer, spec.batch_size, progress, len(requests))
+    except KeyboardInterrupt:
+        keys = {keyer(r) for r in requests}
+        raise RunInterruptedError(
+            f"interrupted: {store.known(keys)}/{len(keys)} requests cached in {out}",
+            "run the same command again to resume",
+        ) from None
+    reused = store.adopt(keyer(r) for r in requests)
+    judges = _judges(kb, spec, method_cls)
+    samples = {sample.id: sample for sample in dataset.samples}
+    rows = [_row(c, samples[c.sample_id], keyer(r), store, judges) for c, r in zip(crafted, requests, strict=True)]
+    record = _record(kb, spec, method, defense, dataset, backend if pending else None, judges, rows)
+    counts = {**record.counts, "generated": calls, "from_shared_cache": reused}
+    record = record.model_copy(update={"fingerprint": config_hash, "counts": counts})
+    _write(out, record, rows)
+    return RunResult(record, out, calls)
+
+
+RUN_FILES = ("run.json", "samples.jsonl", "generations.jsonl", CONFIG_FILE)
+NEW_FOLDER_HINT = "choose a new or empty folder with --out, or leave --out out for a folder of its own"
+
+
+def check_run_folder(out: Path, config_hash: str | None = None) -> Path:
+    """Refuse a folder that holds anything but a run of this configuration; a run never replaces another's files.
+
+    Without ``config_hash`` only foreign files are refused (the check used before a configuration is known).
+    """
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a folder", NEW_FOLDER_HINT)
+    remove_stale_temps(out, RUN_FILES)  # left by a run killed between writing a file and renaming it
+    if not out.is_dir():
+        return out
+    foreign = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES or not p.is_file())
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (" …" if len(foreign) > 3 else "")
+        raise UsageError(f"--out {out} holds files lvlmkb did not write ({shown})", NEW_FOLDER_HINT)
+    if config_hash is not None:
+        found = _folder_fingerprint(out)
+        if found is not None and found != config_hash:
+            raise UsageError(
+                f"--out {out} holds a run of another configuration ({found[:FINGERPRINT_CHARS]}, this one is "
+                f"{config_hash[:FINGERPRINT_CHARS]}); its record is kept",
+                NEW_FOLDER_HINT,
+            )
+    return out
+
+
+def _folder_fingerprint(out: Path) -> str | None:
+    """The configuration hash a run folder belongs to; a record lvlmkb cannot match counts as another run's."""
+    for name in (CONFIG_FILE, "run.json"):
+        path = out / name
+        if not path.is_file():
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return "unreadable " + name
+        found = data.get("fingerprint") if isinstance(data, dict) else None
+        return found if isinstance(found, str) else f"unknown ({name} names no configuration)"
+    return None
+
+
+def claim_run_folder(out: Path, config_hash: str, configuration: dict[str, Any]) -> None:
+    """Write ``config.json`` (the fingerprint and what it hashes) before any generation is cached there."""
+    if (out / CONFIG_FILE).is_file():
+        return
+    payload = {"fingerprint": config_hash, "configuration": configuration}
+    write_atomic(out / CONFIG_FILE, json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def make_config(method_cls: type[Plugin], overrides: dict[str, Any]) -> MethodConfig:
+    """The method's config with ``--set`` overrides applied and validated."""
+    try:
+        return method_cls.Config(**overrides)
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors(include_url=False))
+        raise UsageError(f"bad --set for {method_cls.id}: {problems}", "see `lvlmkb methods --format json`") from err
+
+
+class CacheKeyer:
+    """Cache key of a request: its own hash, or with a defense, the hash of both."""
+
+    def __init__(self, defense: Defense | None) -> None:
+        self.salt = defense.fingerprint() if defense else ""
+
+    def __call__(self, request: GenerationRequest) -> str:
+        """The key under which the response to ``request`` is cached."""
+        key = request.key()
+        return hashlib.sha256(f"{key}:{self.salt}".encode()).hexdigest() if self.salt else key
+
+
+def _defense(kb: KnowledgeBase, spec: RunSpec) -> Defense | None:
+    if spec.defense is None:
+        return None
+    cls = get_defense(kb.project.reproductions_dir, spec.defense)
+    return cls(make_config(cls, spec.defense_config))
+
+
+def _unique_pending(
+    requests: Sequence[GenerationRequest], store: RunCache, keyer: CacheKeyer
+) -> list[GenerationRequest]:
+    seen: set[str] = set()
+    pending = []
+    for request in requests:
+        key = keyer(request)
+        if key not in store and key not in seen:
+            seen.add(key)
+            pending.append(request)
+    return pending
+
+
+def _generate(
+    backend: Backend | None,
+    pending: list[GenerationRequest],
+    store: RunCache,
+    keyer: CacheKeyer,
+    batch_size: int,
+    progress: Progress | None,
+    total: int,
+) -> int:
+    """Generate in batches, halving the batch on out-of-memory; return the number of requests sent."""
+    done = total - len(pending)
+    if progress:
+        progress(done, total)
+    index, calls = 0, 0
+    while index < len(pending):
+        assert backend is not None
+        batch = pending[index : index + batch_size]
+        try:
+            responses = backend.generate(batch)
+        except BackendOutOfMemoryError:
+            if batch_size == 1:
+                raise
+            batch_size //= 2
+            continue
+        store.add((keyer(r), resp) for r, resp in zip(batch, responses, strict=True))
+        index += len(batch)
+        calls += len(batch)
+        if progress:
+            progress(done + index, total)
+    return calls
+
+
+def _judges(kb: KnowledgeBase, spec: RunSpec, method_cls: type[Method]) -> list[Judge]:
+    registry = default_registry()
+    options: dict[str, Any] = {}
+    if spec.judge_model is not None:
+        judge_backend = open_backend(kb, spec.judge_model, options_for_judge(spec.options, spec.judge_options))
+        options = {"backend": judge_backend, "model": spec.judge_model}
+    return [registry.create(judge_id, options) for judge_id in spec.judges or method_cls.default_judges]
+
+
+def _row(crafted: CraftedInput, sample: Sample, key: str, store: RunCache, judges: list[Judge]) -> SampleRecord:
+    response = store.get(key).text
+    verdicts = {}
+    for judge in judges:
+        verdict = judge.judge(sample, crafted.prompt, response)
+        verdicts[judge.id] = VerdictRecord(success=verdict.success, label=verdict.label, rationale=verdict.rationale)
+    return SampleRecord(
+        sample_id=crafted.sample_id,
+        category=crafted.category,
+        request_key=key,
+        prompt_sha256=hashlib.sha256(crafted.prompt.encode("utf-8")).hexdigest(),
+        image_sha256=[image.sha256 for image in crafted.images],
+        prompt=crafted.prompt,
+        response=response,
+        verdicts=verdicts,
+    )
+
+
+def _record(
+    kb: KnowledgeBase,
+    spec: RunSpec,
+    method: Method,
+    defense: Defense | None,
+    dataset: LoadedDataset,
+    backend: Backend | None,
+    judges: list[Judge],
+    rows: list[SampleRecord],
+) -> RunRecord:
+    entry = model_entry(kb, spec.model)
+    cls = type(method)
+    return RunRecord(
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        method={
+            "id": cls.id,
+            "version": cls.version,
+            "paper": cls.paper,
+            "kind": cls.kind,
+            "setting": method.setting(),
+        },
+        config=method.effective_config(),
+        deviations=[{"what": d.what, "why": d.why} for d in cls.deviations],
+        defense=_plugin_info(defense) if defense else None,
+        model={
+            "alias": entry.id,
+            "checkpoint": entry.checkpoint,
+            "revision": entry.revision,
+            "backend": backend_name(entry, spec.options),
+        },
+        backend=backend.describe() if backend is not None else {"note": "every response came from the cache"},
+        dataset={
+            "name": dataset.name,
+            "path": str(dataset.path),
+            "sha256": dataset.sha256,
+            "samples": len(dataset.samples),
+            "limit": spec.limit,
+        },
+        generation={**dataclasses.asdict(spec.settings), "batch_size": spec.batch_size},
+        provenance={**environment(kb.project.root), **method.provenance()},
+        counts={"samples": len(rows), "unique_requests": len({r.request_key for r in rows})},
+        aggregates=[aggregate(j.id, j.describe(), rows) for j in judges],
+        reported=reported_results(kb, cls.paper, spec.model, method.setting(), dataset.name),
+    )
+
+
+def _plugin_info(plugin: Plugin) -> dict[str, Any]:
+    return {
+        "id": plugin.id,
+        "version": plugin.version,
+        "paper": plugin.paper,
+        "config": plugin.config.model_dump(mode="json"),
+        "deviations": [{"what": d.what, "why": d.why} for d in plugin.deviations],
+    }
+
+
+def reported_results(
+    kb: KnowledgeBase, paper_id: str, model: str, setting: str = "", dataset: str = ""
+) -> list[dict[str, Any]]:
+    """Published numbers for this model, printed and stored beside ours.
+
+    The method's own paper's numbers (those of the same setting when any names it), plus the numbers of
+    papers that evaluated on it (a survey's table, say) under exactly the same setting. When some of the
+    paper's numbers were measured on the run's dataset (benchmark ``SafeBench-Tiny`` for ``safebench-tiny``),
+    only those are kept.
+    """
+    paper = kb.papers.get(paper_id)
+    if paper is None:
+        return []
+    for_model = [r for r in paper.reported_results if r.model == model]
+    same_setting = [r for r in for_model if setting and (r.setting or "").lower() == setting.lower()]
+    chosen = same_setting or for_model
+    on_dataset = [r for r in chosen if dataset and _slug(r.benchmark) == dataset.lower()]
+    found = [{**r.model_dump(mode="json", exclude_none=True), "paper": paper_id} for r in (on_dataset or chosen)]
+    for other in kb.sorted_papers():
+        if other.id == paper_id or paper_id not in other.relations.evaluated_on:
+            continue
+        found += [
+            {**r.model_dump(mode="json", exclude_none=True), "paper": other.id}
+            for r in other.reported_results
+            if r.model == model and setting and (r.setting or "").lower() == setting.lower()
+        ]
+    return found
+
+
+def _slug(label: str) -> str:
+    return "-".join(re.findall(r"[a-z0-9]+", label.lower()))
+
+
+def _write(out: Path, record: RunRecord, rows: list[SampleRecord]) -> None:
+    lines = "".join(row.model_dump_json() + "\n" for row in rows)
+    write_atomic(out / "samples.jsonl", lines)
+    write_atomic(out / "run.json", record.model_dump_json(indent=2) + "\n")
