@@ -24,12 +24,17 @@ def judges_command(output: FormatOption = OutputFormat.text) -> None:
     from lvlmkb.eval.judges.cards import JUDGE_CARDS
     from lvlmkb.eval.judges.registry import default_registry
 
-    payload = [{"id": judge_id, **JUDGE_CARDS.get(judge_id, {})} for judge_id in default_registry().ids()]
+    registry = default_registry()
+    payload = [
+        {"id": judge_id, **JUDGE_CARDS.get(judge_id, {}), "settings": registry.settings_keys(judge_id)}
+        for judge_id in registry.ids()
+    ]
     if output is OutputFormat.json:
         typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
         return
     for item in payload:
-        typer.echo(f"{item['id']:34} {item.get('kind', '-'):12} {item.get('name', '')}")
+        settings = f"  (--judge-set {', '.join(item['settings'])})" if item["settings"] else ""
+        typer.echo(f"{item['id']:34} {item.get('kind', '-'):12} {item.get('name', '')}{settings}")
 
 
 @handle_errors

@@ -41,6 +41,13 @@ JudgeBackendSettingOption = Annotated[
     typer.Option("--judge-backend-option", help="Judge backend setting KEY=VALUE, repeatable.", rich_help_panel=PANEL),
 ]
 
+JudgeSetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--judge-set", help="Judge setting KEY=VALUE, e.g. num_tokens=256 (see `lvlmkb judges`).", rich_help_panel=PANEL
+    ),
+]
+
 
 def judge_backend_options(
     target: BackendOptions,

@@ -17,6 +17,7 @@ from lvlmkb.cli.judge_options import (
     JudgeDeviceOption,
     JudgeDtypeOption,
     JudgeServedModelOption,
+    JudgeSetOption,
     judge_backend_options,
 )
 from lvlmkb.cli.validate_cmd import OutputFormat
@@ -63,6 +64,7 @@ def reproduce_command(
     judge_device: JudgeDeviceOption = None,
     judge_dtype: JudgeDtypeOption = None,
     judge_backend_option: JudgeBackendSettingOption = None,
+    judge_set: JudgeSetOption = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Use only the first N samples.")] = None,
     batch_size: Annotated[
         int, typer.Option(min=1, help="Requests per backend call (also caps an API backend's concurrency).")
@@ -141,6 +143,7 @@ def reproduce_command(
         config=parse_overrides(set_),
         defense=defense,
         defense_config=parse_overrides(defense_set),
+        judge_settings=parse_overrides(judge_set),
     )
     as_json = output is OutputFormat.json
     if matrix:

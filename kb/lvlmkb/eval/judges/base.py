@@ -6,7 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from lvlmkb.errors import NotFoundError
+from pydantic import BaseModel, ValidationError
+
+from lvlmkb.errors import NotFoundError, UsageError
 from lvlmkb.eval.datasets.base import Sample
 
 
@@ -39,20 +41,62 @@ JudgeFactory = Callable[[dict[str, Any]], Judge]
 
 @dataclass
 class JudgeRegistry:
-    """Judge factories by id; a factory receives options such as the backend of an LLM judge."""
+    """Judge factories by id; a factory receives options such as the backend of an LLM judge.
+
+    A judge may declare a settings model (``--judge-set KEY=VALUE``): a pydantic model with ``extra="forbid"``
+    whose validated values reach its factory with the options.
+    """
 
     factories: dict[str, JudgeFactory] = field(default_factory=dict)
+    settings: dict[str, type[BaseModel]] = field(default_factory=dict)
 
-    def register(self, judge_id: str, factory: JudgeFactory) -> None:
-        """Add a judge id."""
+    def register(self, judge_id: str, factory: JudgeFactory, settings: type[BaseModel] | None = None) -> None:
+        """Add a judge id, with the model of the settings it takes (none: it takes none)."""
         self.factories[judge_id] = factory
+        if settings is not None:
+            self.settings[judge_id] = settings
 
-    def create(self, judge_id: str, options: dict[str, Any] | None = None) -> Judge:
-        """Instantiate ``judge_id`` or raise with the known ids."""
+    def settings_keys(self, judge_id: str) -> list[str]:
+        """The ``--judge-set`` keys ``judge_id`` takes."""
+        model = self.settings.get(judge_id)
+        return sorted(model.model_fields) if model is not None else []
+
+    def split_settings(
+        self, judge_ids: list[str] | tuple[str, ...], values: dict[str, Any]
+    ) -> dict[str, dict[str, Any]]:
+        """Each judge's share of the ``--judge-set`` values, validated: a key goes to every judge that takes it.
+
+        Raises:
+            UsageError: a key that none of the judges takes, or a value a judge refuses.
+        """
+        taken = {key for judge_id in judge_ids for key in self.settings_keys(judge_id)}
+        for key in values:
+            if key not in taken:
+                offered = "; ".join(
+                    f"{j}: {', '.join(self.settings_keys(j))}" for j in judge_ids if self.settings_keys(j)
+                )
+                raise UsageError(f"no chosen judge takes --judge-set {key}", offered or "these judges take no settings")
+        shares: dict[str, dict[str, Any]] = {}
+        for judge_id in judge_ids:
+            mine = {k: v for k, v in values.items() if k in self.settings_keys(judge_id)}
+            if not mine:
+                continue
+            try:
+                checked = self.settings[judge_id](**mine)
+            except ValidationError as err:
+                problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in err.errors(include_url=False))
+                raise UsageError(f"--judge-set for {judge_id}: {problems}", "see `lvlmkb judges`") from err
+            shares[judge_id] = checked.model_dump(exclude_unset=True)
+        return shares
+
+    def create(
+        self, judge_id: str, options: dict[str, Any] | None = None, settings: dict[str, Any] | None = None
+    ) -> Judge:
+        """Instantiate ``judge_id`` (with its validated settings) or raise with the known ids."""
         factory = self.factories.get(judge_id)
         if factory is None:
             raise NotFoundError(f"no judge '{judge_id}'", f"known judges: {', '.join(sorted(self.factories))}")
-        return factory(options or {})
+        return factory({**(options or {}), **(settings or {})})
 
     def ids(self) -> list[str]:
         """All registered ids, sorted."""

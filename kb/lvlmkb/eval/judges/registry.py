@@ -40,5 +40,5 @@ def default_registry() -> JudgeRegistry:
         registry.register(f"llm-{template_id}", _llm_factory(template_id))
     registry.register(mm_safetybench.JUDGE_ID, mm_safetybench.create)
     for judge_id, factory in {**classifiers.FACTORIES, **siuo.FACTORIES}.items():
-        registry.register(judge_id, factory)
+        registry.register(judge_id, factory, classifiers.SETTINGS.get(judge_id))
     return registry

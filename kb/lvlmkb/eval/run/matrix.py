@@ -56,7 +56,7 @@ def preflight_matrix(
 
 def _check_attack(kb: KnowledgeBase, base: RunSpec, attack: str) -> None:
     method = get_method(kb.project.reproductions_dir, attack)
-    check_judges(base.judges or method.default_judges, base.judge_model)
+    check_judges(base.judges or method.default_judges, base.judge_model, base.judge_settings)
 
 
 def _problem(

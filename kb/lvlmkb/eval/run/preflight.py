@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import importlib.util
 import re
+from typing import Any
 
 from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.hf_inputs import DTYPES
@@ -16,13 +17,16 @@ DEVICE = re.compile(r"^(?:cpu|mps|cuda(?::\d+)?)$")
 DTYPE_CHOICES = ("auto", *DTYPES)
 
 
-def check_judges(judge_ids: tuple[str, ...] | list[str], judge_model: str | None) -> None:
-    """Every judge exists (with a did-you-mean), and the LLM judges have a model to ask.
+def check_judges(
+    judge_ids: tuple[str, ...] | list[str], judge_model: str | None, settings: dict[str, Any] | None = None
+) -> None:
+    """Every judge exists (with a did-you-mean), the LLM judges have a model to ask, ``--judge-set`` values fit.
 
     Raises:
-        UsageError: an unknown judge, or an ``llm-*`` judge without ``--judge-model``.
+        UsageError: an unknown judge, an ``llm-*`` judge without ``--judge-model``, or a setting no judge takes.
     """
-    known = default_registry().ids()
+    registry = default_registry()
+    known = registry.ids()
     for judge_id in judge_ids:
         if judge_id not in known:
             close = difflib.get_close_matches(judge_id, known, n=1, cutoff=0.6)
@@ -30,6 +34,7 @@ def check_judges(judge_ids: tuple[str, ...] | list[str], judge_model: str | None
             raise UsageError(f"no judge '{judge_id}'", hint)
         if judge_id.startswith("llm-") and judge_model is None:
             raise UsageError(f"judge '{judge_id}' needs a model", "pass --judge-model ALIAS")
+    registry.split_settings(judge_ids, settings or {})
 
 
 def check_device(device: str | None, backend: str, flag: str = "--device") -> None:

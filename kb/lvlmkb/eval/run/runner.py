@@ -64,6 +64,8 @@ class RunSpec:
     options: BackendOptions = field(default_factory=BackendOptions)
     judge_options: BackendOptions | None = None
     """The judge model's own options (``--judge-*``); None: the target's device and dtype only."""
+    judge_settings: dict[str, Any] = field(default_factory=dict)
+    """``--judge-set`` values; each judge takes the keys its settings model declares."""
     config: dict[str, Any] = field(default_factory=dict)
     defense: str | None = None
     defense_config: dict[str, Any] = field(default_factory=dict)
@@ -155,7 +157,7 @@ def run_reproduction(
     check_models(
         kb, spec.model, spec.judge_model, spec.options, spec.judge_options
     )  # before the alias becomes part of a folder name
-    check_judges(spec.judges or method_cls.default_judges, spec.judge_model)
+    check_judges(spec.judges or method_cls.default_judges, spec.judge_model, spec.judge_settings)
     dataset = load_dataset(spec.dataset or method_cls.default_dataset, spec.data, spec.limit)
     configuration = run_configuration(kb, spec, method, defense, dataset)
     config_hash = fingerprint(configuration)
@@ -317,11 +319,13 @@ def _generate(
 
 def _judges(kb: KnowledgeBase, spec: RunSpec, method_cls: type[Method]) -> list[Judge]:
     registry = default_registry()
-    options: dict[str, Any] = {}
+    judge_ids = spec.judges or method_cls.default_judges
+    chosen = options_for_judge(spec.options, spec.judge_options)
+    options: dict[str, Any] = {"device": chosen.device, "dtype": chosen.dtype}  # guard judges load on these
     if spec.judge_model is not None:
-        judge_backend = open_backend(kb, spec.judge_model, options_for_judge(spec.options, spec.judge_options))
-        options = {"backend": judge_backend, "model": spec.judge_model}
-    return [registry.create(judge_id, options) for judge_id in spec.judges or method_cls.default_judges]
+        options |= {"backend": open_backend(kb, spec.judge_model, chosen), "model": spec.judge_model}
+    shares = registry.split_settings(judge_ids, spec.judge_settings)
+    return [registry.create(judge_id, options, shares.get(judge_id)) for judge_id in judge_ids]
 
 
 def _row(crafted: CraftedInput, sample: Sample, key: str, store: RunCache, judges: list[Judge]) -> SampleRecord:
