@@ -58,6 +58,9 @@ app.command("graph")(graph_command)
 app.command("export")(export_command)
 app.command("gaps")(gaps_command)
 app.command("reproduce")(reproduce_command)
+app.command("run", help="Run a reproduction: the same command as `lvlmkb reproduce`, under the shorter name.")(
+    reproduce_command
+)
 app.command("craft")(craft_command)
 app.command("methods")(methods_command)
 app.command("models")(models_command)
