@@ -27,7 +27,7 @@ from lvlmkb.eval.run.runner import RunSpec
 from lvlmkb.eval.run.store import SHARED_ENV
 from lvlmkb.kb.validate import open_kb
 from lvlmkb.project import Project
-from tests.repro.crash_driver import _arm, inspect
+from tests.repro.crash_driver import _arm, _die, inspect
 
 KINDS = ("call", "append", "temp", "replace")
 
@@ -68,7 +68,7 @@ def _arm_everywhere(point: dict[str, Any]) -> None:
     def generate(self: MockBackend, requests: Sequence[GenerationRequest]) -> list[GenerationResponse]:
         count[0] += 1
         if count[0] == point["number"]:
-            os.kill(os.getpid(), 9)
+            _die()
         return real_generate(self, requests)
 
     MockBackend.generate = generate  # type: ignore[method-assign]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lvlmkb.errors import UsageError
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
@@ -21,3 +24,8 @@ def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
         except yaml.YAMLError as err:
             raise UsageError(f"bad value in setting '{pair}'", "quote strings that look like YAML syntax") from err
     return overrides
+
+
+def validation_problems(err: ValidationError) -> str:
+    """A pydantic error as one line for a usage message: ``field: message; other.field: message``."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors(include_url=False))

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from lvlmkb.errors import NotFoundError, UsageError
 from lvlmkb.eval.datasets.base import Sample
+from lvlmkb.eval.overrides import validation_problems
 
 
 @dataclass(frozen=True)
@@ -69,22 +70,20 @@ class JudgeRegistry:
         Raises:
             UsageError: a key that none of the judges takes, or a value a judge refuses.
         """
-        taken = {key for judge_id in judge_ids for key in self.settings_keys(judge_id)}
+        keys = {judge_id: self.settings_keys(judge_id) for judge_id in judge_ids}
         for key in values:
-            if key not in taken:
-                offered = "; ".join(
-                    f"{j}: {', '.join(self.settings_keys(j))}" for j in judge_ids if self.settings_keys(j)
-                )
+            if not any(key in taken for taken in keys.values()):
+                offered = "; ".join(f"{j}: {', '.join(taken)}" for j, taken in keys.items() if taken)
                 raise UsageError(f"no chosen judge takes --judge-set {key}", offered or "these judges take no settings")
         shares: dict[str, dict[str, Any]] = {}
         for judge_id in judge_ids:
-            mine = {k: v for k, v in values.items() if k in self.settings_keys(judge_id)}
+            mine = {k: v for k, v in values.items() if k in keys[judge_id]}
             if not mine:
                 continue
             try:
                 checked = self.settings[judge_id](**mine)
             except ValidationError as err:
-                problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in err.errors(include_url=False))
+                problems = validation_problems(err)
                 raise UsageError(f"--judge-set for {judge_id}: {problems}", "see `lvlmkb judges`") from err
             shares[judge_id] = checked.model_dump(exclude_unset=True)
         return shares

@@ -35,6 +35,7 @@ from lvlmkb.eval.datasets.base import Sample
 from lvlmkb.eval.datasets.registry import LoadedDataset, load_dataset
 from lvlmkb.eval.judges.base import Judge
 from lvlmkb.eval.judges.registry import default_registry
+from lvlmkb.eval.overrides import validation_problems
 from lvlmkb.eval.run.method import CraftedInput, Defense, Method, MethodConfig, Plugin, get_defense, get_method
 from lvlmkb.eval.run.preflight import check_judges, check_models
 from lvlmkb.eval.run.provenance import environment
@@ -249,8 +250,9 @@ def make_config(method_cls: type[Plugin], overrides: dict[str, Any]) -> MethodCo
     try:
         return method_cls.Config(**overrides)
     except ValidationError as err:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors(include_url=False))
-        raise UsageError(f"bad --set for {method_cls.id}: {problems}", "see `lvlmkb methods --format json`") from err
+        raise UsageError(
+            f"bad --set for {method_cls.id}: {validation_problems(err)}", "see `lvlmkb methods --format json`"
+        ) from err
 
 
 class CacheKeyer:
