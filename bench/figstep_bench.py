@@ -13,7 +13,7 @@ from figures import figure, peak_rss_mib, rate
 
 from lvlmkb.eval.backends.base import ImageInput
 from lvlmkb.eval.datasets.base import Sample
-from lvlmkb.eval.run.method import get_method
+from lvlmkb.eval.registry import get_method
 from lvlmkb.kb.schema.bench import BenchFigure
 
 REPO = Path(__file__).resolve().parent.parent

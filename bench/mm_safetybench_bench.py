@@ -12,7 +12,7 @@ from typing import Any
 
 from figures import figure, peak_rss_mib, rate
 
-from lvlmkb.eval.run.method import get_method
+from lvlmkb.eval.registry import get_method
 from lvlmkb.kb.schema.bench import BenchFigure
 
 REPO = Path(__file__).resolve().parent.parent

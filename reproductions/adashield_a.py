@@ -35,9 +35,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
-
-from pydantic import Field
+from typing import TYPE_CHECKING, Any, Literal
 
 from lvlmkb.eval import (
     REFUSAL_LISTS,
@@ -56,7 +54,7 @@ from lvlmkb.eval import (
     MethodConfig,
     Source,
     UsageError,
-    reproduction,
+    defense,
     sha256_file,
     single_turn,
     sourced,
@@ -97,47 +95,37 @@ Retrieval = Literal["random", "sample-wise"]
 class AdaShieldAdaptiveConfig(MethodConfig):
     """Training settings of the prompt loop and inference settings of the retrieval."""
 
-    pool: Path | None = Field(
+    pool: Path | None = sourced(
         None,
-        json_schema_extra=sourced(
-            _src(INFER, "get_all_defense_example_pool: table_dir"),
-            note="OUT/pool.json written by `python reproductions/adashield_a.py train`; required",
-        ),
+        _src(INFER, "get_all_defense_example_pool: table_dir"),
+        note="OUT/pool.json written by `python reproductions/adashield_a.py train`; required",
     )
-    retrieval: Retrieval = Field("sample-wise", json_schema_extra=sourced(_src(INFER, "--retrival_type default")))
-    clip_model: str = Field(
+    retrieval: Retrieval = sourced("sample-wise", _src(INFER, "--retrival_type default"))
+    clip_model: str = sourced(
         "openai/clip-vit-base-patch32",
-        json_schema_extra=sourced(
-            _src(INFER, 'clip.load("ViT-B/32")'), note="the transformers port of that checkpoint, or a local folder"
-        ),
+        _src(INFER, 'clip.load("ViT-B/32")'),
+        note="the transformers port of that checkpoint, or a local folder",
     )
-    seed: int = Field(
+    seed: int = sourced(
         0,
-        json_schema_extra=sourced(
-            _src(INFER, "retrival_defense_prompt: random.randint, random.choice"),
-            note="upstream draws unseeded; here retrieval ties, random retrieval and training sampling are seeded",
-        ),
+        _src(INFER, "retrival_defense_prompt: random.randint, random.choice"),
+        note="upstream draws unseeded; here retrieval ties, random retrieval and training sampling are seeded",
     )
-    quote_repeated_query: bool = Field(
-        False, json_schema_extra=sourced(Source(REPO, COMMIT, "conversers.py", "MyCogVLM.get_response"))
+    quote_repeated_query: bool = sourced(False, Source(REPO, COMMIT, "conversers.py", "MyCogVLM.get_response"))
+    init_defense_prompt: str = sourced(
+        static.STATIC_DEFENSE_PROMPT, _src(MAIN, "--init_defense_prompt_path: prompts/static_defense_prompt.txt")
     )
-    init_defense_prompt: str = Field(
-        static.STATIC_DEFENSE_PROMPT,
-        json_schema_extra=sourced(_src(MAIN, "--init_defense_prompt_path: prompts/static_defense_prompt.txt")),
-    )
-    defense_success_example: str = Field(
-        SUCCESS_EXAMPLE, json_schema_extra=sourced(_src(MAIN, "--defense_success_example"))
-    )
-    defense_fail_example: str = Field(FAIL_EXAMPLE, json_schema_extra=sourced(_src(MAIN, "--defense_fail_example")))
-    defense_temperature: float = Field(1.0, json_schema_extra=sourced(_src("config.py", "DEFENSE_TEMP")))
-    defense_top_p: float = Field(0.9, json_schema_extra=sourced(_src("config.py", "DEFENSE_TOP_P")))
-    defense_max_new_tokens: int = Field(500, json_schema_extra=sourced(_src(MAIN, "--defense-max-n-tokens")))
-    max_defense_attempts: int = Field(5, ge=1, json_schema_extra=sourced(_src(MAIN, "--max-n-defense-attempts")))
-    n_iterations: int = Field(4, ge=0, json_schema_extra=sourced(_src(MAIN, "--n-iterations")))
-    alpha: float = Field(0.8, ge=0.0, le=1.0, json_schema_extra=sourced(_src(MAIN, "--alpha")))
-    target_temperature: float = Field(0.2, json_schema_extra=sourced(_src(MAIN, "llava: args.temperature")))
-    target_top_p: float = Field(0.7, json_schema_extra=sourced(_src(MAIN, "llava: args.top_p")))
-    target_max_new_tokens: int = Field(3000, json_schema_extra=sourced(_src(MAIN, "llava: args.max_new_tokens")))
+    defense_success_example: str = sourced(SUCCESS_EXAMPLE, _src(MAIN, "--defense_success_example"))
+    defense_fail_example: str = sourced(FAIL_EXAMPLE, _src(MAIN, "--defense_fail_example"))
+    defense_temperature: float = sourced(1.0, _src("config.py", "DEFENSE_TEMP"))
+    defense_top_p: float = sourced(0.9, _src("config.py", "DEFENSE_TOP_P"))
+    defense_max_new_tokens: int = sourced(500, _src(MAIN, "--defense-max-n-tokens"))
+    max_defense_attempts: int = sourced(5, _src(MAIN, "--max-n-defense-attempts"), ge=1)
+    n_iterations: int = sourced(4, _src(MAIN, "--n-iterations"), ge=0)
+    alpha: float = sourced(0.8, _src(MAIN, "--alpha"), ge=0.0, le=1.0)
+    target_temperature: float = sourced(0.2, _src(MAIN, "llava: args.temperature"))
+    target_top_p: float = sourced(0.7, _src(MAIN, "llava: args.top_p"))
+    target_max_new_tokens: int = sourced(3000, _src(MAIN, "llava: args.max_new_tokens"))
 
     def training(self) -> dict[str, Any]:
         """The settings a pool was trained with; a resumed run must use the same ones."""
@@ -576,65 +564,63 @@ class AdaShieldAdaptiveBackend(DefendedBackend):
         return self.inner.generate(shielded)
 
 
-@reproduction
+DEVIATIONS = (
+    Deviation(
+        "the defender is any model lvlmkb runs, named by train --defender (an hf model or an OpenAI-compatible "
+        "server, e.g. Vicuna served locally)",
+        "upstream defaults to vicuna-13b-v1.5 through FastChat's vicuna_v1.1 template (gpt-3.5-turbo and gpt-4 "
+        "optional); lvlmkb's backends own the models and their chat templates",
+    ),
+    Deviation(
+        'the defender\'s answer is not prefilled with \'{"improvement": "","prompt": "\'',
+        "upstream prefills it for open-weight defenders only; lvlmkb's backends always open a fresh assistant "
+        "turn, so every defender is asked as upstream asks its GPT defenders and its whole answer is parsed",
+    ),
+    Deviation(
+        "every defender and target call during training gets its own seed derived from (seed, sample, "
+        "iteration, attempt)",
+        "upstream samples unseeded; identical requests (every proposal restarts the same conversation) must "
+        "still sample afresh, and a rerun must repeat",
+    ),
+    Deviation(
+        "all scenarios of the split train in one run, in split-file order, into one pool",
+        "upstream trains one scenario per run in os.listdir order and merges the ten scenarios' tables at "
+        "inference (get_all_defense_example_pool)",
+    ),
+    Deviation(
+        "main_figstep.py's loop runs for every dataset, MM-SafetyBench included",
+        "main_qureyrelated.py resets every parsed proposal to the initial prompt and scores the initial "
+        "response instead of the new one, so its loop never adopts a proposal; those bugs are not reproduced",
+    ),
+    Deviation(
+        "CLIP runs through transformers' CLIPModel port in float32 (PIL preprocessing, texts cut at 77 "
+        "tokens); a request or pool entry without an image gets a zero image embedding",
+        "upstream uses OpenAI's clip package in fp16 on CUDA, which raises on longer texts; its inputs "
+        "always carry an image",
+    ),
+    Deviation(
+        "random retrieval and similarity ties are seeded by (seed, request hash)",
+        "upstream draws from the unseeded global RNG; seeding per request keeps cached and resumed runs consistent",
+    ),
+    Deviation(
+        "inference decodes with the run's settings (greedy by default); training uses upstream's LLaVA "
+        "target settings (temperature 0.2, top_p 0.7, 3000 new tokens)",
+        "greedy decoding keeps evaluation runs deterministic and cacheable, as for AdaShield-S",
+    ),
+    Deviation(
+        "the retrieved prompt is placed as q + prompt + q for every model (q + prompt + 'q' with "
+        "quote_repeated_query), through the checkpoint's chat template, images before the text",
+        "upstream's CogVLM inference appends only the prompt (q + prompt) while its training used q + prompt "
+        "+ 'q'; lvlmkb's backend owns templates and image placement. The FigStep query here lacks the "
+        "trailing newline upstream's has",
+    ),
+)
+"""How this reproduction differs from the original, and why."""
+
+
+@defense(paper="wang2024adashield", version=1, deviations=DEVIATIONS)
 class AdaShieldAdaptive(Defense[AdaShieldAdaptiveConfig]):
     """AdaShield-A: defense prompts refined by a defender LLM per training sample, retrieved per request."""
-
-    id: ClassVar[str] = "adashield-a"
-    paper: ClassVar[str] = "wang2024adashield"
-    version: ClassVar[str] = "1"
-    Config: ClassVar[type[MethodConfig]] = AdaShieldAdaptiveConfig
-    deviations: ClassVar[tuple[Deviation, ...]] = (
-        Deviation(
-            "the defender is any model lvlmkb runs, named by train --defender (an hf model or an OpenAI-compatible "
-            "server, e.g. Vicuna served locally)",
-            "upstream defaults to vicuna-13b-v1.5 through FastChat's vicuna_v1.1 template (gpt-3.5-turbo and gpt-4 "
-            "optional); lvlmkb's backends own the models and their chat templates",
-        ),
-        Deviation(
-            'the defender\'s answer is not prefilled with \'{"improvement": "","prompt": "\'',
-            "upstream prefills it for open-weight defenders only; lvlmkb's backends always open a fresh assistant "
-            "turn, so every defender is asked as upstream asks its GPT defenders and its whole answer is parsed",
-        ),
-        Deviation(
-            "every defender and target call during training gets its own seed derived from (seed, sample, "
-            "iteration, attempt)",
-            "upstream samples unseeded; identical requests (every proposal restarts the same conversation) must "
-            "still sample afresh, and a rerun must repeat",
-        ),
-        Deviation(
-            "all scenarios of the split train in one run, in split-file order, into one pool",
-            "upstream trains one scenario per run in os.listdir order and merges the ten scenarios' tables at "
-            "inference (get_all_defense_example_pool)",
-        ),
-        Deviation(
-            "main_figstep.py's loop runs for every dataset, MM-SafetyBench included",
-            "main_qureyrelated.py resets every parsed proposal to the initial prompt and scores the initial "
-            "response instead of the new one, so its loop never adopts a proposal; those bugs are not reproduced",
-        ),
-        Deviation(
-            "CLIP runs through transformers' CLIPModel port in float32 (PIL preprocessing, texts cut at 77 "
-            "tokens); a request or pool entry without an image gets a zero image embedding",
-            "upstream uses OpenAI's clip package in fp16 on CUDA, which raises on longer texts; its inputs "
-            "always carry an image",
-        ),
-        Deviation(
-            "random retrieval and similarity ties are seeded by (seed, request hash)",
-            "upstream draws from the unseeded global RNG; seeding per request keeps cached and resumed runs consistent",
-        ),
-        Deviation(
-            "inference decodes with the run's settings (greedy by default); training uses upstream's LLaVA "
-            "target settings (temperature 0.2, top_p 0.7, 3000 new tokens)",
-            "greedy decoding keeps evaluation runs deterministic and cacheable, as for AdaShield-S",
-        ),
-        Deviation(
-            "the retrieved prompt is placed as q + prompt + q for every model (q + prompt + 'q' with "
-            "quote_repeated_query), through the checkpoint's chat template, images before the text",
-            "upstream's CogVLM inference appends only the prompt (q + prompt) while its training used q + prompt "
-            "+ 'q'; lvlmkb's backend owns templates and image placement. The FigStep query here lacks the "
-            "trailing newline upstream's has",
-        ),
-    )
 
     def fingerprint(self) -> str:
         """The config's hash, joined with the pool file's, so that a retrained pool is never served from cache."""
@@ -751,7 +737,7 @@ def _train_command(args: argparse.Namespace) -> Path:
     from lvlmkb.eval.backends.registry import BackendOptions, open_backend
     from lvlmkb.eval.datasets.registry import load_dataset
     from lvlmkb.eval.overrides import parse_overrides
-    from lvlmkb.eval.run.method import get_method
+    from lvlmkb.eval.registry import get_method
     from lvlmkb.eval.run.runner import make_config
     from lvlmkb.kb.validate import open_kb
     from lvlmkb.project import find_root

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import ClassVar
-
-from pydantic import Field
 
 from lvlmkb.eval import (
     Backend,
@@ -27,7 +24,7 @@ from lvlmkb.eval import (
     MethodConfig,
     Part,
     Source,
-    reproduction,
+    defense,
     sourced,
 )
 
@@ -48,22 +45,18 @@ STATIC_DEFENSE_PROMPT = (
 class AdaShieldStaticConfig(MethodConfig):
     """The static defense prompt and how it is placed around the query."""
 
-    defense_prompt: str = Field(STATIC_DEFENSE_PROMPT, json_schema_extra=sourced(PROMPT_FILE))
-    quote_repeated_query: bool = Field(
+    defense_prompt: str = sourced(STATIC_DEFENSE_PROMPT, PROMPT_FILE)
+    quote_repeated_query: bool = sourced(
         False,
-        json_schema_extra=sourced(
-            Source(REPO, COMMIT, "conversers.py", "MyCogVLM.get_response"),
-            note="True: CogVLM's q + prompt + \"'\" + q + \"'\"; False: LLaVA's and MiniGPT-v2's q + prompt + q",
-        ),
+        Source(REPO, COMMIT, "conversers.py", "MyCogVLM.get_response"),
+        note="True: CogVLM's q + prompt + \"'\" + q + \"'\"; False: LLaVA's and MiniGPT-v2's q + prompt + q",
     )
-    query_ends_in_newline: bool = Field(
+    query_ends_in_newline: bool = sourced(
         True,
-        json_schema_extra=sourced(
-            Source(REPO, COMMIT, "main_figstep.py", 'L74 qs = "The image shows ... approximately 100 words.\\n"'),
-            note="upstream's FigStep query literal ends in a newline (also inference_attack_code/infer_figstep.py "
-            "L268, L348), so q + prompt + q sends '…words.\\nBut before…'; True adds it to a query that lacks "
-            "one; the queries of other attacks upstream were not checked; False concatenates the query as given",
-        ),
+        Source(REPO, COMMIT, "main_figstep.py", 'L74 qs = "The image shows ... approximately 100 words.\\n"'),
+        note="upstream's FigStep query literal ends in a newline (also inference_attack_code/infer_figstep.py "
+        "L268, L348), so q + prompt + q sends '…words.\\nBut before…'; True adds it to a query that lacks "
+        "one; the queries of other attacks upstream were not checked; False concatenates the query as given",
     )
 
 
@@ -119,26 +112,24 @@ class AdaShieldBackend(DefendedBackend):
         return self.inner.generate([rewrite_last_user_turn(r, self.config) for r in requests])
 
 
-@reproduction
+DEVIATIONS = (
+    Deviation(
+        "decoding uses the run's settings (greedy by default)",
+        "the original sampled with temperature 0.2 and top_p 0.7 on LLaVA-1.5-13B (max_new_tokens 3000); "
+        "greedy decoding keeps runs deterministic and cacheable",
+    ),
+    Deviation(
+        "the query and defense prompt go through the checkpoint's own chat template, images before the text",
+        "the original built each model's prompt by hand (LLaVA: <image>\\n + text in its conv template); "
+        "lvlmkb's backend owns templates and image placement",
+    ),
+)
+"""How this reproduction differs from the original, and why."""
+
+
+@defense(paper="wang2024adashield", version=1, deviations=DEVIATIONS)
 class AdaShieldStatic(Defense[AdaShieldStaticConfig]):
     """AdaShield-S: the manual static defense prompt, placed between two copies of the query."""
-
-    id: ClassVar[str] = "adashield-s"
-    paper: ClassVar[str] = "wang2024adashield"
-    version: ClassVar[str] = "1"
-    Config: ClassVar[type[MethodConfig]] = AdaShieldStaticConfig
-    deviations: ClassVar[tuple[Deviation, ...]] = (
-        Deviation(
-            "decoding uses the run's settings (greedy by default)",
-            "the original sampled with temperature 0.2 and top_p 0.7 on LLaVA-1.5-13B (max_new_tokens 3000); "
-            "greedy decoding keeps runs deterministic and cacheable",
-        ),
-        Deviation(
-            "the query and defense prompt go through the checkpoint's own chat template, images before the text",
-            "the original built each model's prompt by hand (LLaVA: <image>\\n + text in its conv template); "
-            "lvlmkb's backend owns templates and image placement",
-        ),
-    )
 
     def wrap(self, backend: Backend) -> Backend:
         """Return ``backend`` behind the static defense prompt.

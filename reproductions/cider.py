@@ -34,9 +34,7 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
-
-from pydantic import Field
+from typing import TYPE_CHECKING, Any, Literal
 
 from lvlmkb.eval import (
     Backend,
@@ -51,7 +49,7 @@ from lvlmkb.eval import (
     Part,
     Source,
     UsageError,
-    reproduction,
+    defense,
     sourced,
 )
 
@@ -74,66 +72,47 @@ REFUSAL = "I'm sorry, but I can not assist."
 Denoiser = Callable[["torch.Tensor", int], "torch.Tensor"]
 
 
-def _at(source: Source, where: str, note: str = "") -> dict[str, Any]:
-    return sourced(Source(source.repo, source.commit, source.file, where), **({"note": note} if note else {}))
-
-
 class CIDERConfig(MethodConfig):
     """The denoiser, the encoder, the checkpoint schedule, the threshold and the refusal."""
 
-    denoiser: str | None = Field(
+    denoiser: str | None = sourced(
         None,
-        json_schema_extra=_at(
-            MAIN,
-            "--denoiser choices diffusion|dncnn, no default",
-            "MODULE:CALLABLE or FILE.py:CALLABLE, called as (pixels in [-1, 1], NCHW, float32; t) -> pixels; "
-            "upstream's is the guided-diffusion 256x256_diffusion_uncond.pt (not bundled)",
-        ),
+        MAIN.at("--denoiser choices diffusion|dncnn, no default"),
+        note="MODULE:CALLABLE or FILE.py:CALLABLE, called as (pixels in [-1, 1], NCHW, float32; t) -> pixels; "
+        "upstream's is the guided-diffusion 256x256_diffusion_uncond.pt (not bundled)",
     )
-    encoder: str | None = Field(
+    encoder: str | None = sourced(
         "llava-hf/llava-1.5-7b-hf",
-        json_schema_extra=_at(
-            UTILS,
-            "get_similarity_list: LlavaEncoder(settings['Embed_model_path'])",
-            "the README requires llava-1.5-7b-hf; null embeds with the target model (a Hugging Face backend)",
-        ),
+        UTILS.at("get_similarity_list: LlavaEncoder(settings['Embed_model_path'])"),
+        note="the README requires llava-1.5-7b-hf; null embeds with the target model (a Hugging Face backend)",
     )
-    encoder_dtype: Literal["float16", "bfloat16", "float32"] = Field(
-        "float16",
-        json_schema_extra=_at(UTILS, "LlavaEncoder: torch_dtype=torch.float16", "float32 when there is no CUDA"),
+    encoder_dtype: Literal["float16", "bfloat16", "float32"] = sourced(
+        "float16", UTILS.at("LlavaEncoder: torch_dtype=torch.float16"), note="float32 when there is no CUDA"
     )
-    image_size: int = Field(224, ge=1, json_schema_extra=_at(UTILS, "transforms.Resize([224,224])"))
-    step: int = Field(50, ge=1, json_schema_extra=_at(UTILS, "generate_denoised_img_diffusion(step=50)"))
-    checkpoints: int = Field(8, ge=1, json_schema_extra=_at(UTILS, "defence(cpnum=8)", "checkpoint 0 is undenoised"))
-    jpeg_quality: int | None = Field(
+    image_size: int = sourced(224, UTILS.at("transforms.Resize([224,224])"), ge=1)
+    step: int = sourced(50, UTILS.at("generate_denoised_img_diffusion(step=50)"), ge=1)
+    checkpoints: int = sourced(8, UTILS.at("defence(cpnum=8)"), ge=1, note="checkpoint 0 is undenoised")
+    jpeg_quality: int | None = sourced(
         75,
+        UTILS.at("img.save(... '.jpg')"),
         ge=1,
         le=100,
-        json_schema_extra=_at(
-            UTILS, "img.save(... '.jpg')", "PIL's default JPEG quality; null keeps the checkpoints lossless"
-        ),
+        note="PIL's default JPEG quality; null keeps the checkpoints lossless",
     )
-    threshold: float = Field(-0.003936767578125, json_schema_extra=_at(MAIN, "--threshold default"))
-    cosine_dtype: Literal["float16", "float32"] = Field(
-        "float16",
-        json_schema_extra=_at(UTILS, "Encoder.compute_cosine on the float16 embeddings' numpy arrays"),
+    threshold: float = sourced(-0.003936767578125, MAIN.at("--threshold default"))
+    cosine_dtype: Literal["float16", "float32"] = sourced(
+        "float16", UTILS.at("Encoder.compute_cosine on the float16 embeddings' numpy arrays")
     )
-    refusal_text: str = Field(
+    refusal_text: str = sourced(
         REFUSAL,
-        json_schema_extra=_at(
-            README,
-            "CIDER will directly refuse ... by responding",
-            "utils.py get_response answers 'sorry,  I can not assist with that.' instead",
-        ),
+        README.at("CIDER will directly refuse ... by responding"),
+        note="utils.py get_response answers 'sorry,  I can not assist with that.' instead",
     )
-    forward_resized_image: bool = Field(
+    forward_resized_image: bool = sourced(
         True,
-        json_schema_extra=_at(
-            UTILS,
-            "defence: ret_images_pths.append(denoised_imgpth[idx])",
-            "unflagged pairs get the checkpoint-0 image (224 x 224 JPEG); false forwards the original image, "
-            "as the README describes",
-        ),
+        UTILS.at("defence: ret_images_pths.append(denoised_imgpth[idx])"),
+        note="unflagged pairs get the checkpoint-0 image (224 x 224 JPEG); false forwards the original image, "
+        "as the README describes",
     )
 
     @property
@@ -369,41 +348,39 @@ def _encoder_backend(config: CIDERConfig, target: Backend) -> HFBackend:
     return HFBackend(config.encoder, dtype=dtype)
 
 
-@reproduction
+DEVIATIONS = (
+    Deviation(
+        "the guided-diffusion denoiser is not bundled; supply it via --defense-set denoiser=MODULE:CALLABLE",
+        "its weights (256x256_diffusion_uncond.pt) and diffusion code are not loadable through transformers "
+        "and cannot be fetched here; without a denoiser CIDER refuses to run rather than fall back",
+    ),
+    Deviation(
+        "the denoiser's noise is seeded per request and step (seed * 1009 + t) from the request's seed",
+        "upstream drew it from the unseeded global torch generator, so its verdicts near tau could vary "
+        "between runs; seeding keeps runs deterministic and cacheable",
+    ),
+    Deviation(
+        "every image of the last user turn is checked with that turn's text; the request is refused if any "
+        "is flagged; requests without images pass unchecked",
+        "upstream pairs one image with one query",
+    ),
+    Deviation(
+        "the 8 checkpoints of an image are embedded in one batch; denoising runs per request, not in "
+        "batches of 50 images",
+        "batching across requests would make a request's result depend on its neighbours in the batch",
+    ),
+    Deviation(
+        "the target answers with lvlmkb's backend: the checkpoint's chat template, the run's settings",
+        "upstream prompted LLaVA with a bare '<image>\\n{query}\\n' (max_new_tokens 512, utils.py "
+        "get_response); lvlmkb's backend owns templates and image placement",
+    ),
+)
+"""How this reproduction differs from the original, and why."""
+
+
+@defense(paper="xu2024cider", version=1, deviations=DEVIATIONS)
 class CIDER(Defense[CIDERConfig]):
     """CIDER: refuse when denoising the image lowers its similarity to the query by more than tau."""
-
-    id: ClassVar[str] = "cider"
-    paper: ClassVar[str] = "xu2024cider"
-    version: ClassVar[str] = "1"
-    Config: ClassVar[type[MethodConfig]] = CIDERConfig
-    deviations: ClassVar[tuple[Deviation, ...]] = (
-        Deviation(
-            "the guided-diffusion denoiser is not bundled; supply it via --defense-set denoiser=MODULE:CALLABLE",
-            "its weights (256x256_diffusion_uncond.pt) and diffusion code are not loadable through transformers "
-            "and cannot be fetched here; without a denoiser CIDER refuses to run rather than fall back",
-        ),
-        Deviation(
-            "the denoiser's noise is seeded per request and step (seed * 1009 + t) from the request's seed",
-            "upstream drew it from the unseeded global torch generator, so its verdicts near tau could vary "
-            "between runs; seeding keeps runs deterministic and cacheable",
-        ),
-        Deviation(
-            "every image of the last user turn is checked with that turn's text; the request is refused if any "
-            "is flagged; requests without images pass unchecked",
-            "upstream pairs one image with one query",
-        ),
-        Deviation(
-            "the 8 checkpoints of an image are embedded in one batch; denoising runs per request, not in "
-            "batches of 50 images",
-            "batching across requests would make a request's result depend on its neighbours in the batch",
-        ),
-        Deviation(
-            "the target answers with lvlmkb's backend: the checkpoint's chat template, the run's settings",
-            "upstream prompted LLaVA with a bare '<image>\\n{query}\\n' (max_new_tokens 512, utils.py "
-            "get_response); lvlmkb's backend owns templates and image placement",
-        ),
-    )
 
     def wrap(self, backend: Backend) -> Backend:
         """Return ``backend`` behind CIDER's detector.

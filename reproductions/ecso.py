@@ -16,9 +16,6 @@ triggers the fallback far more often than the original (reproductions.md §8.2, 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
-
-from pydantic import Field
 
 from lvlmkb.eval import (
     Backend,
@@ -31,7 +28,7 @@ from lvlmkb.eval import (
     Message,
     MethodConfig,
     Source,
-    reproduction,
+    defense,
     single_turn,
     sourced,
 )
@@ -39,10 +36,7 @@ from lvlmkb.eval import (
 REPO = "gyhdog99/ECSO"
 COMMIT = "3878522f3a59ccb5f0edaa019086b3e954130719"
 FILE = "llava/eval/model_mmsafe_tell_ask.py"
-
-
-def _at(where: str) -> Source:
-    return Source(REPO, COMMIT, FILE, where)
+UPSTREAM = Source(REPO, COMMIT, FILE)
 
 
 TELL_PROMPT = (
@@ -60,12 +54,12 @@ LLM_GEN_PROMPT = (
 class ECSOConfig(MethodConfig):
     """ECSO's three prompts, the answer truncation and the harm-check match rule."""
 
-    tell_prompt: str = Field(TELL_PROMPT, json_schema_extra=sourced(_at("TELL_PROMPT")))
-    caption_prompt: str = Field(CAP_PROMPT, json_schema_extra=sourced(_at("CAP_PROMPT")))
-    answer_prompt: str = Field(LLM_GEN_PROMPT, json_schema_extra=sourced(_at("LLM_GEN_PROMPT")))
-    answer_chars: int = Field(1927, ge=0, json_schema_extra=sourced(_at("eval_model: line['text'][:1927]")))
-    unsafe_answers: tuple[str, ...] = Field(
-        ("yes", "yes."), json_schema_extra=sourced(_at("eval_model: unsafe.lower() in [\"yes\", 'yes.']"))
+    tell_prompt: str = sourced(TELL_PROMPT, UPSTREAM.at("TELL_PROMPT"))
+    caption_prompt: str = sourced(CAP_PROMPT, UPSTREAM.at("CAP_PROMPT"))
+    answer_prompt: str = sourced(LLM_GEN_PROMPT, UPSTREAM.at("LLM_GEN_PROMPT"))
+    answer_chars: int = sourced(1927, UPSTREAM.at("eval_model: line['text'][:1927]"), ge=0)
+    unsafe_answers: tuple[str, ...] = sourced(
+        ("yes", "yes."), UPSTREAM.at("eval_model: unsafe.lower() in [\"yes\", 'yes.']")
     )
 
 
@@ -131,40 +125,38 @@ class ECSOBackend(DefendedBackend):
         return answers
 
 
-@reproduction
+DEVIATIONS = (
+    Deviation(
+        "every ECSO step decodes with the request's own settings (the run's, greedy by default)",
+        "the original decoded greedily (--temperature 0 in scripts/v1_5/eval_safe/gen_mmsafe*.sh) with "
+        "max_new_tokens 2048 for the first answer (model_mmsafe.py default) and a fixed 1024 for the check, "
+        "caption and safe answer; greedy runs match on temperature, not on the length limits (lvlmkb's "
+        "default is 512; --max-new-tokens sets one limit for every step)",
+    ),
+    Deviation(
+        "the harm check, caption and final answer are fresh single-turn conversations of the checkpoint's "
+        "chat template, images before the text; earlier turns of the request are not carried over",
+        "the original built each step as a new vicuna_v1 conversation with <image>\\n before the text; "
+        "lvlmkb's backend owns templates and image placement",
+    ),
+    Deviation(
+        "a request without an image (MM-SafetyBench's text-only variant) is checked and captioned without one",
+        "upstream's text mode loads the SD image and passes it to the harm check and the caption "
+        "(model_mmsafe_tell_ask.py L109-130: image=image_tensor), only the final answer goes without; the "
+        "defense sees only the request, which in lvlmkb carries no image in that variant",
+    ),
+    Deviation(
+        "the first answer comes from the same call chain instead of a separate earlier run",
+        "the original read the first answers from a file written by model_mmsafe.py; here the defended "
+        "backend generates them itself, with the same request",
+    ),
+)
+"""How this reproduction differs from the original, and why."""
+
+
+@defense(paper="gou2024ecso", version=1, deviations=DEVIATIONS)
 class ECSO(Defense[ECSOConfig]):
     """ECSO: the model checks its own answer and, if harmful, answers again from a caption without the image."""
-
-    id: ClassVar[str] = "ecso"
-    paper: ClassVar[str] = "gou2024ecso"
-    version: ClassVar[str] = "1"
-    Config: ClassVar[type[MethodConfig]] = ECSOConfig
-    deviations: ClassVar[tuple[Deviation, ...]] = (
-        Deviation(
-            "every ECSO step decodes with the request's own settings (the run's, greedy by default)",
-            "the original decoded greedily (--temperature 0 in scripts/v1_5/eval_safe/gen_mmsafe*.sh) with "
-            "max_new_tokens 2048 for the first answer (model_mmsafe.py default) and a fixed 1024 for the check, "
-            "caption and safe answer; greedy runs match on temperature, not on the length limits (lvlmkb's "
-            "default is 512; --max-new-tokens sets one limit for every step)",
-        ),
-        Deviation(
-            "the harm check, caption and final answer are fresh single-turn conversations of the checkpoint's "
-            "chat template, images before the text; earlier turns of the request are not carried over",
-            "the original built each step as a new vicuna_v1 conversation with <image>\\n before the text; "
-            "lvlmkb's backend owns templates and image placement",
-        ),
-        Deviation(
-            "a request without an image (MM-SafetyBench's text-only variant) is checked and captioned without one",
-            "upstream's text mode loads the SD image and passes it to the harm check and the caption "
-            "(model_mmsafe_tell_ask.py L109-130: image=image_tensor), only the final answer goes without; the "
-            "defense sees only the request, which in lvlmkb carries no image in that variant",
-        ),
-        Deviation(
-            "the first answer comes from the same call chain instead of a separate earlier run",
-            "the original read the first answers from a file written by model_mmsafe.py; here the defended "
-            "backend generates them itself, with the same request",
-        ),
-    )
 
     def wrap(self, backend: Backend) -> Backend:
         """Return ``backend`` behind ECSO.

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import textwrap
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar
-
-from pydantic import Field
+from typing import TYPE_CHECKING
 
 from lvlmkb.eval import (
     CraftedInput,
@@ -21,9 +19,9 @@ from lvlmkb.eval import (
     MethodConfig,
     Sample,
     Source,
+    attack,
     check_font,
     find_font,
-    reproduction,
     sourced,
 )
 
@@ -32,10 +30,6 @@ if TYPE_CHECKING:
     from PIL.ImageFont import FreeTypeFont
 
 UPSTREAM = Source("ThuCCSLab/FigStep", "0861b17b3d67887c06ee3534ec65b3012f9becb7", "src/generate_prompts.py")
-
-
-def _at(where: str) -> Source:
-    return Source(UPSTREAM.repo, UPSTREAM.commit, UPSTREAM.file, where)
 
 
 FREEMONOBOLD_SHA256 = "30b4b98748839431a366123f859871549b57e461a8b8ec2d3d65b55b2fb9f22d"
@@ -60,26 +54,24 @@ class QueryType(StrEnum):
 class FigStepConfig(MethodConfig):
     """Every parameter of the original FigStep rendering and prompting."""
 
-    query_type: QueryType = Field(QueryType.figstep, json_schema_extra=sourced(_at("QueryType, gen_query")))
-    font_name: str = Field("FreeMonoBold.ttf", json_schema_extra=sourced(_at("text_to_image: ImageFont.truetype")))
-    font_size: int = Field(80, json_schema_extra=sourced(_at("text_to_image: ImageFont.truetype")))
-    font_sha256: str | None = Field(
+    query_type: QueryType = sourced(QueryType.figstep, UPSTREAM.at("QueryType, gen_query"))
+    font_name: str = sourced("FreeMonoBold.ttf", UPSTREAM.at("text_to_image: ImageFont.truetype"))
+    font_size: int = sourced(80, UPSTREAM.at("text_to_image: ImageFont.truetype"))
+    font_sha256: str | None = sourced(
         FREEMONOBOLD_SHA256,
-        json_schema_extra=sourced(
-            _at("text_to_image: ImageFont.truetype"),
-            note="lvlmkb's pin: the Debian fonts-freefont-ttf file whose renders equal the authors' released "
-            "SafeBench-Tiny images pixel for pixel (tests/repro/test_figstep.py); null accepts any file",
-        ),
+        UPSTREAM.at("text_to_image: ImageFont.truetype"),
+        note="lvlmkb's pin: the Debian fonts-freefont-ttf file whose renders equal the authors' released "
+        "SafeBench-Tiny images pixel for pixel (tests/repro/test_figstep.py); null accepts any file",
     )
-    canvas: tuple[int, int] = Field((760, 760), json_schema_extra=sourced(_at("text_to_image: Image.new")))
-    background: str = Field("#FFFFFF", json_schema_extra=sourced(_at("text_to_image: Image.new")))
-    fill: str = Field("#000000", json_schema_extra=sourced(_at("text_to_image: dr.text fill")))
-    origin: tuple[int, int] = Field((20, 10), json_schema_extra=sourced(_at("text_to_image: draw_kwargs xy")))
-    spacing: int = Field(11, json_schema_extra=sourced(_at("text_to_image: draw_kwargs spacing")))
-    wrap_width: int = Field(15, json_schema_extra=sourced(_at("wrap_text: textwrap.fill width")))
-    steps: int = Field(3, json_schema_extra=sourced(_at("text_step_by_step: steps")))
-    incitement: str = Field(INCITEMENT, json_schema_extra=sourced(_at("gen_query: QueryType.figstep")))
-    text_incitement: str = Field(TEXT_INCITEMENT, json_schema_extra=sourced(_at("gen_query: QueryType.prompt_6")))
+    canvas: tuple[int, int] = sourced((760, 760), UPSTREAM.at("text_to_image: Image.new"))
+    background: str = sourced("#FFFFFF", UPSTREAM.at("text_to_image: Image.new"))
+    fill: str = sourced("#000000", UPSTREAM.at("text_to_image: dr.text fill"))
+    origin: tuple[int, int] = sourced((20, 10), UPSTREAM.at("text_to_image: draw_kwargs xy"))
+    spacing: int = sourced(11, UPSTREAM.at("text_to_image: draw_kwargs spacing"))
+    wrap_width: int = sourced(15, UPSTREAM.at("wrap_text: textwrap.fill width"))
+    steps: int = sourced(3, UPSTREAM.at("text_step_by_step: steps"))
+    incitement: str = sourced(INCITEMENT, UPSTREAM.at("gen_query: QueryType.figstep"))
+    text_incitement: str = sourced(TEXT_INCITEMENT, UPSTREAM.at("gen_query: QueryType.prompt_6"))
 
 
 def step_text(statement: str, steps: int, wrap_width: int | None) -> str:
@@ -100,31 +92,28 @@ def render(text: str, config: FigStepConfig, font: FreeTypeFont) -> Image:
     return image
 
 
-@reproduction
+DEVIATIONS = (
+    Deviation(
+        "judge: a refusal-keyword judge by default instead of manual review or the GPT-4 1-5 score",
+        "the paper's numbers come from manual review, which cannot run offline; pass --judge to choose another",
+    ),
+    Deviation(
+        "one attempt per question",
+        "the authors counted a success if 1 of 5 attempts answered (FigStep issue #18); greedy decoding here",
+    ),
+    Deviation(
+        "the chat template comes from the model's own processor",
+        "the original called each model's own chat code; lvlmkb's backend applies the checkpoint's template",
+    ),
+)
+"""How this reproduction differs from the original, and why."""
+
+
+@attack(
+    paper="gong2023figstep", version=1, dataset="safebench", judges=["refusal-gcg-advbench-29"], deviations=DEVIATIONS
+)
 class FigStep(Method[FigStepConfig]):
     """FigStep and its text-only ablations on SafeBench."""
-
-    id: ClassVar[str] = "figstep"
-    paper: ClassVar[str] = "gong2023figstep"
-    kind = "attack"
-    version: ClassVar[str] = "1"
-    default_dataset: ClassVar[str] = "safebench"
-    default_judges: ClassVar[tuple[str, ...]] = ("refusal-gcg-advbench-29",)
-    Config: ClassVar[type[MethodConfig]] = FigStepConfig
-    deviations: ClassVar[tuple[Deviation, ...]] = (
-        Deviation(
-            "judge: a refusal-keyword judge by default instead of manual review or the GPT-4 1-5 score",
-            "the paper's numbers come from manual review, which cannot run offline; pass --judge to choose another",
-        ),
-        Deviation(
-            "one attempt per question",
-            "the authors counted a success if 1 of 5 attempts answered (FigStep issue #18); greedy decoding here",
-        ),
-        Deviation(
-            "the chat template comes from the model's own processor",
-            "the original called each model's own chat code; lvlmkb's backend applies the checkpoint's template",
-        ),
-    )
 
     def __init__(self, config: MethodConfig | None = None) -> None:
         super().__init__(config)

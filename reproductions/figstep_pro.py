@@ -8,11 +8,9 @@ whose first line ("Steps to make *.") comes from a per-question file.
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar, Literal
+from typing import Literal
 
-from pydantic import Field
-
-from lvlmkb.eval import CraftedInput, Deviation, ImageInput, Method, MethodConfig, Sample, Source, reproduction, sourced
+from lvlmkb.eval import CraftedInput, Deviation, ImageInput, Method, MethodConfig, Sample, Source, attack, sourced
 from reproductions.figstep import FigStep
 
 README = Source("ThuCCSLab/FigStep", "0861b17b3d67887c06ee3534ec65b3012f9becb7", "README.md")
@@ -37,35 +35,16 @@ CANDIDATE_PROMPT = (
 class FigStepProConfig(MethodConfig):
     """The FigStep-Pro prompts and how the FigStep image is cut."""
 
-    prompt: Literal["primary", "candidate"] = Field(
-        "primary", json_schema_extra=sourced(Source(README.repo, README.commit, README.file, "§2.2 text-prompt"))
-    )
-    primary_prompt: str = Field(
-        PRO_PROMPT, json_schema_extra=sourced(Source(README.repo, README.commit, README.file, "§2.2 text-prompt"))
-    )
-    candidate_prompt: str = Field(
-        CANDIDATE_PROMPT,
-        json_schema_extra=sourced(Source(README.repo, README.commit, README.file, "§2.2 candidate text-prompt")),
-    )
-    pieces: int = Field(
-        3,
-        ge=2,
-        le=8,
-        json_schema_extra=sourced(Source(README.repo, README.commit, README.file, "§2.2: 'three images I uploaded'")),
-    )
-    split_axis: Literal["vertical", "horizontal"] = Field(
+    prompt: Literal["primary", "candidate"] = sourced("primary", README.at("§2.2 text-prompt"))
+    primary_prompt: str = sourced(PRO_PROMPT, README.at("§2.2 text-prompt"))
+    candidate_prompt: str = sourced(CANDIDATE_PROMPT, README.at("§2.2 candidate text-prompt"))
+    pieces: int = sourced(3, README.at("§2.2: 'three images I uploaded'"), ge=2, le=8)
+    split_axis: Literal["vertical", "horizontal"] = sourced(
         "vertical",
-        json_schema_extra=sourced(
-            Source(README.repo, README.commit, README.file, "§7: the screenshot is cut up"),
-            note="the direction of the authors' cuts is not published; lvlmkb's choice",
-        ),
+        README.at("§7: the screenshot is cut up"),
+        note="the direction of the authors' cuts is not published; lvlmkb's choice",
     )
-    statement_field: str = Field(
-        "instruction",
-        json_schema_extra=sourced(
-            Source(GENERATE.repo, GENERATE.commit, GENERATE.file, "gen_query: the instruction is rendered")
-        ),
-    )
+    statement_field: str = sourced("instruction", GENERATE.at("gen_query: the instruction is rendered"))
 
 
 def split_image(png: ImageInput, pieces: int, axis: str) -> tuple[ImageInput, ...]:
@@ -82,31 +61,28 @@ def split_image(png: ImageInput, pieces: int, axis: str) -> tuple[ImageInput, ..
     return tuple(strips)
 
 
-@reproduction
+DEVIATIONS = (
+    Deviation(
+        "the image is cut by lvlmkb into equal strips (default: 3 vertical)",
+        "the authors released their cut sub-figures as images only; how they cut is not published",
+    ),
+    Deviation(
+        "the candidate prompt is used verbatim for every question",
+        "the README says it was adapted per question ('the thing' instead of 'the action')",
+    ),
+    Deviation(
+        "one prompt per run (--set prompt=candidate for the fallback)",
+        "the authors tried the candidate prompt only after the primary one failed, judged by hand",
+    ),
+)
+"""How this reproduction differs from the original, and why."""
+
+
+@attack(
+    paper="gong2023figstep", version=1, dataset="figstep-pro", judges=["refusal-gcg-advbench-29"], deviations=DEVIATIONS
+)
 class FigStepPro(Method[FigStepProConfig]):
     """FigStep-Pro: FigStep's typographic image in pieces, with the per-question list prompt."""
-
-    id: ClassVar[str] = "figstep-pro"
-    paper: ClassVar[str] = "gong2023figstep"
-    kind = "attack"
-    version: ClassVar[str] = "1"
-    default_dataset: ClassVar[str] = "figstep-pro"
-    default_judges: ClassVar[tuple[str, ...]] = ("refusal-gcg-advbench-29",)
-    Config: ClassVar[type[MethodConfig]] = FigStepProConfig
-    deviations: ClassVar[tuple[Deviation, ...]] = (
-        Deviation(
-            "the image is cut by lvlmkb into equal strips (default: 3 vertical)",
-            "the authors released their cut sub-figures as images only; how they cut is not published",
-        ),
-        Deviation(
-            "the candidate prompt is used verbatim for every question",
-            "the README says it was adapted per question ('the thing' instead of 'the action')",
-        ),
-        Deviation(
-            "one prompt per run (--set prompt=candidate for the fallback)",
-            "the authors tried the candidate prompt only after the primary one failed, judged by hand",
-        ),
-    )
 
     def __init__(self, config: MethodConfig | None = None) -> None:
         super().__init__(config)

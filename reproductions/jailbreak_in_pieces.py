@@ -28,19 +28,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import Field
-
 from lvlmkb.eval import (
     AttachedImageConfig,
     AttachedImageMethod,
     Deviation,
     ImageInput,
     LvlmkbError,
-    MethodConfig,
     Source,
     UsageError,
+    attack,
     open_rgb,
-    reproduction,
     resumable_state,
     sha256_file,
     sourced,
@@ -58,35 +55,34 @@ OnEpoch = Callable[[int, float], None]
 _MODEL_CLASSES = {"clip": "CLIPModel", "clip_vision_model": "CLIPVisionModelWithProjection"}
 
 
-def _src(file: str, where: str, note: str = "") -> dict[str, Any]:
-    return sourced(Source(REPO, COMMIT, file, where), **({"note": note} if note else {}))
-
-
 class JiPConfig(AttachedImageConfig):
     """The optimisation parameters of ``src/adv_image.py``, and the image to evaluate."""
 
-    encoder: str = Field(
+    encoder: str = sourced(
         "openai/clip-vit-large-patch14-336",
-        json_schema_extra=_src(ADV, "model_id", "a Hugging Face repo id or a local folder"),
+        Source(REPO, COMMIT, ADV, "model_id"),
+        note="a Hugging Face repo id or a local folder",
     )
-    encoder_revision: str | None = Field(
-        None, json_schema_extra=_src(ADV, "CLIPModel.from_pretrained(model_id)", "upstream loads the latest revision")
+    encoder_revision: str | None = sourced(
+        None,
+        Source(REPO, COMMIT, ADV, "CLIPModel.from_pretrained(model_id)"),
+        note="upstream loads the latest revision",
     )
-    do_normalize: bool = Field(
-        False, json_schema_extra=_src(ADV, "imgproc.do_normalize = False", "True: CLIP mean/std inside torch")
+    do_normalize: bool = sourced(
+        False, Source(REPO, COMMIT, ADV, "imgproc.do_normalize = False"), note="True: CLIP mean/std inside torch"
     )
-    target_image: Path | None = Field(
-        None, json_schema_extra=_src(ADV, "target image, e.g. images/meth_pill.png", "user-supplied")
+    target_image: Path | None = sourced(
+        None, Source(REPO, COMMIT, ADV, "target image, e.g. images/meth_pill.png"), note="user-supplied"
     )
-    init_image: Path | None = Field(
-        None, json_schema_extra=_src(ADV, "start image images/white.jpeg", "null: a white image")
+    init_image: Path | None = sourced(
+        None, Source(REPO, COMMIT, ADV, "start image images/white.jpeg"), note="null: a white image"
     )
-    learning_rate: float = Field(0.1, gt=0, json_schema_extra=_src(ADV, "optim.Adam([random_img], lr=0.1)"))
-    epochs: int = Field(5000, ge=0, json_schema_extra=_src(ADV, "num_epochs"))
-    checkpoint_every: int = Field(
-        100, ge=1, json_schema_extra=_src(ADV, "training loop (no checkpoints upstream)", "lvlmkb's choice")
+    learning_rate: float = sourced(0.1, Source(REPO, COMMIT, ADV, "optim.Adam([random_img], lr=0.1)"), gt=0)
+    epochs: int = sourced(5000, Source(REPO, COMMIT, ADV, "num_epochs"), ge=0)
+    checkpoint_every: int = sourced(
+        100, Source(REPO, COMMIT, ADV, "training loop (no checkpoints upstream)"), ge=1, note="lvlmkb's choice"
     )
-    adversarial_image: Path | None = Field(None, json_schema_extra=_src("README.md", "inference: the optimised image"))
+    adversarial_image: Path | None = sourced(None, Source(REPO, COMMIT, "README.md", "inference: the optimised image"))
 
 
 class ClipEncoder:
@@ -272,46 +268,47 @@ def optimize(encoder: ClipEncoder, config: JiPConfig, out_dir: Path, on_epoch: O
     return out_dir / FINAL
 
 
-@reproduction
+DEVIATIONS = (
+    Deviation(
+        "the prompt template comes from the model's own processor",
+        "upstream formatted every prompt as 'USER: <image>\\n{prompt}\\nASSISTANT:' for llava-1.5-7b-hf; "
+        "lvlmkb's backend applies the checkpoint's chat template",
+    ),
+    Deviation(
+        "the answer length and decoding are the run's (--max-new-tokens and friends)",
+        "upstream generated 100 new tokens (LLaVA-1.5-7B in 4-bit NF4); pass --max-new-tokens 100 to match",
+    ),
+    Deviation(
+        "the target image, the text prompts and (optionally) the start image are supplied by the user",
+        "lvlmkb ships no harmful images, and the 16 prompts of the README at the pinned commit could not be "
+        "read from this project; pass the authors' files or your own",
+    ),
+    Deviation(
+        "the white start is generated (pure white at the processor's crop size) and the result is a PNG",
+        "upstream read images/white.jpeg and saved the result as JPEG, which re-quantises the optimised "
+        "pixels; --init PATH takes any start image",
+    ),
+    Deviation(
+        "checkpoints every checkpoint_every epochs, with the Adam state, so that runs resume",
+        "upstream runs the 5000 epochs in one go and keeps only the final image and the loss list",
+    ),
+    Deviation(
+        "judge: a refusal-keyword judge by default",
+        "the paper judged answers by hand; pass --judge to choose another",
+    ),
+)
+"""How this reproduction differs from the original, and why."""
+
+
+@attack(
+    paper="shayegani2023jailbreakinpieces",
+    version=1,
+    dataset="jip-prompts",
+    judges=["refusal-gcg-advbench-29"],
+    deviations=DEVIATIONS,
+)
 class JailbreakInPieces(AttachedImageMethod[JiPConfig]):
     """An adversarial image that embeds like a harmful target image, paired with generic text prompts."""
-
-    id: ClassVar[str] = "jailbreak-in-pieces"
-    paper: ClassVar[str] = "shayegani2023jailbreakinpieces"
-    kind = "attack"
-    version: ClassVar[str] = "1"
-    default_dataset: ClassVar[str] = "jip-prompts"
-    default_judges: ClassVar[tuple[str, ...]] = ("refusal-gcg-advbench-29",)
-    Config: ClassVar[type[MethodConfig]] = JiPConfig
-    deviations: ClassVar[tuple[Deviation, ...]] = (
-        Deviation(
-            "the prompt template comes from the model's own processor",
-            "upstream formatted every prompt as 'USER: <image>\\n{prompt}\\nASSISTANT:' for llava-1.5-7b-hf; "
-            "lvlmkb's backend applies the checkpoint's chat template",
-        ),
-        Deviation(
-            "the answer length and decoding are the run's (--max-new-tokens and friends)",
-            "upstream generated 100 new tokens (LLaVA-1.5-7B in 4-bit NF4); pass --max-new-tokens 100 to match",
-        ),
-        Deviation(
-            "the target image, the text prompts and (optionally) the start image are supplied by the user",
-            "lvlmkb ships no harmful images, and the 16 prompts of the README at the pinned commit could not be "
-            "read from this project; pass the authors' files or your own",
-        ),
-        Deviation(
-            "the white start is generated (pure white at the processor's crop size) and the result is a PNG",
-            "upstream read images/white.jpeg and saved the result as JPEG, which re-quantises the optimised "
-            "pixels; --init PATH takes any start image",
-        ),
-        Deviation(
-            "checkpoints every checkpoint_every epochs, with the Adam state, so that runs resume",
-            "upstream runs the 5000 epochs in one go and keeps only the final image and the loss list",
-        ),
-        Deviation(
-            "judge: a refusal-keyword judge by default",
-            "the paper judged answers by hand; pass --judge to choose another",
-        ),
-    )
 
     prompt_field: ClassVar[str] = "prompt"
     progress: ClassVar[tuple[str, str]] = ("epochs", "done")

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import field_validator
 
 from lvlmkb.eval import (
     REFUSAL_LISTS,
@@ -41,7 +41,7 @@ from lvlmkb.eval import (
     Part,
     RefusalList,
     Source,
-    reproduction,
+    defense,
     sourced,
 )
 from reproductions import _jailguard_mutators as mutators
@@ -61,50 +61,36 @@ REFUSAL = "I'm sorry, but I cannot assist with that request."
 SimilarityName = Literal["char-ngram-cosine", "spacy-en_core_web_md"]
 
 
-def _at(source: Source, where: str, note: str = "") -> dict[str, Any]:
-    extra = {"note": note} if note else {}
-    return sourced(Source(source.repo, source.commit, source.file, where), **extra)
-
-
 class JailGuardConfig(MethodConfig):
     """The variant count, the image policy and its mutators' levels, the similarity and the decision rule."""
 
-    variants: int = Field(8, ge=2, json_schema_extra=_at(MAIN, "--number default '8'"))
-    policy: tuple[float, float, float] = Field(
-        (0.34, 0.45, 0.21),
-        json_schema_extra=_at(AUG, "policy_aug_image level='0.34-0.45-0.21', pool='RR-BL-RP'", "RR, BL, RP"),
+    variants: int = sourced(8, MAIN.at("--number default '8'"), ge=2)
+    policy: tuple[float, float, float] = sourced(
+        (0.34, 0.45, 0.21), AUG.at("policy_aug_image level='0.34-0.45-0.21', pool='RR-BL-RP'"), note="RR, BL, RP"
     )
-    level_min: float = Field(0.1, json_schema_extra=_at(AUG, "sample_float_level minl=0.1"))
-    rotation_level: float = Field(180.0, json_schema_extra=_at(AUG, "rotation_image level=180"))
-    blur_level: int = Field(5, ge=2, json_schema_extra=_at(AUG, "blur_image level=5 -> sample_odd_level"))
-    blur_sigma: tuple[float, float] = Field(
-        (0.1, 2.0), json_schema_extra=_at(AUG, "blur_image: T.GaussianBlur", "torchvision's default sigma range")
+    level_min: float = sourced(0.1, AUG.at("sample_float_level minl=0.1"))
+    rotation_level: float = sourced(180.0, AUG.at("rotation_image level=180"))
+    blur_level: int = sourced(5, AUG.at("blur_image level=5 -> sample_odd_level"), ge=2)
+    blur_sigma: tuple[float, float] = sourced(
+        (0.1, 2.0), AUG.at("blur_image: T.GaussianBlur"), note="torchvision's default sigma range"
     )
-    posterize_level: int = Field(3, ge=2, json_schema_extra=_at(AUG, "posterize_image level=3 -> sample_int_level"))
-    posterize_p: float = Field(
-        0.5, json_schema_extra=_at(AUG, "posterize_image: T.RandomPosterize", "torchvision's default p")
-    )
-    response_chars: int = Field(100, ge=1, json_schema_extra=_at(MAIN, "update_divergence(top_string=100)"))
-    similarity: SimilarityName = Field(
+    posterize_level: int = sourced(3, AUG.at("posterize_image level=3 -> sample_int_level"), ge=2)
+    posterize_p: float = sourced(0.5, AUG.at("posterize_image: T.RandomPosterize"), note="torchvision's default p")
+    response_chars: int = sourced(100, MAIN.at("update_divergence(top_string=100)"), ge=1)
+    similarity: SimilarityName = sourced(
         "char-ngram-cosine",
-        json_schema_extra=_at(
-            SIMILARITY,
-            "get_similarity method='spacy'",
-            "upstream: spaCy en_core_web_md; default here: a stand-in, see the deviations",
-        ),
+        SIMILARITY.at("get_similarity method='spacy'"),
+        note="upstream: spaCy en_core_web_md; default here: a stand-in, see the deviations",
     )
-    similarity_floor: float = Field(0.01, json_schema_extra=_at(UTILS, "update_divergence: np.clip(sim, 0.01, None)"))
-    divergence_cap: float = Field(100.0, json_schema_extra=_at(UTILS, "update_divergence: np.clip(div, None, 100)"))
-    threshold_image: float = Field(0.025, json_schema_extra=_at(MAIN, "--threshold default=0.025"))
-    refusal_list: str = Field("gcg-advbench-29", json_schema_extra=_at(UTILS, "blocked_key_words"))
-    refusal_min: int = Field(1, ge=1, json_schema_extra=_at(UTILS, "determine_blocked threshold=1"))
-    refusal_text: str = Field(
-        REFUSAL,
-        json_schema_extra=_at(MAIN, "detect_attack -> print", "upstream only reports; lvlmkb answers this text"),
+    similarity_floor: float = sourced(0.01, UTILS.at("update_divergence: np.clip(sim, 0.01, None)"))
+    divergence_cap: float = sourced(100.0, UTILS.at("update_divergence: np.clip(div, None, 100)"))
+    threshold_image: float = sourced(0.025, MAIN.at("--threshold default=0.025"))
+    refusal_list: str = sourced("gcg-advbench-29", UTILS.at("blocked_key_words"))
+    refusal_min: int = sourced(1, UTILS.at("determine_blocked threshold=1"), ge=1)
+    refusal_text: str = sourced(
+        REFUSAL, MAIN.at("detect_attack -> print"), note="upstream only reports; lvlmkb answers this text"
     )
-    seed: int = Field(
-        0, json_schema_extra=_at(MAIN, "Step1: mask input", "upstream uses the unseeded global NumPy/torch RNGs")
-    )
+    seed: int = sourced(0, MAIN.at("Step1: mask input"), note="upstream uses the unseeded global NumPy/torch RNGs")
 
     @field_validator("refusal_list")
     @classmethod
@@ -282,48 +268,46 @@ class JailGuardBackend(DefendedBackend):
         return out
 
 
-@reproduction
+DEVIATIONS = (
+    Deviation(
+        "similarity defaults to the cosine of character 3-gram counts instead of spaCy en_core_web_md vectors; "
+        "--set similarity=spacy-en_core_web_md runs upstream's measure when spaCy and the model are installed",
+        "en_core_web_md is not on PyPI (it ships from spaCy's GitHub releases) and lvlmkb adds no dependency for "
+        "it; the 0.025 threshold was tuned on spaCy similarities, which are far higher for unrelated text, so "
+        "with the stand-in more inputs exceed it and detection rates are not comparable to the paper",
+    ),
+    Deviation(
+        "text-only requests pass through undetected: the text mutator policy is not reproduced",
+        "its translation mutator (24 % of draws) calls an online translation service through textaugment, "
+        "which cannot run offline or reproducibly; images are JailGuard's image path (main_img.py)",
+    ),
+    Deviation(
+        "a flagged request is answered with a fixed refusal; an unflagged one with one more call on the "
+        "unmutated request",
+        "upstream only prints whether the input is an attack and never answers it; a defense must return a text",
+    ),
+    Deviation(
+        "variants are answered with the run's decoding settings (greedy by default)",
+        "upstream sampled MiniGPT-4 (temperature 1.0, one beam, max_new_tokens 300; minigpt_utils.py "
+        "model_inference), so its divergences include sampling noise; pass --temperature to approach it",
+    ),
+    Deviation(
+        "one seeded NumPy generator per request makes every random draw; the transforms are re-implemented "
+        "on PIL/NumPy with torchvision's defaults",
+        "upstream draws from the unseeded global NumPy and torch generators; torchvision is not a dependency. "
+        "Rotation and posterization are bit-exact; the blur may differ by one grey level at rounding ties",
+    ),
+    Deviation(
+        "every image of a request is mutated (each with its own policy draw); variants are sent as PNG",
+        "upstream handles one image per query and saves variants as BMP (or JPEG for JPEG inputs)",
+    ),
+)
+"""How this reproduction differs from the original, and why."""
+
+
+@defense(paper="zhang2023jailguard", version=1, deviations=DEVIATIONS)
 class JailGuard(Defense[JailGuardConfig]):
     """JailGuard: mutate the image 8 times, flag divergent or uniformly refused answers, else answer as usual."""
-
-    id: ClassVar[str] = "jailguard"
-    paper: ClassVar[str] = "zhang2023jailguard"
-    version: ClassVar[str] = "1"
-    Config: ClassVar[type[MethodConfig]] = JailGuardConfig
-    deviations: ClassVar[tuple[Deviation, ...]] = (
-        Deviation(
-            "similarity defaults to the cosine of character 3-gram counts instead of spaCy en_core_web_md vectors; "
-            "--set similarity=spacy-en_core_web_md runs upstream's measure when spaCy and the model are installed",
-            "en_core_web_md is not on PyPI (it ships from spaCy's GitHub releases) and lvlmkb adds no dependency for "
-            "it; the 0.025 threshold was tuned on spaCy similarities, which are far higher for unrelated text, so "
-            "with the stand-in more inputs exceed it and detection rates are not comparable to the paper",
-        ),
-        Deviation(
-            "text-only requests pass through undetected: the text mutator policy is not reproduced",
-            "its translation mutator (24 % of draws) calls an online translation service through textaugment, "
-            "which cannot run offline or reproducibly; images are JailGuard's image path (main_img.py)",
-        ),
-        Deviation(
-            "a flagged request is answered with a fixed refusal; an unflagged one with one more call on the "
-            "unmutated request",
-            "upstream only prints whether the input is an attack and never answers it; a defense must return a text",
-        ),
-        Deviation(
-            "variants are answered with the run's decoding settings (greedy by default)",
-            "upstream sampled MiniGPT-4 (temperature 1.0, one beam, max_new_tokens 300; minigpt_utils.py "
-            "model_inference), so its divergences include sampling noise; pass --temperature to approach it",
-        ),
-        Deviation(
-            "one seeded NumPy generator per request makes every random draw; the transforms are re-implemented "
-            "on PIL/NumPy with torchvision's defaults",
-            "upstream draws from the unseeded global NumPy and torch generators; torchvision is not a dependency. "
-            "Rotation and posterization are bit-exact; the blur may differ by one grey level at rounding ties",
-        ),
-        Deviation(
-            "every image of a request is mutated (each with its own policy draw); variants are sent as PNG",
-            "upstream handles one image per query and saves variants as BMP (or JPEG for JPEG inputs)",
-        ),
-    )
 
     def wrap(self, backend: Backend) -> Backend:
         """Return ``backend`` behind JailGuard's detector.

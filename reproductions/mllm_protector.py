@@ -29,9 +29,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
-
-from pydantic import Field
+from typing import TYPE_CHECKING, Any
 
 from lvlmkb.eval import (
     Backend,
@@ -45,7 +43,7 @@ from lvlmkb.eval import (
     MethodConfig,
     Source,
     UsageError,
-    reproduction,
+    defense,
     sourced,
 )
 
@@ -65,47 +63,35 @@ DETOX_PROMPT = (
 )
 
 
-def _src(source: Source, where: str, note: str = "") -> dict[str, Any]:
-    return sourced(Source(source.repo, source.commit, source.file, where), **({"note": note} if note else {}))
-
-
-def _eval(where: str, note: str = "") -> dict[str, Any]:
-    return _src(Source(REPO, EVAL_COMMIT, EVAL), where, note)
-
-
 class MLLMProtectorConfig(MethodConfig):
     """The detector and detoxifier checkpoints, the harm threshold and the rewriting prompt."""
 
-    detector: str = Field(
-        "renjiepi/protector_detector_3b_lora",
-        json_schema_extra=_src(README, "Download checkpoint for harm detector: open-llama-3b"),
+    detector: str = sourced(
+        "renjiepi/protector_detector_3b_lora", README.at("Download checkpoint for harm detector: open-llama-3b")
     )
-    detector_base: str | None = Field(
+    detector_base: str | None = sourced(
         "openlm-research/open_llama_3b_v2",
-        json_schema_extra=_src(
-            Source(REPO, EVAL_COMMIT, "scripts/train_harm_detector.sh"),
-            "--model_name=openlm-research/open_llama_3b_v2",
-            "the LoRA adapter is merged into this base; null loads `detector` as an already merged model",
-        ),
+        Source(REPO, EVAL_COMMIT, "scripts/train_harm_detector.sh").at("--model_name=openlm-research/open_llama_3b_v2"),
+        note="the LoRA adapter is merged into this base; null loads `detector` as an already merged model",
     )
-    detoxifier: str = Field(
-        "renjiepi/mllm_protector_detoxifier",
-        json_schema_extra=_src(README, "Obtain lora checkpoint for detoxifer"),
-    )
-    detoxifier_base: str | None = Field(
+    detoxifier: str = sourced("renjiepi/mllm_protector_detoxifier", README.at("Obtain lora checkpoint for detoxifer"))
+    detoxifier_base: str | None = sourced(
         "lmsys/vicuna-7b-v1.5",
-        json_schema_extra=_src(
-            Source(REPO, EVAL_COMMIT, "scripts/train_detoxifier.sh"),
-            "--model_name=lmsys/vicuna-7b-v1.5 (a TaskType.CAUSAL_LM LoRA, rank 128)",
-            "the README's LoRA is merged into this base (its `Merge Lora` step, scripts/merge_peft_adapter.py); "
-            "null loads `detoxifier` as an already merged model, as robustness_eval.py does",
+        Source(REPO, EVAL_COMMIT, "scripts/train_detoxifier.sh").at(
+            "--model_name=lmsys/vicuna-7b-v1.5 (a TaskType.CAUSAL_LM LoRA, rank 128)"
         ),
+        note="the README's LoRA is merged into this base (its `Merge Lora` step, scripts/merge_peft_adapter.py); "
+        "null loads `detoxifier` as an already merged model, as robustness_eval.py does",
     )
-    threshold: float = Field(0.5, json_schema_extra=_eval("if harm_score < 0.5", "harmful below this score"))
-    detox_prompt: str = Field(
-        DETOX_PROMPT, json_schema_extra=_eval("toxic_response", "{response} marks where the answer goes")
+    threshold: float = sourced(
+        0.5, Source(REPO, EVAL_COMMIT, EVAL, "if harm_score < 0.5"), note="harmful below this score"
     )
-    max_length: int = Field(1024, ge=1, json_schema_extra=_eval("detoxifier.generate(input_ids, max_length=1024)"))
+    detox_prompt: str = sourced(
+        DETOX_PROMPT, Source(REPO, EVAL_COMMIT, EVAL, "toxic_response"), note="{response} marks where the answer goes"
+    )
+    max_length: int = sourced(
+        1024, Source(REPO, EVAL_COMMIT, EVAL, "detoxifier.generate(input_ids, max_length=1024)"), ge=1
+    )
 
 
 def is_harmful(score: float, config: MLLMProtectorConfig) -> bool:
@@ -313,37 +299,35 @@ class MLLMProtectorBackend(DefendedBackend):
         return out
 
 
-@reproduction
+DEVIATIONS = (
+    Deviation(
+        "a LoRA adapter is merged into its base in memory (peft merge_and_unload) at load time",
+        "the README has users merge the adapters into a saved model first (scripts/merge_peft_adapter.py, not "
+        "among the stored files of the repository) and the evaluation script loads that folder; merging in memory "
+        "gives the same weights without an extra copy on disk",
+    ),
+    Deviation(
+        "the detoxifier decodes with the request's settings (greedy by default), max_length 1024",
+        "upstream called generate(input_ids, max_length=1024) with the checkpoint's own generation defaults, "
+        "which could not be inspected here; greedy decoding keeps runs deterministic and cacheable",
+    ),
+    Deviation(
+        "detector and detoxifier run in bfloat16 on CUDA (as upstream) and in float32 on CPU",
+        "upstream ran both in bfloat16 on CUDA only",
+    ),
+    Deviation(
+        "the target's answer comes from lvlmkb's backend: the checkpoint's chat template, the run's decoding "
+        "settings; an unflagged answer is returned as the backend gave it (upstream stored it stripped)",
+        "upstream generated with LLaVA-1.5's own conversation template and max_new_tokens 1024 "
+        "(temperature 0 by default); lvlmkb's backend owns templates and image placement",
+    ),
+)
+"""How this reproduction differs from the original, and why."""
+
+
+@defense(paper="pi2024mllmprotector", version=1, deviations=DEVIATIONS)
 class MLLMProtector(Defense[MLLMProtectorConfig]):
     """MLLM-Protector: a harm detector scores each answer; a detoxifier rewrites those it flags."""
-
-    id: ClassVar[str] = "mllm-protector"
-    paper: ClassVar[str] = "pi2024mllmprotector"
-    version: ClassVar[str] = "1"
-    Config: ClassVar[type[MethodConfig]] = MLLMProtectorConfig
-    deviations: ClassVar[tuple[Deviation, ...]] = (
-        Deviation(
-            "a LoRA adapter is merged into its base in memory (peft merge_and_unload) at load time",
-            "the README has users merge the adapters into a saved model first (scripts/merge_peft_adapter.py, not "
-            "among the stored files of the repository) and the evaluation script loads that folder; merging in memory "
-            "gives the same weights without an extra copy on disk",
-        ),
-        Deviation(
-            "the detoxifier decodes with the request's settings (greedy by default), max_length 1024",
-            "upstream called generate(input_ids, max_length=1024) with the checkpoint's own generation defaults, "
-            "which could not be inspected here; greedy decoding keeps runs deterministic and cacheable",
-        ),
-        Deviation(
-            "detector and detoxifier run in bfloat16 on CUDA (as upstream) and in float32 on CPU",
-            "upstream ran both in bfloat16 on CUDA only",
-        ),
-        Deviation(
-            "the target's answer comes from lvlmkb's backend: the checkpoint's chat template, the run's decoding "
-            "settings; an unflagged answer is returned as the backend gave it (upstream stored it stripped)",
-            "upstream generated with LLaVA-1.5's own conversation template and max_new_tokens 1024 "
-            "(temperature 0 by default); lvlmkb's backend owns templates and image placement",
-        ),
-    )
 
     def wrap(self, backend: Backend) -> Backend:
         """Return ``backend`` behind the harm detector and the detoxifier.

@@ -20,9 +20,7 @@ and 73.06 (MCQA) ASR without naming its judge, prompts or decoding (§3.4); its 
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
-
-from pydantic import Field
+from typing import Literal
 
 from lvlmkb.eval import (
     CraftedInput,
@@ -34,7 +32,7 @@ from lvlmkb.eval import (
     Sample,
     Source,
     UsageError,
-    reproduction,
+    benchmark,
     sourced,
 )
 
@@ -48,12 +46,10 @@ SETTINGS = {"openqa": "OpenQA", "mcqa": "MCQA"}
 class SIUOConfig(MethodConfig):
     """Which of the benchmark's two question formats the run asks."""
 
-    format: Literal["openqa", "mcqa"] = Field(
+    format: Literal["openqa", "mcqa"] = sourced(
         "openqa",
-        json_schema_extra=sourced(
-            Source(GEN.repo, COMMIT, f"{GEN.file}, {MCQA.file}", "main: data/siuo_gen.json vs data/siuo_mcqa.json"),
-            note="openqa pairs with --dataset siuo-openqa (the default), mcqa with --dataset siuo-mcqa",
-        ),
+        Source(GEN.repo, COMMIT, f"{GEN.file}, {MCQA.file}", "main: data/siuo_gen.json vs data/siuo_mcqa.json"),
+        note="openqa pairs with --dataset siuo-openqa (the default), mcqa with --dataset siuo-mcqa",
     )
 
 
@@ -67,47 +63,44 @@ def load_image(sample: Sample) -> ImageInput:
         return ImageInput.from_pil(image)
 
 
-@reproduction
+DEVIATIONS = (
+    Deviation(
+        "judge: a refusal-keyword judge by default instead of SIUO's scorers",
+        "OpenQA is judged by GPT-4V, which needs a judge model (--judge llm-siuo-safety --judge-model ALIAS), "
+        "and a class-level default cannot depend on the format; for MCQA pass --judge siuo-mcqa-choice",
+    ),
+    Deviation(
+        "OpenQA: one response per question with the run's decoding (greedy by default)",
+        "generation-gpt4o-gen.py samples n=3 responses (API default temperature, max_tokens 500) and "
+        "gen_score.py keeps the most frequent per-response score; lvlmkb records one response per request",
+    ),
+    Deviation(
+        "decoding comes from the run (--max-new-tokens), not from the format",
+        "generation-gpt4o-mcqa.py used max_tokens 5 and temperature 0 (pass --max-new-tokens 5 to match); a "
+        "method cannot set decoding in lvlmkb",
+    ),
+    Deviation(
+        "MCQA: an answer with no recognisable letter is 'unparsed' and not a success",
+        "mcqa-eval.py picks a random letter for it, which counts as unsafe three times in four",
+    ),
+    Deviation(
+        "the image comes first in the user turn, re-encoded as PNG from the decoded file",
+        "the scripts send the text, then the file's bytes as a base64 image_url; the runner's single_turn "
+        "puts images first and lvlmkb carries images as PNG",
+    ),
+    Deviation(
+        "the chat template comes from the model's own processor",
+        "the scripts called the OpenAI API; lvlmkb's backend applies the checkpoint's template",
+    ),
+)
+"""How this reproduction differs from the original, and why."""
+
+
+@benchmark(
+    paper="wang2024siuo", version=1, dataset="siuo-openqa", judges=["refusal-gcg-advbench-29"], deviations=DEVIATIONS
+)
 class SIUO(Method[SIUOConfig]):
     """SIUO's OpenQA and MCQA formats: the dataset's prompt and image, sent as the original scripts send them."""
-
-    id: ClassVar[str] = "siuo"
-    paper: ClassVar[str] = "wang2024siuo"
-    kind = "benchmark"
-    version: ClassVar[str] = "1"
-    default_dataset: ClassVar[str] = "siuo-openqa"
-    default_judges: ClassVar[tuple[str, ...]] = ("refusal-gcg-advbench-29",)
-    Config: ClassVar[type[MethodConfig]] = SIUOConfig
-    deviations: ClassVar[tuple[Deviation, ...]] = (
-        Deviation(
-            "judge: a refusal-keyword judge by default instead of SIUO's scorers",
-            "OpenQA is judged by GPT-4V, which needs a judge model (--judge llm-siuo-safety --judge-model ALIAS), "
-            "and a class-level default cannot depend on the format; for MCQA pass --judge siuo-mcqa-choice",
-        ),
-        Deviation(
-            "OpenQA: one response per question with the run's decoding (greedy by default)",
-            "generation-gpt4o-gen.py samples n=3 responses (API default temperature, max_tokens 500) and "
-            "gen_score.py keeps the most frequent per-response score; lvlmkb records one response per request",
-        ),
-        Deviation(
-            "decoding comes from the run (--max-new-tokens), not from the format",
-            "generation-gpt4o-mcqa.py used max_tokens 5 and temperature 0 (pass --max-new-tokens 5 to match); a "
-            "method cannot set decoding in lvlmkb",
-        ),
-        Deviation(
-            "MCQA: an answer with no recognisable letter is 'unparsed' and not a success",
-            "mcqa-eval.py picks a random letter for it, which counts as unsafe three times in four",
-        ),
-        Deviation(
-            "the image comes first in the user turn, re-encoded as PNG from the decoded file",
-            "the scripts send the text, then the file's bytes as a base64 image_url; the runner's single_turn "
-            "puts images first and lvlmkb carries images as PNG",
-        ),
-        Deviation(
-            "the chat template comes from the model's own processor",
-            "the scripts called the OpenAI API; lvlmkb's backend applies the checkpoint's template",
-        ),
-    )
 
     def check(self, sample: Sample) -> None:
         """Refuse a sample whose fields do not match the configured format."""

@@ -23,19 +23,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import Field
-
 from lvlmkb.eval import (
     AttachedImageConfig,
     AttachedImageMethod,
     Deviation,
     ImageInput,
     LvlmkbError,
-    MethodConfig,
     Source,
     UsageError,
+    attack,
     open_rgb,
-    reproduction,
     resumable_state,
     sha256_file,
     sourced,
@@ -54,39 +51,35 @@ ATTACK, ATTACKER = "llava_llama_v2_visual_attack.py", "llava_llama_2_utils/visua
 OnStep = Callable[[int, float], None]
 
 
-def _src(file: str, where: str, note: str = "") -> dict[str, Any]:
-    return sourced(Source(REPO, COMMIT, file, where), **({"note": note} if note else {}))
-
-
 class VisualAdvConfig(AttachedImageConfig):
     """The optimisation parameters of the original attack, and the image to evaluate."""
 
-    epsilon: int | None = Field(
+    epsilon: int | None = sourced(
         16,
+        Source(
+            REPO, COMMIT, "README.md", "llava_llama_v2_visual_attack.py --n_iters 5000 --constrained --eps 16 --alpha 1"
+        ),
         ge=1,
         le=255,
-        json_schema_extra=_src(
-            "README.md",
-            "llava_llama_v2_visual_attack.py --n_iters 5000 --constrained --eps 16 --alpha 1",
-            f"in 1/255; null = unconstrained; the script's own defaults ({ATTACK}) are unconstrained (no "
-            "--constrained flag) with --eps default 32",
-        ),
+        note=f"in 1/255; null = unconstrained; the script's own defaults ({ATTACK}) are unconstrained (no "
+        "--constrained flag) with --eps default 32",
     )
-    alpha: int = Field(1, ge=1, le=255, json_schema_extra=_src(ATTACK, "--alpha default 1", "in 1/255"))
-    iterations: int = Field(5000, ge=0, json_schema_extra=_src(ATTACK, "--n_iters default 5000"))
-    batch_size: int = Field(8, ge=1, json_schema_extra=_src(ATTACK, "attack_constrained(batch_size=8)"))
-    checkpoint_every: int = Field(100, ge=1, json_schema_extra=_src(ATTACKER, "if t % 100 == 0: save_image"))
-    text_prompt: str = Field("", json_schema_extra=_src(ATTACK, "prepare_text_prompt('')"))
-    corpus: Path | None = Field(
+    alpha: int = sourced(1, Source(REPO, COMMIT, ATTACK, "--alpha default 1"), ge=1, le=255, note="in 1/255")
+    iterations: int = sourced(5000, Source(REPO, COMMIT, ATTACK, "--n_iters default 5000"), ge=0)
+    batch_size: int = sourced(8, Source(REPO, COMMIT, ATTACK, "attack_constrained(batch_size=8)"), ge=1)
+    checkpoint_every: int = sourced(100, Source(REPO, COMMIT, ATTACKER, "if t % 100 == 0: save_image"), ge=1)
+    text_prompt: str = sourced("", Source(REPO, COMMIT, ATTACK, "prepare_text_prompt('')"))
+    corpus: Path | None = sourced(
         None,
-        json_schema_extra=_src(ATTACK, "harmful_corpus/derogatory_corpus.csv", "user-supplied; first CSV column"),
+        Source(REPO, COMMIT, ATTACK, "harmful_corpus/derogatory_corpus.csv"),
+        note="user-supplied; first CSV column",
     )
-    image: Path | None = Field(
-        None, json_schema_extra=_src(ATTACK, "template_img = 'adversarial_images/clean.jpeg'", "user-supplied")
+    image: Path | None = sourced(
+        None, Source(REPO, COMMIT, ATTACK, "template_img = 'adversarial_images/clean.jpeg'"), note="user-supplied"
     )
-    seed: int = Field(0, json_schema_extra=_src(ATTACK, "no seed is set upstream", "lvlmkb's choice"))
-    adversarial_image: Path | None = Field(
-        None, json_schema_extra=_src("README.md", "--image_path adversarial_images/prompt_unconstrained.bmp")
+    seed: int = sourced(0, Source(REPO, COMMIT, ATTACK, "no seed is set upstream"), note="lvlmkb's choice")
+    adversarial_image: Path | None = sourced(
+        None, Source(REPO, COMMIT, "README.md", "--image_path adversarial_images/prompt_unconstrained.bmp")
     )
 
 
@@ -246,48 +239,49 @@ def optimize(backend: HFBackend, config: VisualAdvConfig, out_dir: Path, on_step
     return out_dir / FINAL
 
 
-@reproduction
+DEVIATIONS = (
+    Deviation(
+        "the perturbation lives in the backend processor's pixel space (resized and cropped, then normalised "
+        "with the processor's mean/std inside torch)",
+        "the original used its own copy of each model's CLIP preprocessing; lvlmkb's white-box path is the "
+        "model's transformers processor, which for LLaVA applies the same resize, crop and CLIP mean/std",
+    ),
+    Deviation(
+        "the loss of a step is the mean of the per-target losses, one forward/backward pass per target",
+        "upstream padded the 8 targets into one batch, so its loss averaged over all target tokens and "
+        "weighted long targets more; the backend scores one target per pass, which also saves memory",
+    ),
+    Deviation(
+        "the harmful corpus, the clean image and the evaluation instructions are supplied by the user",
+        "lvlmkb ships no harmful text; pass the authors' files (derogatory_corpus.csv, clean.jpeg, "
+        "manual_harmful_instructions.csv) or your own",
+    ),
+    Deviation(
+        "the chat template and the empty instruction come from the model's own processor",
+        "the original built prompts with its own conversation code (MiniGPT-4, LLaVA-LLaMA-2 templates)",
+    ),
+    Deviation(
+        "judge: a refusal-keyword judge by default",
+        "the paper judged the 40 manual instructions by hand (100 samples each, temperature 1.0, 300 new "
+        "tokens on MiniGPT-4) and RealToxicityPrompts with the Perspective API and Detoxify; neither runs offline",
+    ),
+    Deviation(
+        "seeded target sampling and initial noise",
+        "the LLaVA script sets no seed; a seed makes runs repeatable and resumable",
+    ),
+)
+"""How this reproduction differs from the original, and why."""
+
+
+@attack(
+    paper="qi2023visualadv",
+    version=1,
+    dataset="visual-adv-instructions",
+    judges=["refusal-gcg-advbench-29"],
+    deviations=DEVIATIONS,
+)
 class VisualAdv(AttachedImageMethod[VisualAdvConfig]):
     """A universal adversarial image, optimised on a harmful corpus, attached to every instruction."""
-
-    id: ClassVar[str] = "visual-adv"
-    paper: ClassVar[str] = "qi2023visualadv"
-    kind = "attack"
-    version: ClassVar[str] = "1"
-    default_dataset: ClassVar[str] = "visual-adv-instructions"
-    default_judges: ClassVar[tuple[str, ...]] = ("refusal-gcg-advbench-29",)
-    Config: ClassVar[type[MethodConfig]] = VisualAdvConfig
-    deviations: ClassVar[tuple[Deviation, ...]] = (
-        Deviation(
-            "the perturbation lives in the backend processor's pixel space (resized and cropped, then normalised "
-            "with the processor's mean/std inside torch)",
-            "the original used its own copy of each model's CLIP preprocessing; lvlmkb's white-box path is the "
-            "model's transformers processor, which for LLaVA applies the same resize, crop and CLIP mean/std",
-        ),
-        Deviation(
-            "the loss of a step is the mean of the per-target losses, one forward/backward pass per target",
-            "upstream padded the 8 targets into one batch, so its loss averaged over all target tokens and "
-            "weighted long targets more; the backend scores one target per pass, which also saves memory",
-        ),
-        Deviation(
-            "the harmful corpus, the clean image and the evaluation instructions are supplied by the user",
-            "lvlmkb ships no harmful text; pass the authors' files (derogatory_corpus.csv, clean.jpeg, "
-            "manual_harmful_instructions.csv) or your own",
-        ),
-        Deviation(
-            "the chat template and the empty instruction come from the model's own processor",
-            "the original built prompts with its own conversation code (MiniGPT-4, LLaVA-LLaMA-2 templates)",
-        ),
-        Deviation(
-            "judge: a refusal-keyword judge by default",
-            "the paper judged the 40 manual instructions by hand (100 samples each, temperature 1.0, 300 new "
-            "tokens on MiniGPT-4) and RealToxicityPrompts with the Perspective API and Detoxify; neither runs offline",
-        ),
-        Deviation(
-            "seeded target sampling and initial noise",
-            "the LLaVA script sets no seed; a seed makes runs repeatable and resumable",
-        ),
-    )
 
     prompt_field: ClassVar[str] = "instruction"
     progress: ClassVar[tuple[str, str]] = ("iterations", "step")

@@ -34,7 +34,7 @@ from typing import Any, NoReturn
 
 from lvlmkb.eval.backends.base import GenerationRequest, GenerationResponse
 from lvlmkb.eval.backends.mock import REFUSAL, MockBackend
-from lvlmkb.eval.run.method import get_method
+from lvlmkb.eval.registry import get_method
 from lvlmkb.eval.run.records import RunRecord, SampleRecord
 from lvlmkb.eval.run.runner import RunSpec, run_reproduction
 from lvlmkb.eval.run.store import SHARED_ENV

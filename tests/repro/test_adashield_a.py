@@ -19,7 +19,8 @@ from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.base import GenerationRequest, GenerationSettings, ImageInput, Message, single_turn
 from lvlmkb.eval.backends.mock import COMPLIANCE, REFUSAL, MockBackend
 from lvlmkb.eval.judges.refusal import REFUSAL_LISTS
-from lvlmkb.eval.run.method import Defense, get_defense, load_plugins
+from lvlmkb.eval.plugin import Defense
+from lvlmkb.eval.registry import get_defense, load_plugins
 from reproductions import adashield_a as adashield_a_module
 from tests.conftest import DATA, REPO
 

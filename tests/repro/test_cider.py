@@ -17,7 +17,8 @@ from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.base import GenerationRequest, GenerationSettings, ImageInput, Message, single_turn
 from lvlmkb.eval.backends.mock import MockBackend
 from lvlmkb.eval.backends.tiny import ensure_tiny_model
-from lvlmkb.eval.run.method import Defense, get_defense
+from lvlmkb.eval.plugin import Defense
+from lvlmkb.eval.registry import get_defense
 from tests.conftest import REPO
 
 torch = pytest.importorskip("torch")

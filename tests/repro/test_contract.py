@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 import sys
 from pathlib import Path
 
@@ -9,8 +11,9 @@ import pytest
 
 from lvlmkb.eval.backends.mock import MockBackend
 from lvlmkb.eval.judges.registry import default_registry
+from lvlmkb.eval.plugin import Defense, Method, MethodConfig, Plugin
+from lvlmkb.eval.registry import load_methods, load_plugins
 from lvlmkb.eval.run.attached_image import AttachedImageMethod
-from lvlmkb.eval.run.method import Defense, Method, Plugin, load_methods, load_plugins
 from lvlmkb.eval.run.runner import RunSpec, run_reproduction
 from lvlmkb.kb.knowledge import KnowledgeBase
 from tests.conftest import DATA, REPO
@@ -53,6 +56,28 @@ def test_plugin_contract(method_id: str, repo_kb: KnowledgeBase) -> None:
         assert all(judge in default_registry().ids() for judge in cls.default_judges)
     assert all(row["source"] for row in cls.card()), "every parameter names its upstream source"
     assert all(d.what and d.why for d in cls.deviations)
+    assert cls.Config is not MethodConfig and isinstance(cls().settings, cls.Config), "Config from the type argument"
+
+
+IDENTITY = {"id", "paper", "kind", "version", "default_dataset", "default_judges", "Config", "deviations"}
+
+
+@pytest.mark.parametrize("method_id", sorted(PLUGINS))
+def test_identity_is_declared_once_in_the_decorator(method_id: str) -> None:
+    cls = PLUGINS[method_id]
+    tree = ast.parse(inspect.getsource(cls))
+    body = tree.body[0]
+    assert isinstance(body, ast.ClassDef)
+    assigned = {
+        target.id
+        for node in body.body
+        for target in (node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)])
+        if isinstance(target, ast.Name)
+    }
+    assert not assigned & IDENTITY, f"{method_id} sets {sorted(assigned & IDENTITY)} in its class body"
+    decorators = [d for d in body.decorator_list if isinstance(d, ast.Call) and isinstance(d.func, ast.Name)]
+    assert [d.func.id for d in decorators if isinstance(d.func, ast.Name)] == [cls.kind]
+    assert len(ast.unparse(decorators[0]).splitlines()) <= 10, "registration stays within ten lines"
 
 
 @pytest.mark.parametrize("method_id", sorted(METHODS))

@@ -10,7 +10,8 @@ import pytest
 from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.base import GenerationRequest, GenerationSettings, ImageInput, Message, single_turn
 from lvlmkb.eval.backends.mock import MockBackend
-from lvlmkb.eval.run.method import Defense, get_defense, load_defenses
+from lvlmkb.eval.plugin import Defense
+from lvlmkb.eval.registry import get_defense, load_defenses
 from lvlmkb.eval.run.runner import RunSpec, run_reproduction
 from lvlmkb.kb.knowledge import KnowledgeBase
 from tests.conftest import DATA, REPO
@@ -78,7 +79,7 @@ def test_adashield_touches_only_the_last_user_turn_and_keeps_image_order() -> No
 
 def test_adashield_sends_the_figstep_query_as_upstream_does() -> None:
     """Upstream's FigStep query ends in a newline, so the defense prompt starts on a line of its own."""
-    from lvlmkb.eval.run.method import get_method
+    from lvlmkb.eval.registry import get_method
 
     incitement = get_method(REPO / "reproductions", "figstep").Config().model_dump()["incitement"]
     assert not incitement.endswith("\n")

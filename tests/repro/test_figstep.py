@@ -10,7 +10,7 @@ import pytest
 
 from lvlmkb.eval.datasets.safebench import parse_safebench
 from lvlmkb.eval.media.fonts import FontNotFoundError, find_font
-from lvlmkb.eval.run.method import get_method
+from lvlmkb.eval.registry import get_method
 from reproductions import figstep as figstep_module
 from tests.conftest import REPO
 
@@ -81,7 +81,7 @@ def test_every_parameter_cites_the_upstream_file(figstep) -> None:  # type: igno
 
 def test_figstep_pro_cuts_the_figstep_image(figstep) -> None:  # type: ignore[no-untyped-def]
     from lvlmkb.eval.datasets.figstep_pro import load_figstep_pro
-    from lvlmkb.eval.run.method import get_method
+    from lvlmkb.eval.registry import get_method
     from tests.conftest import DATA
 
     pro = get_method(REPO / "reproductions", "figstep-pro")

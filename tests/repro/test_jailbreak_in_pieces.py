@@ -15,7 +15,7 @@ from lvlmkb.errors import UsageError
 from lvlmkb.eval.datasets.base import DatasetError
 from lvlmkb.eval.datasets.jip import parse_prompts
 from lvlmkb.eval.datasets.registry import load_dataset
-from lvlmkb.eval.run.method import load_plugins
+from lvlmkb.eval.registry import load_plugins
 from reproductions import jailbreak_in_pieces as jailbreak_in_pieces_module
 from tests.conftest import DATA, REPO
 from tests.repro.conftest import saved_state

@@ -15,7 +15,8 @@ from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.base import GenerationRequest, GenerationSettings, ImageInput, single_turn
 from lvlmkb.eval.backends.mock import COMPLIANCE, REFUSAL, MockBackend
 from lvlmkb.eval.judges.refusal import REFUSAL_LISTS
-from lvlmkb.eval.run.method import Defense, get_defense
+from lvlmkb.eval.plugin import Defense
+from lvlmkb.eval.registry import get_defense
 from lvlmkb.eval.run.runner import RunSpec, run_reproduction
 from lvlmkb.kb.knowledge import KnowledgeBase
 from tests.conftest import DATA, REPO

@@ -16,7 +16,8 @@ from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.base import BackendError, GenerationSettings, single_turn
 from lvlmkb.eval.backends.mock import MockBackend
 from lvlmkb.eval.backends.tiny import ensure_tiny_model
-from lvlmkb.eval.run.method import Defense, get_defense
+from lvlmkb.eval.plugin import Defense
+from lvlmkb.eval.registry import get_defense
 from reproductions import mllm_protector as mllm_protector_module
 from tests.conftest import REPO
 

@@ -16,7 +16,7 @@ from lvlmkb.eval.datasets.mm_safetybench import SCENARIOS, load_mm_safetybench
 from lvlmkb.eval.datasets.registry import load_dataset
 from lvlmkb.eval.judges import mm_safetybench as judges
 from lvlmkb.eval.media.fonts import find_font
-from lvlmkb.eval.run.method import get_method
+from lvlmkb.eval.registry import get_method
 from lvlmkb.eval.run.runner import RunSpec, run_reproduction
 from lvlmkb.kb.knowledge import KnowledgeBase
 from tests.conftest import DATA, REPO

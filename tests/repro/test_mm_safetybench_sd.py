@@ -17,7 +17,7 @@ from lvlmkb.eval.backends.registry import MissingExtraError
 from lvlmkb.eval.datasets.base import Sample
 from lvlmkb.eval.datasets.mm_safetybench import load_mm_safetybench
 from lvlmkb.eval.media.imagegen import INSTALL_HINT, GeneratorSettings, TextToImage, require_diffusers, sample_seed
-from lvlmkb.eval.run.method import get_method
+from lvlmkb.eval.registry import get_method
 from lvlmkb.eval.run.runner import RunSpec, make_config, run_reproduction
 from lvlmkb.kb.knowledge import KnowledgeBase
 from tests.conftest import DATA, REPO

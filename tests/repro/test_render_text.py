@@ -11,7 +11,7 @@ import pytest
 from lvlmkb.eval.datasets.base import DatasetError
 from lvlmkb.eval.datasets.harmbench_mm import parse_behaviors
 from lvlmkb.eval.datasets.registry import load_dataset
-from lvlmkb.eval.run.method import load_plugins
+from lvlmkb.eval.registry import load_plugins
 from reproductions import render_text as render_text_module
 from tests.conftest import DATA, REPO
 

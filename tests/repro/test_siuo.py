@@ -16,7 +16,7 @@ from lvlmkb.eval.datasets.base import Sample
 from lvlmkb.eval.judges import siuo as judges
 from lvlmkb.eval.judges.base import JudgeRegistry
 from lvlmkb.eval.judges.registry import default_registry
-from lvlmkb.eval.run.method import get_method
+from lvlmkb.eval.registry import get_method
 from lvlmkb.eval.run.runner import RunSpec, run_reproduction
 from lvlmkb.kb.knowledge import KnowledgeBase
 from tests.conftest import DATA, REPO

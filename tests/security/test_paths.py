@@ -6,15 +6,15 @@ import dataclasses
 import json
 import shutil
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
 from lvlmkb.errors import LvlmkbError, NotFoundError, UsageError
-from lvlmkb.eval.datasets.base import DatasetError, inside
+from lvlmkb.eval.datasets.base import DatasetError, Sample, inside
 from lvlmkb.eval.datasets.jailbreakv import REQUIRED, parse_jailbreakv
 from lvlmkb.eval.datasets.registry import LoadedDataset, load_dataset
-from lvlmkb.eval.run.method import Plugin, reproduction
+from lvlmkb.eval.plugin import CraftedInput, Method, attack
 from lvlmkb.eval.run.runner import RunSpec, run_reproduction
 from lvlmkb.eval.run.runs import find_runs
 from lvlmkb.kb.contribute.draft import check_id
@@ -55,9 +55,12 @@ def test_paper_ids_must_be_slugs(kb_root: Path, bad: str) -> None:
 
 @pytest.mark.parametrize("bad", BAD_IDS)
 def test_plugin_ids_must_be_slugs(bad: str) -> None:
-    plugin = cast("type[Plugin]", type("Evil", (), {"id": bad}))
+    class Evil(Method):
+        def craft(self, sample: Sample) -> CraftedInput:
+            return CraftedInput(sample.id, sample.category, "")
+
     with pytest.raises(LvlmkbError, match="not a slug"):
-        reproduction(plugin)
+        attack(id=bad, paper="x", version=1, dataset="safebench", judges=[])(Evil)
 
 
 @pytest.mark.parametrize("alias", ["../../../escape", "../../x/../../escape", "a/b"])

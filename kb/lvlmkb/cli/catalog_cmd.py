@@ -44,7 +44,8 @@ def datasets_command(root: RootOption = None, output: FormatOption = OutputForma
     Example: lvlmkb datasets
     """
     from lvlmkb.eval.datasets.registry import loaders
-    from lvlmkb.eval.run.method import Method, load_plugins
+    from lvlmkb.eval.plugin import Method
+    from lvlmkb.eval.registry import load_plugins
 
     plugins = load_plugins(project_for(root).reproductions_dir).values()
     users: dict[str, list[str]] = {}

@@ -25,8 +25,8 @@ from lvlmkb.errors import UsageError
 from lvlmkb.eval.overrides import parse_overrides
 
 if TYPE_CHECKING:
+    from lvlmkb.eval.plugin import Plugin
     from lvlmkb.eval.run.matrix import MatrixCell
-    from lvlmkb.eval.run.method import Plugin
     from lvlmkb.eval.run.records import RunRecord
     from lvlmkb.eval.run.runner import RunSpec
     from lvlmkb.kb.knowledge import KnowledgeBase
@@ -323,7 +323,7 @@ def methods_command(
     output: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
 ) -> None:
     """List every registered attack, benchmark and defense with its paper and sourced parameters."""
-    from lvlmkb.eval.run.method import load_plugins
+    from lvlmkb.eval.registry import load_plugins
 
     plugins = sorted(load_plugins(project_for(root).reproductions_dir).values(), key=lambda p: p.id)
     payload = [plugin_summary(p) for p in plugins]
@@ -339,7 +339,7 @@ def methods_command(
 
 def plugin_summary(plugin: type[Plugin]) -> dict[str, Any]:
     """Identity, defaults, parameter card and deviations of one reproduction module."""
-    from lvlmkb.eval.run.method import Method
+    from lvlmkb.eval.plugin import Method
 
     summary: dict[str, Any] = {"id": plugin.id, "kind": plugin.kind, "paper": plugin.paper, "version": plugin.version}
     if issubclass(plugin, Method):

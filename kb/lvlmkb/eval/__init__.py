@@ -31,14 +31,16 @@ _EXPORTS = {
     "check_font": "lvlmkb.eval.media.fonts",
     "find_font": "lvlmkb.eval.media.fonts",
     "open_rgb": "lvlmkb.eval.media.imagefiles",
-    "CraftedInput": "lvlmkb.eval.run.method",
-    "Defense": "lvlmkb.eval.run.method",
-    "Deviation": "lvlmkb.eval.run.method",
-    "Method": "lvlmkb.eval.run.method",
-    "MethodConfig": "lvlmkb.eval.run.method",
-    "Source": "lvlmkb.eval.run.method",
-    "reproduction": "lvlmkb.eval.run.method",
-    "sourced": "lvlmkb.eval.run.method",
+    "CraftedInput": "lvlmkb.eval.plugin",
+    "Defense": "lvlmkb.eval.plugin",
+    "Deviation": "lvlmkb.eval.plugin",
+    "Method": "lvlmkb.eval.plugin",
+    "MethodConfig": "lvlmkb.eval.plugin",
+    "Source": "lvlmkb.eval.plugin",
+    "attack": "lvlmkb.eval.plugin",
+    "benchmark": "lvlmkb.eval.plugin",
+    "defense": "lvlmkb.eval.plugin",
+    "sourced": "lvlmkb.eval.plugin",
     "DefendedBackend": "lvlmkb.eval.run.defended",
     "AttachedImageConfig": "lvlmkb.eval.run.attached_image",
     "AttachedImageMethod": "lvlmkb.eval.run.attached_image",
@@ -70,11 +72,13 @@ __all__ = [
     "Sample",
     "Source",
     "UsageError",
+    "attack",
+    "benchmark",
     "check_font",
+    "defense",
     "find_font",
     "open_rgb",
     "read_state",
-    "reproduction",
     "resumable_state",
     "sha256_file",
     "single_turn",
@@ -99,18 +103,20 @@ if TYPE_CHECKING:
     from lvlmkb.eval.judges.refusal import REFUSAL_LISTS, RefusalList
     from lvlmkb.eval.media.fonts import check_font, find_font
     from lvlmkb.eval.media.imagefiles import open_rgb
-    from lvlmkb.eval.run.attached_image import AttachedImageConfig, AttachedImageMethod, read_state, resumable_state
-    from lvlmkb.eval.run.defended import DefendedBackend
-    from lvlmkb.eval.run.method import (
+    from lvlmkb.eval.plugin import (
         CraftedInput,
         Defense,
         Deviation,
         Method,
         MethodConfig,
         Source,
-        reproduction,
+        attack,
+        benchmark,
+        defense,
         sourced,
     )
+    from lvlmkb.eval.run.attached_image import AttachedImageConfig, AttachedImageMethod, read_state, resumable_state
+    from lvlmkb.eval.run.defended import DefendedBackend
     from lvlmkb.fsio import write_atomic
 
 

@@ -17,7 +17,7 @@ from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.base import ImageInput
 from lvlmkb.eval.datasets.base import Sample
 from lvlmkb.eval.media.imagefiles import optimised_image
-from lvlmkb.eval.run.method import CraftedInput, Method, MethodConfig
+from lvlmkb.eval.plugin import CraftedInput, Method, MethodConfig
 
 FINAL, STATE = "adversarial.png", "state.json"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from lvlmkb.errors import UsageError
 from lvlmkb.eval.datasets.registry import load_dataset
-from lvlmkb.eval.run.method import get_method
+from lvlmkb.eval.registry import get_method
 from lvlmkb.eval.run.runner import make_config
 from lvlmkb.fsio import write_atomic
 from lvlmkb.kb.knowledge import KnowledgeBase

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lvlmkb.eval.backends.base import Backend, GenerationRequest, GenerationResponse
-from lvlmkb.eval.run.method import Defense
+from lvlmkb.eval.plugin import Defense
 
 
 class DefendedBackend:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from lvlmkb.errors import LvlmkbError, UsageError
 from lvlmkb.eval.datasets.base import DatasetError
-from lvlmkb.eval.run.method import get_defense, get_method
+from lvlmkb.eval.registry import get_defense, get_method
 from lvlmkb.eval.run.preflight import check_judges, check_models
 from lvlmkb.eval.run.runner import RunResult, RunSpec, run_reproduction
 from lvlmkb.kb.knowledge import KnowledgeBase

@@ -36,7 +36,8 @@ from lvlmkb.eval.datasets.registry import LoadedDataset, load_dataset
 from lvlmkb.eval.judges.base import Judge
 from lvlmkb.eval.judges.registry import default_registry
 from lvlmkb.eval.overrides import validation_problems
-from lvlmkb.eval.run.method import CraftedInput, Defense, Method, MethodConfig, Plugin, get_defense, get_method
+from lvlmkb.eval.plugin import CraftedInput, Defense, Method, MethodConfig, Plugin
+from lvlmkb.eval.registry import get_defense, get_method
 from lvlmkb.eval.run.preflight import check_judges, check_models
 from lvlmkb.eval.run.provenance import environment
 from lvlmkb.eval.run.records import RunRecord, SampleRecord, VerdictRecord, aggregate

@@ -184,7 +184,8 @@ def graph_page(kb: KnowledgeBase) -> str:
 
 def reproductions_page(kb: KnowledgeBase) -> str:
     """Every runnable reproduction: its command, paper, parameter card and deviations."""
-    from lvlmkb.eval.run.method import Method, load_plugins
+    from lvlmkb.eval.plugin import Method
+    from lvlmkb.eval.registry import load_plugins
 
     lines = ["# Reproductions", "", "Each parameter names the upstream repository, commit and file it comes from.", ""]
     methods = load_plugins(kb.project.reproductions_dir)

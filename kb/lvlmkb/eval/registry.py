@@ -1,0 +1,122 @@
+"""The plugins of a checkout: ``reproductions/`` imported as the package ``reproductions``, and what it registers.
+
+Attacks, benchmarks and defenses register themselves through their decorators (:mod:`lvlmkb.eval.plugin`)
+when their module is imported; :func:`load_plugins` imports every module of the checkout's package.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import pkgutil
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from lvlmkb.errors import LvlmkbError, NotFoundError
+from lvlmkb.eval.plugin import Defense, Method, Plugin
+from lvlmkb.kb.schema.common import SLUG_PATTERN
+
+PACKAGE = "reproductions"
+"""The import name of a checkout's ``reproductions/`` folder: plugins are ``reproductions.<module>``."""
+
+_REGISTRY: dict[str, type[Plugin]] = {}
+
+
+def slug_of_module(module: str) -> str:
+    """A plugin's default id: its module's last name part with hyphens (``reproductions.visual_adv`` -> ``visual-adv``).
+
+    In a paper folder the module is the role (``reproductions.figstep.attack``), so the folder names it.
+    """
+    parts = module.split(".")
+    roles = {"attack", "benchmark", "defense"}
+    name = parts[-2] if len(parts) > 2 and parts[-1] in roles else parts[-1]
+    return name.strip("_").replace("_", "-")
+
+
+def register_plugin(cls: type[Plugin]) -> None:
+    """Register an attack, benchmark or defense under its ``id`` (a slug: it names folders)."""
+    if not re.fullmatch(SLUG_PATTERN, cls.id):
+        raise LvlmkbError(f"reproduction id {cls.id!r} is not a slug", "use lowercase letters, digits and hyphens")
+    existing = _REGISTRY.get(cls.id)
+    if existing is not None and existing.__qualname__ != cls.__qualname__:
+        raise LvlmkbError(f"two reproductions are called '{cls.id}'", "rename one of them (the decorator's id=)")
+    _REGISTRY[cls.id] = cls
+
+
+def import_checkout(folder: Path) -> ModuleType | None:
+    """The package ``reproductions`` of the checkout whose plugin folder is ``folder``, imported once.
+
+    The package is bound to ``folder`` itself (no ``sys.path`` entry), so plugins import each other with plain
+    ``from reproductions.x import ...`` wherever lvlmkb is installed. Asking for another checkout's folder
+    unloads the previous one's modules and registrations first: one process sees one checkout at a time.
+    """
+    folder = folder.resolve()
+    loaded = sys.modules.get(PACKAGE)
+    if loaded is not None:
+        if folder in [Path(p).resolve() for p in getattr(loaded, "__path__", [])]:
+            return loaded
+        _unload_checkout()
+    init = folder / "__init__.py"
+    if not init.is_file():
+        return None  # a knowledge base without plugins (only models.yaml, or no folder at all)
+    spec = importlib.util.spec_from_file_location(PACKAGE, init, submodule_search_locations=[str(folder)])
+    if spec is None or spec.loader is None:
+        raise NotFoundError(f"cannot import the reproductions package in {folder}", "check its __init__.py")
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[PACKAGE] = package
+    try:
+        spec.loader.exec_module(package)
+    except Exception:
+        del sys.modules[PACKAGE]
+        raise
+    return package
+
+
+def _unload_checkout() -> None:
+    """Forget the loaded ``reproductions`` package, its modules and the plugins they registered."""
+    for name in [n for n in sys.modules if n == PACKAGE or n.startswith(f"{PACKAGE}.")]:
+        del sys.modules[name]
+    for plugin_id in [i for i, cls in _REGISTRY.items() if cls.__module__.startswith(f"{PACKAGE}.")]:
+        del _REGISTRY[plugin_id]
+
+
+def load_plugins(folder: Path) -> dict[str, type[Plugin]]:
+    """Import every plugin module ``reproductions.<name>`` and return everything registered.
+
+    Modules whose names start with ``_`` are helpers, imported only by the plugins that use them.
+    """
+    package = import_checkout(folder)
+    for info in pkgutil.iter_modules(package.__path__ if package is not None else []):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{PACKAGE}.{info.name}")
+    return dict(_REGISTRY)
+
+
+def load_methods(folder: Path) -> dict[str, type[Method]]:
+    """The registered attacks and benchmarks."""
+    return {k: v for k, v in load_plugins(folder).items() if issubclass(v, Method)}
+
+
+def load_defenses(folder: Path) -> dict[str, type[Defense]]:
+    """The registered defenses."""
+    return {k: v for k, v in load_plugins(folder).items() if issubclass(v, Defense)}
+
+
+def get_method(folder: Path, method_id: str) -> type[Method]:
+    """The attack or benchmark ``method_id`` or a helpful error."""
+    methods = load_methods(folder)
+    if method_id not in methods:
+        known = ", ".join(sorted(methods)) or "none"
+        raise NotFoundError(f"no reproduction '{method_id}'", f"registered reproductions: {known}")
+    return methods[method_id]
+
+
+def get_defense(folder: Path, defense_id: str) -> type[Defense]:
+    """The defense ``defense_id`` or a helpful error."""
+    defenses = load_defenses(folder)
+    if defense_id not in defenses:
+        known = ", ".join(sorted(defenses)) or "none"
+        raise NotFoundError(f"no defense '{defense_id}'", f"registered defenses: {known}")
+    return defenses[defense_id]
