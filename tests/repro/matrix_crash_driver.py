@@ -1,11 +1,11 @@
-"""Test-only driver of ``test_matrix_crash_resume.py``: a whole matrix killed with SIGKILL, then run again.
+"""Test-only driver of ``test_matrix_crash_resume.py``: a whole matrix or suite killed with SIGKILL, then run again.
 
 Run as ``python -m tests.repro.matrix_crash_driver PLAN.json`` from the checkout; it prints a JSON report.
 
-The matrix (attacks x defenses x mock models) opens its own backends, so the kill points are the file and
-backend hooks of :mod:`tests.repro.crash_driver` installed process-wide in a forked child. Before each
-attempt a probe child runs the matrix on a copy of the chain's state with counting hooks, so the planned
-point (a fraction of the events still to come) is always reached.
+The matrix (attacks x defenses x mock models) and the suite (parts on a mock model) open their own backends,
+so the kill points are the file and backend hooks of :mod:`tests.repro.crash_driver` installed process-wide
+in a forked child. Before each attempt a probe child runs on a copy of the chain's state with counting
+hooks, so the planned point (a fraction of the events still to come) is always reached.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from lvlmkb.eval.backends.mock import MockBackend
 from lvlmkb.eval.run.matrix import run_matrix
 from lvlmkb.eval.run.runner import RunSpec
 from lvlmkb.eval.run.store import SHARED_ENV
+from lvlmkb.eval.run.suite import get_suite, run_suite
 from lvlmkb.kb.validate import open_kb
 from lvlmkb.project import Project
 from tests.repro.crash_driver import _arm, _die, inspect
@@ -82,16 +83,25 @@ def _child(plan: dict[str, Any], root: Path, point: dict[str, Any] | None, count
         _count_events(counts)
     elif point is not None:
         _arm_everywhere(point)
-    base = RunSpec(method="", model="", batch_size=plan["batch_size"], config=plan["config"])
-    m = plan["matrix"]
-    cells = run_matrix(kb, base, m["attacks"], m["defenses"], m["models"], {"safebench": Path(plan["data"])})
+    data = {"safebench": Path(plan["data"])}
+    if "suite" in plan:
+        suite_plan = plan["suite"]
+        model, defense = suite_plan["model"], suite_plan["defense"]
+        base = RunSpec(method="", model=model, batch_size=plan["batch_size"], defense=defense)
+        suite = get_suite(kb.project.reproductions_dir, suite_plan["id"])
+        complete = not run_suite(kb, suite, base, data).failed
+    else:
+        base = RunSpec(method="", model="", batch_size=plan["batch_size"], config=plan["config"])
+        m = plan["matrix"]
+        grid = run_matrix(kb, base, m["attacks"], m["defenses"], m["models"], data)
+        complete = all(cell.result is not None for cell in grid)
     if counts_file is not None:
         counts_file.write_text(json.dumps(counts), encoding="utf-8")
-    return 0 if all(cell.result is not None for cell in cells) else 4
+    return 0 if complete else 4
 
 
 def attempt(plan: dict[str, Any], root: Path, point: dict[str, Any] | None, counts: Path | None = None) -> int | str:
-    """Run the matrix once in a forked child: its exit code, or ``"SIGKILL"``."""
+    """Run the matrix or suite once in a forked child: its exit code, or ``"SIGKILL"``."""
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
@@ -108,7 +118,7 @@ def attempt(plan: dict[str, Any], root: Path, point: dict[str, Any] | None, coun
 
 
 def remaining_events(plan: dict[str, Any], root: Path) -> dict[str, int]:
-    """How many events of each kind a run of the matrix would still meet from ``root``'s state."""
+    """How many events of each kind a run would still meet from ``root``'s state."""
     probe = root.parent / f"{root.name}-probe"
     for source, target in ((root, probe), (root.parent / f"{root.name}-shared", probe.parent / f"{probe.name}-shared")):
         shutil.rmtree(target, ignore_errors=True)

@@ -1,7 +1,8 @@
-"""A matrix killed with SIGKILL at random points and run again ends with the records of an uninterrupted one.
+"""A matrix or a suite killed with SIGKILL at random points and run again ends with the records of an uninterrupted one.
 
-The matrix is FigStep x {no defense, AdaShield-S} x {mock-echo, mock-comply} on the 12-row SafeBench fixture;
-the driver (``tests/repro/matrix_crash_driver.py``) forks one child per attempt.
+The matrix is FigStep x {no defense, AdaShield-S} x {mock-echo, mock-comply}; the suite is FigStep's three query
+types on mock-comply under AdaShield-S; both on the 12-row SafeBench fixture. The driver
+(``tests/repro/matrix_crash_driver.py``) forks one child per attempt.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+import yaml
+
 from tests.conftest import REPO, make_kb
 from tests.repro.test_crash_resume import _comparable
 
@@ -23,14 +27,30 @@ KINDS, WEIGHTS = ["call", "append", "temp", "replace"], [3, 3, 1, 1]
 PLUGINS = ("__init__.py", "figstep.py", "adashield_s.py")
 
 
+SUITE = {
+    "id": "crash",
+    "title": "FigStep's query types",
+    "paper": "doe2024example",
+    "description": "Three parts of one method, for the crash test.",
+    "parts": [
+        {"benchmark": "SafeBench", "setting": kind, "method": "figstep", "config": {"query_type": kind},
+         "judge": "refusal-gcg-advbench-29"}
+        for kind in ("figstep", "statement", "baseline")
+    ],
+}  # fmt: skip
+CELLS = {"matrix": 4, "suite": 3}
+
+
 def _root(path: Path) -> str:
     root = make_kb(path)
     for name in PLUGINS:
         shutil.copy(REPO / "reproductions" / name, root / "reproductions" / name)
+    (root / "reproductions" / "suites").mkdir()
+    (root / "reproductions" / "suites" / "crash.yaml").write_text(yaml.safe_dump(SUITE), encoding="utf-8")
     return str(root)
 
 
-def _plan(tmp_path: Path, fixture_csv: Path) -> dict[str, Any]:
+def _plan(tmp_path: Path, fixture_csv: Path, mode: str) -> dict[str, Any]:
     rng = random.Random(SEED)
     chains = [
         {
@@ -42,14 +62,22 @@ def _plan(tmp_path: Path, fixture_csv: Path) -> dict[str, Any]:
         }
         for index in range(CHAINS)
     ]
-    return {
+    plan: dict[str, Any] = {
         "reference": _root(tmp_path / "reference"),
         "data": str(fixture_csv),
         "batch_size": 3,
         "config": {},
-        "matrix": {"attacks": ["figstep"], "defenses": ["none", "adashield-s"], "models": ["mock-echo", "mock-comply"]},
         "chains": chains,
     }
+    if mode == "suite":
+        plan["suite"] = {"id": "crash", "model": "mock-comply", "defense": "adashield-s"}
+    else:
+        plan["matrix"] = {
+            "attacks": ["figstep"],
+            "defenses": ["none", "adashield-s"],
+            "models": ["mock-echo", "mock-comply"],
+        }
+    return plan
 
 
 def _agrees(cell: dict[str, Any], reference: dict[str, Any]) -> bool:
@@ -62,11 +90,12 @@ def _agrees(cell: dict[str, Any], reference: dict[str, Any]) -> bool:
     )
 
 
-def test_a_matrix_killed_at_eight_points_then_rerun_equals_an_uninterrupted_one(
-    tmp_path: Path, fixture_csv: Path
+@pytest.mark.parametrize("mode", ["matrix", "suite"])
+def test_killed_at_eight_points_then_rerun_equals_an_uninterrupted_run(
+    tmp_path: Path, fixture_csv: Path, mode: str
 ) -> None:
     plan_path = tmp_path / "plan.json"
-    plan_path.write_text(json.dumps(_plan(tmp_path, fixture_csv)), encoding="utf-8")
+    plan_path.write_text(json.dumps(_plan(tmp_path, fixture_csv, mode)), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "kb"), str(REPO)]), "HF_HUB_OFFLINE": "1"}
     done = subprocess.run(
         [sys.executable, "-m", "tests.repro.matrix_crash_driver", str(plan_path)],
@@ -76,7 +105,8 @@ def test_a_matrix_killed_at_eight_points_then_rerun_equals_an_uninterrupted_one(
     report = json.loads(done.stdout.splitlines()[-1])
     reference = report["reference"]
     assert reference["exit"] == 0, done.stderr[-3000:]
-    assert len(reference["cells"]) == 4 and all(c["generation_lines"] == 12 for c in reference["cells"].values())
+    assert len(reference["cells"]) == CELLS[mode]
+    assert all(c["generation_lines"] == 12 for c in reference["cells"].values())
 
     attempts = [a for chain in report["chains"] for a in chain["attempts"]]
     assert len(attempts) == CHAINS * KILLS_PER_CHAIN

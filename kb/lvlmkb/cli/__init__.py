@@ -11,14 +11,27 @@ import typer
 from lvlmkb import __version__
 from lvlmkb.cli import help_text
 from lvlmkb.cli.add_paper_cmd import add_paper_command
-from lvlmkb.cli.catalog_cmd import datasets_command, judge_agreement_command, judges_command, runs_app
+from lvlmkb.cli.catalog_cmd import (
+    datasets_command,
+    judge_agreement_command,
+    judges_command,
+    runs_app,
+    suites_command,
+)
 from lvlmkb.cli.completion_cmd import completion_command, enable_if_requested
 from lvlmkb.cli.discover_cmd import discover_command
 from lvlmkb.cli.export_cmd import export_command, gaps_command
 from lvlmkb.cli.query_cmd import graph_command, list_command, search_command, show_command, stats_command
 from lvlmkb.cli.refresh_cmd import refresh_command
 from lvlmkb.cli.render_cmd import render_app, site_app
-from lvlmkb.cli.reproduce_cmd import craft_command, methods_command, models_command, reproduce_command
+from lvlmkb.cli.reproduce_cmd import (
+    craft_command,
+    matrix_command,
+    methods_command,
+    models_command,
+    reproduce_command,
+    suite_command,
+)
 from lvlmkb.cli.validate_cmd import schema_command, validate_command
 
 help_text.install()
@@ -61,6 +74,8 @@ app.command("reproduce")(reproduce_command)
 app.command("run", help="Run a reproduction: the same command as `lvlmkb reproduce`, under the shorter name.")(
     reproduce_command
 )
+app.command("suite")(suite_command)
+app.command("matrix")(matrix_command)
 app.command("craft")(craft_command)
 app.command("methods")(methods_command)
 app.command("models")(models_command)
@@ -69,6 +84,7 @@ app.command("refresh")(refresh_command)
 app.command("discover")(discover_command)
 app.command("judges")(judges_command)
 app.command("datasets")(datasets_command)
+app.command("suites")(suites_command)
 app.command("judge-agreement")(judge_agreement_command)
 app.command("completion")(completion_command)
 app.add_typer(runs_app, name="runs")

@@ -1,4 +1,4 @@
-"""``lvlmkb judges``, ``lvlmkb datasets`` and ``lvlmkb runs``: what the engine can judge, load and has run."""
+"""``lvlmkb judges``, ``datasets``, ``suites`` and ``runs``: what the engine judges, loads, groups and has run."""
 
 from __future__ import annotations
 
@@ -35,6 +35,25 @@ def judges_command(output: FormatOption = OutputFormat.text) -> None:
     for item in payload:
         settings = f"  (--judge-set {', '.join(item['settings'])})" if item["settings"] else ""
         typer.echo(f"{item['id']:34} {item.get('kind', '-'):12} {item.get('name', '')}{settings}")
+
+
+@handle_errors
+def suites_command(root: RootOption = None, output: FormatOption = OutputFormat.text) -> None:
+    """List every suite: its paper and its parts (benchmark, setting, method, judge).
+
+    Example: lvlmkb suites --format json
+    """
+    from lvlmkb.eval.run.suite import load_suites
+
+    suites = load_suites(project_for(root).reproductions_dir)
+    if output is OutputFormat.json:
+        typer.echo(json.dumps([s.model_dump(mode="json") for s in suites.values()], indent=2, ensure_ascii=False))
+        return
+    for suite in suites.values():
+        typer.echo(f"{suite.id}  ({len(suite.parts)} parts, paper {suite.paper}): {suite.title}")
+        for part in suite.parts:
+            fallback = f" (without --judge-model: {part.fallback_judge})" if part.fallback_judge else ""
+            typer.echo(f"    {part.benchmark} {part.setting}: {part.method}, judge {part.judge}{fallback}")
 
 
 @handle_errors

@@ -1,4 +1,4 @@
-"""``lvlmkb reproduce``, ``craft``, ``methods`` and ``models``."""
+"""``lvlmkb reproduce`` (and its narrower forms ``suite`` and ``matrix``), ``craft``, ``methods`` and ``models``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lvlmkb.cli.common import RootOption, handle_errors, project_for
+from lvlmkb.cli.derived import narrowed
 from lvlmkb.cli.judge_options import (
     JudgeBackendOption,
     JudgeBackendSettingOption,
@@ -37,16 +38,18 @@ DataOption = Annotated[Path | None, typer.Option("--data", help="Local copy of t
 
 @handle_errors
 def reproduce_command(
-    method: Annotated[str | None, typer.Argument(help="Reproduction id (see `lvlmkb methods`).")] = None,
+    method: Annotated[
+        str | None, typer.Argument(help="Reproduction or suite id (see `lvlmkb methods`, `lvlmkb suites`).")
+    ] = None,
     model: Annotated[str | None, typer.Option("--model", help="Model alias from reproductions/models.yaml.")] = None,
     root: RootOption = None,
     matrix: Annotated[bool, typer.Option("--matrix", help="Run every --attacks x --defenses x --models cell.")] = False,
-    attacks: Annotated[str | None, typer.Option(help="With --matrix: attack ids, comma-separated.")] = None,
-    defenses: Annotated[str, typer.Option(help="With --matrix: defense ids or 'none', comma-separated.")] = "none",
-    models: Annotated[str | None, typer.Option(help="With --matrix: model aliases, comma-separated.")] = None,
+    attacks: Annotated[str | None, typer.Option(help="For a matrix: attack ids, comma-separated.")] = None,
+    defenses: Annotated[str, typer.Option(help="For a matrix: defense ids or 'none', comma-separated.")] = "none",
+    models: Annotated[str | None, typer.Option(help="For a matrix: model aliases, comma-separated.")] = None,
     data_for: Annotated[
         list[str] | None,
-        typer.Option("--data-for", help="With --matrix or a composite: DATASET=PATH local copies, repeatable."),
+        typer.Option("--data-for", help="For a matrix or a suite: DATASET=PATH local copies, repeatable."),
     ] = None,
     dataset: Annotated[str | None, typer.Option(help="Dataset name (default: the method's).")] = None,
     data: DataOption = None,
@@ -149,8 +152,8 @@ def reproduce_command(
     if matrix:
         _matrix(kb, spec, attacks, defenses, models, data_for, as_json)
         return
-    if method in _composites():
-        _composite(kb, spec, method, data_for, as_json)
+    if method in _suite_ids(kb):
+        _suite(kb, spec, method or "", data_for, as_json)
         return
     label = f"{method}+{spec.defense} × {model}" if spec.defense else f"{method} × {model}"
     with progress_bar(label) as update:
@@ -161,32 +164,44 @@ def reproduce_command(
     print_summary(result.record, result.out, result.model_calls)
 
 
-def _composites() -> set[str]:
-    from lvlmkb.eval.run.composite import COMPOSITES
+def _suite_ids(kb: KnowledgeBase) -> set[str]:
+    from lvlmkb.eval.run.suite import load_suites
 
-    return set(COMPOSITES)
+    return set(load_suites(kb.project.reproductions_dir))
 
 
-def _composite(kb: KnowledgeBase, spec: RunSpec, name: str, data: list[str] | None, as_json: bool) -> None:
-    from pathlib import Path
+def _suite(kb: KnowledgeBase, spec: RunSpec, name: str, data: list[str] | None, as_json: bool) -> None:
+    from lvlmkb.eval.run.suite import PartOutcome, get_suite, run_suite
 
-    from lvlmkb.eval.run.composite import COMPOSITES, Part, run_composite
-    from lvlmkb.eval.run.runner import RunResult
-
-    def report(part: Part, result: RunResult) -> None:
-        typer.echo(f"done {part.benchmark} {part.setting}: {result.out}", err=True)
+    def report(outcome: PartOutcome) -> None:
+        where = outcome.result.out if outcome.result else f"not run: {outcome.error}"
+        typer.echo(f"done {outcome.part.benchmark} {outcome.part.setting}: {where}", err=True)
 
     paths = {key: Path(str(value)) for key, value in parse_overrides(data).items()}
-    rows = run_composite(kb, COMPOSITES[name], spec, paths, report)
+    result = run_suite(kb, get_suite(kb.project.reproductions_dir, name), spec, paths, report)
     if as_json:
-        typer.echo(json.dumps([dataclasses.asdict(row) for row in rows], indent=2))
-        return
-    table = [["benchmark", "setting", "ours ASR %", "n", "paper %", "delta", "judge"]]
-    for row in rows:
-        paper = f"{row.paper:.2f}" if row.paper is not None else "-"
-        delta = f"{row.delta:+.2f}" if row.delta is not None else "-"
-        table.append([row.benchmark, row.setting, f"{row.ours:.2f}", str(row.n), paper, delta, row.judge])
-    _print_table(table)
+        parts = [
+            {
+                "benchmark": o.part.benchmark,
+                "setting": o.part.setting,
+                "out": str(o.result.out) if o.result else None,
+                "error": o.error,
+            }
+            for o in result.outcomes
+        ]
+        rows = [{**dataclasses.asdict(row), "delta": row.delta} for row in result.rows]
+        typer.echo(json.dumps({"suite": name, "parts": parts, "rows": rows}, indent=2))
+    else:
+        table = [["benchmark", "setting", "ours ASR %", "n", "paper %", "delta", "judge"]]
+        for row in result.rows:
+            paper = f"{row.paper:.2f}" if row.paper is not None else "-"
+            delta = f"{row.delta:+.2f}" if row.delta is not None else "-"
+            table.append([row.benchmark, row.setting, f"{row.ours:.2f}", str(row.n), paper, delta, row.judge])
+        _print_table(table)
+    if result.failed:
+        failed = f"{len(result.failed)} of {len(result.outcomes)} part(s)"
+        typer.echo(f"{failed} did not run; the others' records are written", err=True)
+        raise typer.Exit(1)
 
 
 def _print_table(table: list[list[str]]) -> None:
@@ -365,3 +380,41 @@ def models_command(
     for m in entries:
         runnable = f"{m.backend}: {m.checkpoint}" if m.backend and m.checkpoint else "not runnable here"
         typer.echo(f"{m.id:24} {m.label:40} {runnable}")
+
+
+def _must_be_suite(arguments: dict[str, Any]) -> None:
+    from lvlmkb.eval.run.suite import get_suite
+
+    get_suite(project_for(arguments["root"]).reproductions_dir, arguments["method"])
+
+
+suite_command = handle_errors(
+    narrowed(
+        reproduce_command,
+        fixed={
+            **dict.fromkeys(("attacks", "models", "dataset", "data", "out", "judge")),
+            "matrix": False,
+            "defenses": "none",
+        },
+        annotations={"method": Annotated[str, typer.Argument(metavar="SUITE", help="Suite id (see `lvlmkb suites`).")]},
+        required=frozenset({"method"}),
+        check=_must_be_suite,
+        doc="""Run a suite: each part in its own run folder, compared with the paper's table (resumable).
+
+Every part is checked before any runs; a part that fails at run time is marked and the others still run.
+
+Example: lvlmkb suite survey-janus-pro --model janus-pro --judge-model qwen2.5-vl-7b --data-for siuo-openqa=SIUO/
+""",
+    )
+)
+matrix_command = narrowed(
+    reproduce_command,
+    fixed={**dict.fromkeys(("method", "model", "dataset", "data", "out", "defense")), "matrix": True},
+    doc="""Run every --attacks x --defenses x --models cell, one run record each (resumable).
+
+The whole grid is checked before any cell runs; a cell that fails at run time is marked and the others
+still run and print.
+
+Example: lvlmkb matrix --attacks figstep,mm-safetybench --defenses none,adashield-s --models tiny-janus,tiny-llava
+""",
+)

@@ -50,12 +50,29 @@ class JudgeRegistry:
 
     factories: dict[str, JudgeFactory] = field(default_factory=dict)
     settings: dict[str, type[BaseModel]] = field(default_factory=dict)
+    asks_a_model: set[str] = field(default_factory=set)
 
-    def register(self, judge_id: str, factory: JudgeFactory, settings: type[BaseModel] | None = None) -> None:
-        """Add a judge id, with the model of the settings it takes (none: it takes none)."""
+    def register(
+        self,
+        judge_id: str,
+        factory: JudgeFactory,
+        settings: type[BaseModel] | None = None,
+        *,
+        needs_model: bool = False,
+    ) -> None:
+        """Add a judge id, with the model of the settings it takes (none: it takes none).
+
+        ``needs_model``: the judge asks a model given with ``--judge-model`` (an LLM judge).
+        """
         self.factories[judge_id] = factory
         if settings is not None:
             self.settings[judge_id] = settings
+        if needs_model:
+            self.asks_a_model.add(judge_id)
+
+    def needs_model(self, judge_id: str) -> bool:
+        """Whether ``judge_id`` asks a model that ``--judge-model`` names."""
+        return judge_id in self.asks_a_model
 
     def settings_keys(self, judge_id: str) -> list[str]:
         """The ``--judge-set`` keys ``judge_id`` takes."""

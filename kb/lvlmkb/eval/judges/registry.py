@@ -37,8 +37,9 @@ def default_registry() -> JudgeRegistry:
     for list_id, refusals in REFUSAL_LISTS.items():
         registry.register(f"refusal-{list_id}", _refusal_factory(refusals))
     for template_id in ALL_TEMPLATES:
-        registry.register(f"llm-{template_id}", _llm_factory(template_id))
-    registry.register(mm_safetybench.JUDGE_ID, mm_safetybench.create)
+        registry.register(f"llm-{template_id}", _llm_factory(template_id), needs_model=True)
+    registry.register(mm_safetybench.JUDGE_ID, mm_safetybench.create, needs_model=True)
     for judge_id, factory in {**classifiers.FACTORIES, **siuo.FACTORIES}.items():
-        registry.register(judge_id, factory, classifiers.SETTINGS.get(judge_id))
+        asks = judge_id == siuo.SAFETY_JUDGE_ID
+        registry.register(judge_id, factory, classifiers.SETTINGS.get(judge_id), needs_model=asks)
     return registry

@@ -23,7 +23,7 @@ def check_judges(
     """Every judge exists (with a did-you-mean), the LLM judges have a model to ask, ``--judge-set`` values fit.
 
     Raises:
-        UsageError: an unknown judge, an ``llm-*`` judge without ``--judge-model``, or a setting no judge takes.
+        UsageError: an unknown judge, an LLM judge without ``--judge-model``, or a setting no judge takes.
     """
     registry = default_registry()
     known = registry.ids()
@@ -32,7 +32,7 @@ def check_judges(
             close = difflib.get_close_matches(judge_id, known, n=1, cutoff=0.6)
             hint = f"did you mean '{close[0]}'? (see `lvlmkb methods`)" if close else f"known: {', '.join(known)}"
             raise UsageError(f"no judge '{judge_id}'", hint)
-        if judge_id.startswith("llm-") and judge_model is None:
+        if registry.needs_model(judge_id) and judge_model is None:
             raise UsageError(f"judge '{judge_id}' needs a model", "pass --judge-model ALIAS")
     registry.split_settings(judge_ids, settings or {})
 
