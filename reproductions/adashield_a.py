@@ -1,7 +1,7 @@
 """AdaShield-A (Wang et al., ECCV 2024, arXiv 2403.09513): adaptive defense prompts, trained then retrieved.
 
-Stage 1, :func:`train` (``python reproductions/adashield_a.py train --defender ALIAS --target ALIAS --data PATH
---dataset NAME --out DIR``): for every training sample the target model first answers behind the static
+Stage 1, :func:`train` (``lvlmkb stage adashield-a train --model TARGET --set defender=ALIAS --data PATH
+--set dataset=NAME --out DIR``): for every training sample the target model first answers behind the static
 AdaShield-S prompt. While its answer contains none of the 42 keywords of ``eval_key_word.py`` (score 10,
 unsafe), a defender LLM, prompted PAIR style with the scenario's safety rule, one success and one failure
 example and a JSON ``{improvement, prompt}`` answer format (``system_prompts.py``, ``conversers.py``), proposes
@@ -24,40 +24,41 @@ project), so the CLIP checkpoint is loaded at its current revision unless ``clip
 
 from __future__ import annotations
 
-import argparse
 import ast
 import dataclasses
 import hashlib
 import json
 import random
 import re
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field, field_validator
 
 from lvlmkb.eval import (
     REFUSAL_LISTS,
     Backend,
     BackendError,
     CraftedInput,
-    DefendedBackend,
     Defense,
     Deviation,
     GenerationRequest,
     GenerationResponse,
     GenerationSettings,
     ImageInput,
-    LvlmkbError,
     Message,
     MethodConfig,
     Source,
+    StageContext,
+    StageOptions,
     UsageError,
     defense,
     sha256_file,
     single_turn,
     sourced,
+    stage,
     write_atomic,
 )
 from reproductions import _adashield_a_prompts as prompts
@@ -98,7 +99,7 @@ class AdaShieldAdaptiveConfig(MethodConfig):
     pool: Path | None = sourced(
         None,
         _src(INFER, "get_all_defense_example_pool: table_dir"),
-        note="OUT/pool.json written by `python reproductions/adashield_a.py train`; required",
+        note="OUT/pool.json written by `lvlmkb stage adashield-a train`; required",
     )
     retrieval: Retrieval = sourced("sample-wise", _src(INFER, "--retrival_type default"))
     clip_model: str = sourced(
@@ -299,7 +300,7 @@ def validate(
     if outcome.score != SAFE:
         return outcome
     if not valid:
-        raise UsageError(f"scenario {outcome.scenario} has no validation sample", "give it 'valid' ids in --split")
+        raise UsageError(f"scenario {outcome.scenario} has no validation sample", "give it 'valid' ids in its split")
     requests = [
         target_request(v, outcome.prompt, config, _seed(config, outcome.sample_id, "valid", v.id)) for v in valid
     ]
@@ -324,7 +325,7 @@ class PoolEntry:
     image: ImageInput | None
 
 
-POOL_HINT = "train one with `python reproductions/adashield_a.py train ...`, then pass --defense-set pool=OUT/pool.json"
+POOL_HINT = "train one with `lvlmkb stage adashield-a train ...`, then pass --defense-set pool=OUT/pool.json"
 
 
 def read_pool_file(path: Path) -> dict[str, Any]:
@@ -435,10 +436,12 @@ def train(
         if sample.split == "valid":
             valid.setdefault(sample.scenario, []).append(sample)
     if not training:
-        raise UsageError("no training sample", "check --data, --split and --scenario")
+        raise UsageError("no training sample", "check --data and --set split=PATH, scenarios=[...]")
     missing = sorted({s.scenario for s in training} - set(valid))
     if missing:
-        raise UsageError(f"no validation sample for {', '.join(missing)}", "give each scenario 'valid' ids in --split")
+        raise UsageError(
+            f"no validation sample for {', '.join(missing)}", "give each scenario 'valid' ids in its split"
+        )
     path = out_dir / "pool.json"
     state = _start(path, {**config.training(), "defender": _identity(defender), "target": _identity(target)})
     done = {row["sample_id"] for row in state["log"]}
@@ -519,54 +522,9 @@ def last_user_turn(request: GenerationRequest) -> Message:
     raise BackendError("AdaShield-A needs a user message to protect", "send at least one user turn")
 
 
-class AdaShieldAdaptiveBackend(DefendedBackend):
-    """A backend that retrieves a defense prompt for every request, places it around the query and forwards it."""
-
-    def __init__(self, inner: Backend, defense: AdaShieldAdaptive) -> None:
-        super().__init__(inner, defense)
-        self.config: AdaShieldAdaptiveConfig = defense.settings
-        self.pool = load_pool(self.config.pool)
-        assert self.config.pool is not None
-        self.pool_sha256 = sha256_file(self.config.pool)
-        self.embedder = ClipEmbedder(self.config.clip_model)
-        self._pool_embeddings: torch.Tensor | None = None
-
-    def describe(self) -> dict[str, Any]:
-        """The defended description plus the pool's hash, size and the retrieval mode."""
-        pool = {"pool_sha256": self.pool_sha256, "pool_size": len(self.pool), "retrieval": self.config.retrieval}
-        return {**super().describe(), **pool}
-
-    def retrieve(self, request: GenerationRequest) -> PoolEntry:
-        """The pool entry for ``request``: seeded per request, so a rerun or a resumed run draws the same one."""
-        rng = random.Random(f"{self.config.seed}:{request.key()}")  # noqa: S311 - repeatable draws, not security
-        if self.config.retrieval == "random":
-            return self.pool[rng.randrange(len(self.pool))]
-        turn = last_user_turn(request)
-        if self._pool_embeddings is None:
-            import torch
-
-            self._pool_embeddings = torch.cat([self.embedder.embed(e.image, e.query) for e in self.pool])
-        query = self.embedder.embed(turn.images[0] if turn.images else None, turn.text)
-        similarity = (query @ self._pool_embeddings.T).squeeze(0).tolist()
-        best = max(similarity)
-        ties = [index for index, value in enumerate(similarity) if value == best]
-        return self.pool[ties[0] if len(ties) == 1 else rng.choice(ties)]
-
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResponse]:
-        """Answer the shielded requests, one response per request, in order."""
-        shielded = []
-        for request in requests:
-            prompt = self.retrieve(request).prompt
-            placement = static.AdaShieldStaticConfig(
-                defense_prompt=prompt, quote_repeated_query=self.config.quote_repeated_query
-            )
-            shielded.append(static.rewrite_last_user_turn(request, placement))
-        return self.inner.generate(shielded)
-
-
 DEVIATIONS = (
     Deviation(
-        "the defender is any model lvlmkb runs, named by train --defender (an hf model or an OpenAI-compatible "
+        "the defender is any model lvlmkb runs, named by the train stage's --set defender=ALIAS (an hf model or an "
         "server, e.g. Vicuna served locally)",
         "upstream defaults to vicuna-13b-v1.5 through FastChat's vicuna_v1.1 template (gpt-3.5-turbo and gpt-4 "
         "optional); lvlmkb's backends own the models and their chat templates",
@@ -618,9 +576,33 @@ DEVIATIONS = (
 """How this reproduction differs from the original, and why."""
 
 
+class TrainOptions(StageOptions):
+    """What ``lvlmkb stage adashield-a train`` trains on, beside the config (``--model`` is the target)."""
+
+    defender: str = Field(description="model alias of the defender LLM (the target itself when equal)")
+    dataset: str = Field("safebench", description="dataset whose samples the attack turns into inputs")
+    attack: str = Field("figstep", description="attack that turns samples into inputs")
+    attack_config: dict[str, Any] = Field(default_factory=dict, description="the attack's config values")
+    split: Path | None = Field(None, description="upstream split file (default: FigStep's, built in)")
+    scenarios: tuple[str, ...] = Field((), description="train only these scenarios (default: all)")
+    batch_size: int = Field(8, ge=1, description="validation requests per target call")
+
+    @field_validator("scenarios", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: object) -> object:
+        return (value,) if isinstance(value, str) else value
+
+
 @defense(paper="wang2024adashield", version=1, deviations=DEVIATIONS)
 class AdaShieldAdaptive(Defense[AdaShieldAdaptiveConfig]):
     """AdaShield-A: defense prompts refined by a defender LLM per training sample, retrieved per request."""
+
+    def __init__(self, config: MethodConfig | None = None) -> None:
+        super().__init__(config)
+        self._loaded_pool: list[PoolEntry] | None = None
+        self._pool_sha256 = ""
+        self._embedder: ClipEmbedder | None = None
+        self._pool_embeddings: torch.Tensor | None = None
 
     def fingerprint(self) -> str:
         """The config's hash, joined with the pool file's, so that a retrained pool is never served from cache."""
@@ -628,19 +610,96 @@ class AdaShieldAdaptive(Defense[AdaShieldAdaptiveConfig]):
         digest = sha256_file(pool) if pool is not None and pool.is_file() else "no-pool"
         return hashlib.sha256(f"{super().fingerprint()}:{digest}".encode()).hexdigest()
 
-    def wrap(self, backend: Backend) -> Backend:
-        """Return ``backend`` behind retrieved defense prompts.
-
-        Args:
-            backend: The model to protect.
-
-        Returns:
-            A backend that retrieves a prompt per request and rewrites its last user turn.
+    def attach(self, target: Backend) -> None:
+        """Read the pool and open the CLIP retriever before the first batch.
 
         Raises:
             UsageError: No pool is configured, or it cannot be read.
         """
-        return AdaShieldAdaptiveBackend(backend, self)
+        self._pool()
+
+    def _pool(self) -> list[PoolEntry]:
+        if self._loaded_pool is None:
+            self._loaded_pool = load_pool(self.settings.pool)
+            assert self.settings.pool is not None
+            self._pool_sha256 = sha256_file(self.settings.pool)
+            self._embedder = ClipEmbedder(self.settings.clip_model)
+        return self._loaded_pool
+
+    @property
+    def embedder(self) -> ClipEmbedder:
+        """The CLIP encoder that sample-wise retrieval embeds requests and pool entries with."""
+        self._pool()
+        assert self._embedder is not None
+        return self._embedder
+
+    def provenance(self) -> dict[str, str]:
+        """The pool's hash and size and the retrieval mode (in the defended backend's description)."""
+        pool = self._pool()
+        return {"pool_sha256": self._pool_sha256, "pool_size": str(len(pool)), "retrieval": self.settings.retrieval}
+
+    def retrieve(self, request: GenerationRequest) -> tuple[int, PoolEntry]:
+        """The pool entry for ``request`` and its index: seeded per request, so a rerun draws the same one."""
+        pool, c = self._pool(), self.settings
+        rng = random.Random(f"{c.seed}:{request.key()}")  # noqa: S311 - repeatable draws, not security
+        if c.retrieval == "random":
+            index = rng.randrange(len(pool))
+            return index, pool[index]
+        turn = last_user_turn(request)
+        if self._pool_embeddings is None:
+            import torch
+
+            self._pool_embeddings = torch.cat([self.embedder.embed(e.image, e.query) for e in pool])
+        query = self.embedder.embed(turn.images[0] if turn.images else None, turn.text)
+        similarity = (query @ self._pool_embeddings.T).squeeze(0).tolist()
+        best = max(similarity)
+        ties = [index for index, value in enumerate(similarity) if value == best]
+        index = ties[0] if len(ties) == 1 else rng.choice(ties)
+        return index, pool[index]
+
+    def generate(self, inner: Backend, requests: Sequence[GenerationRequest]) -> list[GenerationResponse]:
+        """Answer the shielded requests, one response per request, in order; the trace names the pool entry."""
+        shielded, traces = [], []
+        for request in requests:
+            index, entry = self.retrieve(request)
+            placement = static.AdaShieldStaticConfig(
+                defense_prompt=entry.prompt, quote_repeated_query=self.settings.quote_repeated_query
+            )
+            rewritten = static.rewrite_last_user_turn(request, placement)
+            shielded.append(rewritten)
+            sent = last_user_turn(rewritten).text
+            traces.append({"pool_entry": index, "defense_prompt": entry.prompt, "sent_prompt": sent})
+        answers = inner.generate(shielded)
+        return [GenerationResponse(a.text, a.token_ids, t) for a, t in zip(answers, traces, strict=True)]
+
+    @stage(
+        "train",
+        summary="Train (or resume) the pool of defense prompts: OUT/pool.json for --defense-set pool=.",
+        options=TrainOptions,
+        data=True,
+        model_options=("defender",),
+    )
+    def train_stage(self, ctx: StageContext, options: TrainOptions) -> Path:
+        """Craft the split's inputs with the attack, open the target (``--model``) and the defender; :func:`train`."""
+        if options.split is None and options.dataset not in ("safebench", "safebench-tiny"):
+            raise UsageError(
+                f"no built-in split for {options.dataset}", "pass --set split=PATH to upstream's split file"
+            )
+        split = read_split(options.split) if options.split is not None else figstep_split()
+        attack = ctx.method(options.attack, options.attack_config)
+        wanted = {i for parts in split.values() for ids in parts for i in ids}
+        dataset = ctx.dataset(options.dataset, ctx.data, ctx.limit)
+        samples = shield_samples([attack.craft(s) for s in dataset if s.id in wanted], split, options.scenarios)
+        counts = [sum(s.split == role for s in samples) for role in ("train", "valid")]
+        ctx.report(f"{counts[0]} training and {counts[1]} validation samples")
+        target = ctx.open_model()
+        defender = target if options.defender == ctx.model else ctx.open_model(options.defender)
+
+        def report(outcome: Outcome) -> None:
+            calls = f"{outcome.defender_calls} defender call(s)"
+            ctx.report(f"{outcome.sample_id} ({outcome.scenario}): score {outcome.score}, {calls}")
+
+        return train(defender, target, samples, self.settings, ctx.out, report, options.batch_size)
 
 
 def upstream_split_id(path: str) -> str:
@@ -710,73 +769,3 @@ def shield_samples(crafted: Sequence[CraftedInput], split: Split, scenarios: Seq
             found = [by_id[i] for i in ids if i in by_id]
             samples += [ShieldSample(c.sample_id, scenario, c.prompt, c.images, role) for c in found]
     return samples
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python reproductions/adashield_a.py", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    cmd = commands.add_parser("train", help="train (or resume) a pool of defense prompts")
-    cmd.add_argument("--defender", required=True, help="model alias of the defender LLM (reproductions/models.yaml)")
-    cmd.add_argument("--target", required=True, help="model alias of the model to protect")
-    cmd.add_argument("--out", type=Path, required=True, help="folder of pool.json (a rerun resumes)")
-    cmd.add_argument("--dataset", default="safebench", help="dataset name (default: safebench)")
-    cmd.add_argument("--data", type=Path, default=None, help="local copy of the dataset")
-    cmd.add_argument("--attack", default="figstep", help="attack that turns samples into inputs (default: figstep)")
-    cmd.add_argument("--attack-set", action="append", default=[], metavar="KEY=VALUE", help="attack config value")
-    cmd.add_argument("--split", type=Path, default=None, help="upstream split file (default: FigStep's, built in)")
-    cmd.add_argument("--scenario", action="append", default=[], help="train only this scenario (repeatable)")
-    cmd.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE", help="config value")
-    cmd.add_argument("--batch-size", type=int, default=8, help="validation requests per target call")
-    cmd.add_argument("--root", type=Path, default=None, help="the lvlmkb checkout (default: found from here)")
-    cmd.add_argument("--device", default=None)
-    cmd.add_argument("--dtype", default=None)
-    return parser
-
-
-def _train_command(args: argparse.Namespace) -> Path:
-    from lvlmkb.eval.backends.registry import BackendOptions, open_backend
-    from lvlmkb.eval.datasets.registry import load_dataset
-    from lvlmkb.eval.overrides import parse_overrides
-    from lvlmkb.eval.registry import get_method
-    from lvlmkb.eval.run.runner import make_config
-    from lvlmkb.kb.validate import open_kb
-    from lvlmkb.project import find_root
-
-    config = make_config(AdaShieldAdaptive, parse_overrides(args.sets))
-    assert isinstance(config, AdaShieldAdaptiveConfig)
-    if args.split is None and args.dataset not in ("safebench", "safebench-tiny"):
-        raise UsageError(f"no built-in split for {args.dataset}", "pass --split with upstream's data/datasplit file")
-    split = read_split(args.split) if args.split is not None else figstep_split()
-    kb, _ = open_kb(find_root(explicit=args.root))
-    method_cls = get_method(kb.project.reproductions_dir, args.attack)
-    attack = method_cls(make_config(method_cls, parse_overrides(args.attack_set)))
-    wanted = {i for parts in split.values() for ids in parts for i in ids}
-    crafted = [attack.craft(s) for s in load_dataset(args.dataset, args.data).samples if s.id in wanted]
-    samples = shield_samples(crafted, split, args.scenario)
-    counts = [sum(s.split == role for s in samples) for role in ("train", "valid")]
-    print(f"{counts[0]} training and {counts[1]} validation samples", file=sys.stderr)
-    options = BackendOptions(device=args.device, dtype=args.dtype)
-    target = open_backend(kb, args.target, options)
-    defender = target if args.defender == args.target else open_backend(kb, args.defender, options)
-
-    def report(outcome: Outcome) -> None:
-        calls = f"{outcome.defender_calls} defender call(s)"
-        print(f"{outcome.sample_id} ({outcome.scenario}): score {outcome.score}, {calls}", file=sys.stderr, flush=True)
-
-    return train(defender, target, samples, config, args.out, report, args.batch_size)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``train`` crafts the split's inputs, opens both models and runs :func:`train`."""
-    args = _parser().parse_args(argv)
-    try:
-        path = _train_command(args)
-    except LvlmkbError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
-    print(path)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

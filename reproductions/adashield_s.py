@@ -4,7 +4,9 @@ Before the target model sees a request, the text of the user's turn ``q`` is rew
 ``q + defense_prompt + q``: the query, the authors' manual defense prompt, and the query again, plainly
 concatenated without separators (``conversers.py``, ``MyLlava.get_response`` and
 ``MyMinigptv2.get_response``). CogVLM's variant quotes the repeated query (``MyCogVLM.get_response``).
-The images stay as they are. Only the static variant is reproduced; see the deviations.
+The images stay as they are; each request goes to the model once, and the answer is the model's. Each
+response's trace holds the shielded text that was sent. Only the static variant is reproduced; see the
+deviations.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from dataclasses import replace
 from lvlmkb.eval import (
     Backend,
     BackendError,
-    DefendedBackend,
     Defense,
     Deviation,
     GenerationRequest,
@@ -77,6 +78,13 @@ def shield(query: str, config: AdaShieldStaticConfig) -> str:
     return query + config.defense_prompt + repeated
 
 
+def _last_user_index(request: GenerationRequest) -> int:
+    index = next((i for i in reversed(range(len(request.messages))) if request.messages[i].role == "user"), None)
+    if index is None:
+        raise BackendError("AdaShield-S needs a user message to protect", "send at least one user turn")
+    return index
+
+
 def rewrite_last_user_turn(request: GenerationRequest, config: AdaShieldStaticConfig) -> GenerationRequest:
     """The request with its last user turn's text shielded; images keep their order, text follows them.
 
@@ -90,26 +98,11 @@ def rewrite_last_user_turn(request: GenerationRequest, config: AdaShieldStaticCo
     Raises:
         BackendError: The request has no user message.
     """
-    index = next((i for i in reversed(range(len(request.messages))) if request.messages[i].role == "user"), None)
-    if index is None:
-        raise BackendError("AdaShield-S needs a user message to protect", "send at least one user turn")
+    index = _last_user_index(request)
     turn = request.messages[index]
     parts: tuple[Part, ...] = (*turn.images, shield(turn.text, config))
     messages = (*request.messages[:index], Message("user", parts), *request.messages[index + 1 :])
     return replace(request, messages=messages)
-
-
-class AdaShieldBackend(DefendedBackend):
-    """A backend that shields every request, then forwards it (with its settings) to the inner one."""
-
-    def __init__(self, inner: Backend, defense: AdaShieldStatic) -> None:
-        super().__init__(inner, defense)
-        assert isinstance(defense.config, AdaShieldStaticConfig)
-        self.config: AdaShieldStaticConfig = defense.settings
-
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResponse]:
-        """Answer the shielded requests, one response per request, in order."""
-        return self.inner.generate([rewrite_last_user_turn(r, self.config) for r in requests])
 
 
 DEVIATIONS = (
@@ -131,13 +124,16 @@ DEVIATIONS = (
 class AdaShieldStatic(Defense[AdaShieldStaticConfig]):
     """AdaShield-S: the manual static defense prompt, placed between two copies of the query."""
 
-    def wrap(self, backend: Backend) -> Backend:
-        """Return ``backend`` behind the static defense prompt.
+    def generate(self, inner: Backend, requests: Sequence[GenerationRequest]) -> list[GenerationResponse]:
+        """Answer the shielded requests in one call to ``inner``, one response per request, in order.
 
-        Args:
-            backend: The model to protect.
-
-        Returns:
-            A backend that rewrites the last user turn of each request and forwards it.
+        The trace holds the text sent in place of the last user turn's (query, defense prompt, query) and
+        the number of images sent with it (unchanged).
         """
-        return AdaShieldBackend(backend, self)
+        shielded = [rewrite_last_user_turn(r, self.settings) for r in requests]
+        out = []
+        for request, answer in zip(shielded, inner.generate(shielded), strict=True):
+            turn = request.messages[_last_user_index(request)]
+            trace = {"defense_prompt_added": True, "sent_prompt": turn.text, "sent_images": len(turn.images)}
+            out.append(GenerationResponse(answer.text, answer.token_ids, trace))
+        return out

@@ -10,7 +10,8 @@ CLS token, the multimodal projector) of LLaVA-1.5-7B (``LlavaEncoder``), compute
 ``delta = cos - cos[0]`` the image is adversarial when ``min(delta) < tau`` and the lowest checkpoint is not
 0 (``code/defender.py``, ``Defender.get_lowest_idx``); for ``tau <= 0`` that is "any denoised checkpoint
 lowers the similarity by more than ``|tau|``". A flagged request is answered with a fixed refusal; the others
-go to the target with the checkpoint-0 image (the resized JPEG), as ``defence`` returns it.
+go to the target with the checkpoint-0 image (the resized JPEG), as ``defence`` returns it. Each response's
+trace holds the similarities, the threshold, the decision and the images that were forwarded.
 
 The denoiser is the guided-diffusion model ``256x256_diffusion_uncond.pt`` with its diffusion code (README;
 ``models/diffusion_denoiser/imagenet/DRM.py``, ``DiffusionRobustModel.denoise``: ``q_sample`` at step t,
@@ -38,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from lvlmkb.eval import (
     Backend,
-    DefendedBackend,
+    BackendError,
     Defense,
     Deviation,
     GenerationRequest,
@@ -282,56 +283,6 @@ def with_images(request: GenerationRequest, index: int, images: Sequence[ImageIn
     return replace(request, messages=messages)
 
 
-class CIDERBackend(DefendedBackend):
-    """Detects adversarial images request by request, refuses those, answers the rest in one inner call."""
-
-    def __init__(self, inner: Backend, defense: CIDER, encoder: HFBackend, denoiser: Denoiser) -> None:
-        super().__init__(inner, defense)
-        assert isinstance(defense.config, CIDERConfig)
-        self.config: CIDERConfig = defense.settings
-        self.encoder = Encoder(encoder)
-        self.denoiser = denoiser
-        self.last_detections: list[Detection | None] = []
-
-    def describe(self) -> dict[str, Any]:
-        """The inner backend's description, the encoder and the denoiser."""
-        return {**super().describe(), "encoder": self.encoder.backend.describe(), "denoiser": self.config.denoiser}
-
-    def detect(self, request: GenerationRequest) -> Detection | None:
-        """CIDER's verdict on the last user turn's images; None when it has none."""
-        index = _last_user(request)
-        turn = request.messages[index] if index is not None else None
-        if turn is None or not turn.images:
-            return None
-        text = self.encoder.text(turn.text)
-        cosines, lowest, forwarded = [], [], []
-        for image in turn.images:
-            checkpoints = checkpoint_images(image, self.denoiser, self.config, request.settings.seed)
-            sims = cosine(text, self.encoder.images(checkpoints), self.config.cosine_dtype)
-            cosines.append(tuple(float(s) for s in sims))
-            lowest.append(lowest_checkpoint(sims.tolist(), self.config.threshold))
-            forwarded.append(ImageInput.from_pil(checkpoints[0]) if self.config.forward_resized_image else image)
-        return Detection(tuple(cosines), tuple(lowest), any(lowest), tuple(forwarded))
-
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResponse]:
-        """Refuse flagged requests; answer the others (and those without images) in one inner call, in order."""
-        detections = [self.detect(r) for r in requests]
-        self.last_detections = detections
-        passed = [i for i, d in enumerate(detections) if d is None or not d.flagged]
-        forwarded = []
-        for i in passed:
-            detection, index = detections[i], _last_user(requests[i])
-            if detection is None or index is None:
-                forwarded.append(requests[i])
-            else:
-                forwarded.append(with_images(requests[i], index, detection.forwarded))
-        answers = self.inner.generate(forwarded) if forwarded else []
-        out = [GenerationResponse(self.config.refusal_text) for _ in requests]
-        for i, answer in zip(passed, answers, strict=True):
-            out[i] = answer
-        return out
-
-
 def _encoder_backend(config: CIDERConfig, target: Backend) -> HFBackend:
     import torch
 
@@ -382,17 +333,80 @@ DEVIATIONS = (
 class CIDER(Defense[CIDERConfig]):
     """CIDER: refuse when denoising the image lowers its similarity to the query by more than tau."""
 
-    def wrap(self, backend: Backend) -> Backend:
-        """Return ``backend`` behind CIDER's detector.
+    encoder: Encoder | None = None
+    denoiser: Denoiser | None = None
 
-        Args:
-            backend: The model to protect.
-
-        Returns:
-            A backend that refuses requests whose image CIDER flags.
+    def attach(self, target: Backend) -> None:
+        """Load the denoiser and the encoder: a checkpoint of its own, or ``target`` itself when it is the encoder.
 
         Raises:
             UsageError: No denoiser is configured, or the encoder must be the target and it is not white-box.
         """
-        denoiser = load_denoiser(self.settings.denoiser)
-        return CIDERBackend(backend, self, _encoder_backend(self.settings, backend), denoiser)
+        self.denoiser = load_denoiser(self.settings.denoiser)
+        self.encoder = Encoder(_encoder_backend(self.settings, target))
+
+    def describe(self) -> dict[str, Any]:
+        """The encoder's backend (once attached) and the denoiser."""
+        encoder = self.encoder.backend.describe() if self.encoder is not None else None
+        return {"encoder": encoder, "denoiser": self.settings.denoiser}
+
+    def detect(self, request: GenerationRequest) -> Detection | None:
+        """CIDER's verdict on the last user turn's images; None when it has none.
+
+        Raises:
+            BackendError: CIDER was not attached to a model (``wrap`` attaches it).
+        """
+        index = _last_user(request)
+        turn = request.messages[index] if index is not None else None
+        if turn is None or not turn.images:
+            return None
+        if self.encoder is None or self.denoiser is None:
+            raise BackendError("CIDER is not attached to a model", "wrap the model: CIDER().wrap(backend)")
+        c = self.settings
+        text = self.encoder.text(turn.text)
+        cosines, lowest, forwarded = [], [], []
+        for image in turn.images:
+            checkpoints = checkpoint_images(image, self.denoiser, c, request.settings.seed)
+            sims = cosine(text, self.encoder.images(checkpoints), c.cosine_dtype)
+            cosines.append(tuple(float(s) for s in sims))
+            lowest.append(lowest_checkpoint(sims.tolist(), c.threshold))
+            forwarded.append(ImageInput.from_pil(checkpoints[0]) if c.forward_resized_image else image)
+        return Detection(tuple(cosines), tuple(lowest), any(lowest), tuple(forwarded))
+
+    def detection_trace(self, detection: Detection | None) -> dict[str, Any]:
+        """What CIDER did to one request: the similarities, the threshold, the decision, the images forwarded."""
+        c = self.settings
+        if detection is None:
+            return {"checked": False, "flagged": False, "threshold": c.threshold, "note": "no image in the last turn"}
+        refused = detection.flagged
+        return {
+            "checked": True,
+            "cosines": [list(cosines) for cosines in detection.cosines],
+            "deltas": [[s - cosines[0] for s in cosines] for cosines in detection.cosines],
+            "lowest_checkpoint": list(detection.lowest),
+            "threshold": c.threshold,
+            "flagged": refused,
+            "refused_by_defense": refused,
+            "resized_image_forwarded": c.forward_resized_image and not refused,
+            "forwarded_images": [] if refused else [image.sha256 for image in detection.forwarded],
+        }
+
+    def generate(self, inner: Backend, requests: Sequence[GenerationRequest]) -> list[GenerationResponse]:
+        """Refuse flagged requests; answer the others (and those without images) in one call to ``inner``, in order.
+
+        A flagged request's answer is the configured refusal (``refused_by_defense``), not the model's.
+        """
+        detections = [self.detect(r) for r in requests]
+        passed = [i for i, d in enumerate(detections) if d is None or not d.flagged]
+        forwarded = []
+        for i in passed:
+            detection, index = detections[i], _last_user(requests[i])
+            if detection is None or index is None:
+                forwarded.append(requests[i])
+            else:
+                forwarded.append(with_images(requests[i], index, detection.forwarded))
+        answers = inner.generate(forwarded) if forwarded else []
+        out = [GenerationResponse(self.settings.refusal_text, (), self.detection_trace(d)) for d in detections]
+        for i, answer in zip(passed, answers, strict=True):
+            out[i] = GenerationResponse(answer.text, answer.token_ids, self.detection_trace(detections[i]))
+        return out

@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from lvlmkb.eval import (
     Backend,
     BackendError,
-    DefendedBackend,
     Defense,
     Deviation,
     GenerationRequest,
@@ -83,48 +82,6 @@ def is_unsafe(check_output: str, config: ECSOConfig) -> bool:
     return check_output.strip().lower() in config.unsafe_answers
 
 
-class ECSOBackend(DefendedBackend):
-    """Runs ECSO over a batch: every step is one batched call to the inner backend."""
-
-    def __init__(self, inner: Backend, defense: ECSO) -> None:
-        super().__init__(inner, defense)
-        assert isinstance(defense.config, ECSOConfig)
-        self.config: ECSOConfig = defense.settings
-
-    def check_request(self, request: GenerationRequest, answer: str) -> GenerationRequest:
-        """Step 1: the harm check of ``answer``, with the request's images and settings."""
-        turn = _last_user_turn(request)
-        prompt = self.config.tell_prompt.format(query=turn.text, answer=answer.strip()[: self.config.answer_chars])
-        return single_turn(prompt, turn.images, request.settings)
-
-    def caption_request(self, request: GenerationRequest) -> GenerationRequest:
-        """Step 2: a caption of the images guided by the query, with the images."""
-        turn = _last_user_turn(request)
-        return single_turn(self.config.caption_prompt.format(query=turn.text), turn.images, request.settings)
-
-    def answer_request(self, request: GenerationRequest, caption: str) -> GenerationRequest:
-        """Step 3: the final answer from the query and the caption, without any image."""
-        turn = _last_user_turn(request)
-        prompt = self.config.answer_prompt.format(caption=caption.strip(), query=turn.text)
-        return single_turn(prompt, (), request.settings)
-
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResponse]:
-        """Answer each request through ECSO; flagged answers are replaced by the image-free answer."""
-        first = self.inner.generate(requests)
-        checks = self.inner.generate([self.check_request(r, a.text) for r, a in zip(requests, first, strict=True)])
-        flagged = [i for i, check in enumerate(checks) if is_unsafe(check.text, self.config)]
-        if not flagged:
-            return list(first)
-        captions = self.inner.generate([self.caption_request(requests[i]) for i in flagged])
-        safe = self.inner.generate(
-            [self.answer_request(requests[i], c.text) for i, c in zip(flagged, captions, strict=True)]
-        )
-        answers = list(first)
-        for i, response in zip(flagged, safe, strict=True):
-            answers[i] = response
-        return answers
-
-
 DEVIATIONS = (
     Deviation(
         "every ECSO step decodes with the request's own settings (the run's, greedy by default)",
@@ -158,13 +115,50 @@ DEVIATIONS = (
 class ECSO(Defense[ECSOConfig]):
     """ECSO: the model checks its own answer and, if harmful, answers again from a caption without the image."""
 
-    def wrap(self, backend: Backend) -> Backend:
-        """Return ``backend`` behind ECSO.
+    def check_request(self, request: GenerationRequest, answer: str) -> GenerationRequest:
+        """Step 1: the harm check of ``answer``, with the request's images and settings."""
+        c = self.settings
+        turn = _last_user_turn(request)
+        prompt = c.tell_prompt.format(query=turn.text, answer=answer.strip()[: c.answer_chars])
+        return single_turn(prompt, turn.images, request.settings)
 
-        Args:
-            backend: The model to protect; it also performs the harm check and the caption.
+    def caption_request(self, request: GenerationRequest) -> GenerationRequest:
+        """Step 2: a caption of the images guided by the query, with the images."""
+        turn = _last_user_turn(request)
+        return single_turn(self.settings.caption_prompt.format(query=turn.text), turn.images, request.settings)
 
-        Returns:
-            A backend that answers each batch in up to four batched calls to ``backend``.
+    def answer_request(self, request: GenerationRequest, caption: str) -> GenerationRequest:
+        """Step 3: the final answer from the query and the caption, without any image."""
+        turn = _last_user_turn(request)
+        prompt = self.settings.answer_prompt.format(caption=caption.strip(), query=turn.text)
+        return single_turn(prompt, (), request.settings)
+
+    def generate(self, inner: Backend, requests: Sequence[GenerationRequest]) -> list[GenerationResponse]:
+        """Answer each request through ECSO in up to four batched calls to ``inner``.
+
+        The trace holds the harm check's output and verdict; for a flagged answer also the first answer,
+        the caption (stripped, as it enters the prompt) and the image-free prompt of the final answer.
         """
-        return ECSOBackend(backend, self)
+        first = inner.generate(requests)
+        checks = inner.generate([self.check_request(r, a.text) for r, a in zip(requests, first, strict=True)])
+        flagged = [i for i, check in enumerate(checks) if is_unsafe(check.text, self.settings)]
+        answers = [
+            GenerationResponse(a.text, a.token_ids, {"check": c.text, "flagged": False, "answer": "first"})
+            for a, c in zip(first, checks, strict=True)
+        ]
+        if not flagged:
+            return answers
+        captions = inner.generate([self.caption_request(requests[i]) for i in flagged])
+        blind = [self.answer_request(requests[i], c.text) for i, c in zip(flagged, captions, strict=True)]
+        for i, caption, request, response in zip(flagged, captions, blind, inner.generate(blind), strict=True):
+            trace = {
+                "check": checks[i].text,
+                "flagged": True,
+                "answer": "from the caption, without the image",
+                "first_answer": first[i].text,
+                "caption": caption.text.strip(),
+                "sent_prompt": request.messages[-1].text,
+                "sent_images": 0,
+            }
+            answers[i] = GenerationResponse(response.text, response.token_ids, trace)
+        return answers

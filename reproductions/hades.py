@@ -7,7 +7,8 @@ affirmative answers, amplifies the attack further.
 
 Stage 1 (optional), :func:`optimize`: one universal block per scenario, signed-gradient steps on
 LLaVA-style models (``white_box/white_box_attack.py``), resumable from its checkpoints. Run it as
-``python reproductions/hades.py optimize --model ALIAS --data DIR --scenario Violence --out ADV``.
+``lvlmkb stage hades optimize --model ALIAS --data DIR --set scenario=Violence --out ADV`` (it writes
+``ADV/Violence/``).
 
 Stage 2, :class:`Hades`: ``lvlmkb reproduce hades --data DIR`` (add ``--set adversarial_block=true
 --set adversarial_dir=ADV`` for the white-box variant).
@@ -20,36 +21,38 @@ judge; the authors' images are read from the data folder instead.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import io
 import json
 import random
-import sys
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field, field_validator
 
 from lvlmkb.eval import (
     CraftedInput,
     DatasetError,
     Deviation,
     ImageInput,
-    LvlmkbError,
     Method,
     MethodConfig,
     Sample,
     Source,
+    StageContext,
+    StageOptions,
     UsageError,
     attack,
     find_font,
     read_state,
     sourced,
+    stage,
     write_atomic,
 )
 from lvlmkb.eval.datasets.hades import COMMIT, REPO, SCENARIOS, image_file
-from reproductions import mm_safetybench, visual_adv
+from reproductions import mm_safetybench
 
 if TYPE_CHECKING:
     import torch
@@ -120,7 +123,9 @@ class HadesConfig(MethodConfig):
     )
     adversarial_block: bool = sourced(False, Source(REPO, COMMIT, "white_box.sh", "generate_init_image + attack"))
     adversarial_dir: Path | None = sourced(
-        None, Source(REPO, COMMIT, ATTACK, "--save_dir"), note="holds <Scenario>/adv_noise.png from `hades.py optimize`"
+        None,
+        Source(REPO, COMMIT, ATTACK, "--save_dir"),
+        note="holds <Scenario>/adv_noise.png from `lvlmkb stage hades optimize`",
     )
     block_divisor: int = sourced(3, Source(REPO, COMMIT, INIT, "white_noise_height = first_image.height // 3"), ge=2)
     processed_divisor: int = sourced(4, Source(REPO, COMMIT, ATTACK, "adv_height = full_height // 4"), ge=2)
@@ -230,6 +235,19 @@ DEVIATIONS = (
 """How this reproduction differs from the original, and why."""
 
 
+class BlockOptions(StageOptions):
+    """The scenario whose universal block ``lvlmkb stage hades optimize`` optimises."""
+
+    scenario: str = Field(description="one of the HADES scenarios; the block goes to OUT/<scenario>/")
+
+    @field_validator("scenario")
+    @classmethod
+    def _known(cls, scenario: str) -> str:
+        if scenario not in SCENARIOS:
+            raise ValueError(f"not a HADES scenario; choose one of {', '.join(SCENARIOS)}")
+        return scenario
+
+
 @attack(paper="li2024hades", version=1, dataset="hades", judges=["refusal-gcg-advbench-29"], deviations=DEVIATIONS)
 class Hades(Method[HadesConfig]):
     """HADES: typography of the harmful keyword below a harmful image, optionally an adversarial block on top."""
@@ -285,7 +303,7 @@ class Hades(Method[HadesConfig]):
         """The optimised block of a scenario, from ``adversarial_dir/<Scenario>/adv_noise.png``."""
         if scenario not in self._blocks:
             root = self.settings.adversarial_dir
-            hint = "run `python reproductions/hades.py optimize --model ALIAS --data DIR --scenario S --out ADV`"
+            hint = "run `lvlmkb stage hades optimize --model ALIAS --data DIR --set scenario=S --out ADV`"
             if root is None:
                 raise UsageError("adversarial_block needs adversarial_dir", f"{hint}, then --set adversarial_dir=ADV")
             state = read_state(root / scenario)
@@ -323,6 +341,25 @@ class Hades(Method[HadesConfig]):
             if scenario in self._optimised:
                 found[f"adversarial_{scenario}_optimised_on"] = self._optimised[scenario]
         return found
+
+    @stage(
+        "optimize",
+        summary="Optimise (or resume) one scenario's adversarial block on a white-box model, in OUT/<scenario>/.",
+        options=BlockOptions,
+        model="white-box",
+        data=True,
+    )
+    def optimize_stage(self, ctx: StageContext, options: BlockOptions) -> Path:
+        """Run (or resume) :func:`optimize` on the first ``--limit`` samples of the scenario in ``--data``."""
+        config, scenario = self.settings, options.scenario
+        found = [s for s in ctx.dataset(self.default_dataset, ctx.data) if s.fields["scenario"] == scenario]
+        samples = found[: ctx.limit]
+
+        def report(step: int, loss: float) -> None:
+            if step % config.checkpoint_every == 0 or step == config.iterations - 1:
+                ctx.report(f"iteration {step}/{config.iterations - 1} loss {loss:.4f}")
+
+        return optimize(ctx.white_box(), config, samples, ctx.out / scenario, report)
 
 
 # -- white-box block ---------------------------------------------------------------------------------
@@ -414,7 +451,7 @@ def optimize(
     from PIL import Image as PILImage
 
     if not samples:
-        raise UsageError("no sample to optimise on", "check --data and --scenario")
+        raise UsageError("no sample to optimise on", "check --data and --set scenario=S")
     method, rng = Hades(config), random.Random(config.seed)  # noqa: S311 - repeatable sampling, not security
     white = PILImage.new("RGB", (1, 1), "#FFFFFF")  # generate_white_image: the init block is white
     images = [ImageInput.from_pil(prepend_block(method.base_image(s), white, config)) for s in samples]
@@ -432,7 +469,7 @@ def optimize(
     elif state["identity"] != identity:
         raise UsageError(f"{out_dir} holds a run with other settings or inputs", "choose a new --out folder")
     elif state["step"] >= config.iterations:
-        raise UsageError(f"{out_dir} is already at iteration {state['step']}", "raise --iterations")
+        raise UsageError(f"{out_dir} is already at iteration {state['step']}", "raise --set iterations=N")
     else:
         noise = torch.load(out_dir / f"adv_noise_{state['step']}.pt", weights_only=True).to(clean.device)
         start, losses = state["step"] + 1, list(state["losses"])
@@ -444,62 +481,3 @@ def optimize(
             on_step(step, losses[-1])
     write_atomic(out_dir / FINAL, _png(noise))
     return out_dir / FINAL
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python reproductions/hades.py", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    opt = commands.add_parser("optimize", help="optimise (or resume) a scenario's adversarial block")
-    opt.add_argument("--model", required=True, help="model alias from reproductions/models.yaml (hf backend)")
-    opt.add_argument("--data", type=Path, required=True, help="the HADES data folder (see lvlmkb/datasets/hades.py)")
-    opt.add_argument("--scenario", required=True, choices=SCENARIOS)
-    opt.add_argument("--out", type=Path, required=True, help="adversarial_dir: writes OUT/<Scenario>/ (rerun resumes)")
-    opt.add_argument("--mode", default="abstract", choices=[m.value for m in Mode])
-    opt.add_argument("--typography", default="render", choices=["render", "released"])
-    opt.add_argument("--step", type=int, default=5, help="the black-box image step, 0-5")
-    opt.add_argument("--iterations", type=int, default=3000, help="passes over the scenario's samples")
-    opt.add_argument("--alpha", type=int, default=1, help="step size in 1/255")
-    opt.add_argument("--batch-size", type=int, default=2)
-    opt.add_argument("--checkpoint-every", type=int, default=100)
-    opt.add_argument("--seed", type=int, default=0)
-    opt.add_argument("--limit", type=int, default=None, help="first N samples of the scenario only")
-    opt.add_argument("--root", type=Path, default=None, help="the lvlmkb checkout (default: found from here)")
-    opt.add_argument("--device", default=None)
-    opt.add_argument("--dtype", default=None)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``optimize`` loads a scenario and a model and runs :func:`optimize`; returns the exit code."""
-    from pydantic import ValidationError
-
-    from lvlmkb.eval.datasets.hades import load_hades
-
-    args = _parser().parse_args(argv)
-    keys = ("mode", "typography", "step", "iterations", "alpha", "batch_size", "checkpoint_every", "seed")
-    try:
-        try:
-            config = HadesConfig(**{key: getattr(args, key) for key in keys})
-        except ValidationError as err:
-            errors = err.errors(include_url=False)
-            raise UsageError("; ".join(f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg']}" for e in errors)) from err
-        samples = [s for s in load_hades(args.data)[0] if s.fields["scenario"] == args.scenario][: args.limit]
-        try:
-            backend = visual_adv.open_white_box(args.model, args.root, args.device, args.dtype)
-        except UsageError as err:
-            raise UsageError(err.message, "HADES's block is white-box: choose a model with `backend: hf`") from err
-
-        def report(step: int, loss: float) -> None:
-            if step % config.checkpoint_every == 0 or step == config.iterations - 1:
-                print(f"iteration {step}/{config.iterations - 1} loss {loss:.4f}", file=sys.stderr, flush=True)
-
-        final = optimize(backend, config, samples, args.out / args.scenario, report)
-    except LvlmkbError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
-    print(final)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -3,7 +3,7 @@ r"""Jailbreak in Pieces (Shayegani et al., ICLR 2024, arXiv 2307.14539): an imag
 Stage 1, :func:`optimize`: starting from a white image, Adam moves the pixels so that their CLIP image
 embedding (the projected pooled output, ``get_image_features``) approaches that of a user-supplied target
 image, by the L2 ``PairwiseDistance``; pixels are clamped to [0, 1] after every step. Only the vision
-encoder is needed. Run it as ``python reproductions/jailbreak_in_pieces.py optimize --target PATH --out DIR``;
+encoder is needed. Run it as ``lvlmkb stage jailbreak-in-pieces optimize --set target_image=PATH --out DIR``;
 it checkpoints (pixels and Adam state) and resumes from the last checkpoint.
 
 Stage 2, :class:`JailbreakInPieces`: ``lvlmkb reproduce jailbreak-in-pieces --data PROMPTS.txt
@@ -20,11 +20,9 @@ pinned commit's values as recorded in the project's reference notes (reproductio
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -33,14 +31,15 @@ from lvlmkb.eval import (
     AttachedImageMethod,
     Deviation,
     ImageInput,
-    LvlmkbError,
     Source,
+    StageContext,
     UsageError,
     attack,
     open_rgb,
     resumable_state,
     sha256_file,
     sourced,
+    stage,
     write_atomic,
 )
 from lvlmkb.eval.run.attached_image import FINAL, STATE
@@ -125,7 +124,9 @@ class ClipEncoder:
                 name, revision=pinned, dtype=torch.float32, output_loading_info=True, trust_remote_code=False
             )
         except OSError as err:
-            raise UsageError(f"cannot load the CLIP encoder '{name}': {err}", "pass --encoder REPO_OR_FOLDER") from err
+            raise UsageError(
+                f"cannot load the CLIP encoder '{name}': {err}", "pass --set encoder=REPO_OR_FOLDER"
+            ) from err
         except RuntimeError as err:  # transformers refuses weights whose shapes differ from the config's
             raise UsageError(f"'{name}' loads with resized weights: {err}", "pass a complete CLIP checkpoint") from err
         except ValueError as err:  # an unknown model_type, or a checkpoint that needs remote code
@@ -192,7 +193,7 @@ def _resume(out_dir: Path, identity: dict[str, Any], config: JiPConfig) -> dict[
     if state is None:
         return None
     if state["done"] > config.epochs:
-        raise UsageError(f"{out_dir} is already at epoch {state['done']} > {config.epochs}", "raise --epochs")
+        raise UsageError(f"{out_dir} is already at epoch {state['done']} > {config.epochs}", "raise --set epochs=N")
     return state
 
 
@@ -218,6 +219,15 @@ def _start(encoder: ClipEncoder, config: JiPConfig) -> torch.Tensor:
     return encoder.pixels(PILImage.new("RGB", (crop["width"], crop["height"]), (255, 255, 255)))
 
 
+def _target(config: JiPConfig) -> Path:
+    """The target image file, which must exist."""
+    if config.target_image is None or not config.target_image.is_file():
+        raise UsageError(
+            f"jailbreak-in-pieces needs a target image (got {config.target_image})", "pass --set target_image=PATH"
+        )
+    return config.target_image
+
+
 def optimize(encoder: ClipEncoder, config: JiPConfig, out_dir: Path, on_epoch: OnEpoch | None = None) -> Path:
     """Run (or resume) the embedding-matching optimisation; return the path of the final image.
 
@@ -236,11 +246,10 @@ def optimize(encoder: ClipEncoder, config: JiPConfig, out_dir: Path, on_epoch: O
     """
     import torch
 
-    if config.target_image is None or not config.target_image.is_file():
-        raise UsageError(f"jailbreak-in-pieces needs a target image (got {config.target_image})", "pass --target PATH")
+    target_image = _target(config)
     with torch.no_grad():
-        target = encoder.embed(encoder.pixels(open_rgb(config.target_image)))
-    identity = _identity(encoder, config, config.target_image)
+        target = encoder.embed(encoder.pixels(open_rgb(target_image)))
+    identity = _identity(encoder, config, target_image)
     state = _resume(out_dir, identity, config)
     if state is None:
         adv, done, losses, saved = _start(encoder, config).detach().clone(), 0, [], None
@@ -286,7 +295,7 @@ DEVIATIONS = (
     Deviation(
         "the white start is generated (pure white at the processor's crop size) and the result is a PNG",
         "upstream read images/white.jpeg and saved the result as JPEG, which re-quantises the optimised "
-        "pixels; --init PATH takes any start image",
+        "pixels; --set init_image=PATH takes any start image",
     ),
     Deviation(
         "checkpoints every checkpoint_every epochs, with the Adam state, so that runs resume",
@@ -312,62 +321,21 @@ class JailbreakInPieces(AttachedImageMethod[JiPConfig]):
 
     prompt_field: ClassVar[str] = "prompt"
     progress: ClassVar[tuple[str, str]] = ("epochs", "done")
-    optimise_how: ClassVar[str] = "python reproductions/jailbreak_in_pieces.py optimize --target PATH --out DIR"
+    optimise_how: ClassVar[str] = "lvlmkb stage jailbreak-in-pieces optimize --set target_image=PATH --out DIR"
 
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python reproductions/jailbreak_in_pieces.py", description=__doc__.splitlines()[0]
+    @stage(
+        "optimize",
+        summary="Optimise (or resume) the adversarial image on the CLIP vision encoder (--set target_image=PATH).",
+        model="none",
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-    opt = commands.add_parser("optimize", help="optimise (or resume) an adversarial image on a CLIP vision encoder")
-    opt.add_argument("--target", type=Path, required=True, help="the image whose embedding to match")
-    opt.add_argument("--out", type=Path, required=True, help="run folder (checkpoints; rerun to resume)")
-    opt.add_argument("--encoder", default=JiPConfig().encoder, help="CLIP repo id or local folder")
-    opt.add_argument("--revision", default=None, help="hub revision of the encoder")
-    opt.add_argument("--init", type=Path, default=None, help="start image (default: white)")
-    opt.add_argument("--epochs", type=int, default=5000)
-    opt.add_argument("--lr", type=float, default=0.1)
-    opt.add_argument("--checkpoint-every", type=int, default=100)
-    opt.add_argument("--normalize", action="store_true", help="apply CLIP mean/std (upstream does not)")
-    opt.add_argument("--device", default=None)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``optimize`` loads the encoder and runs :func:`optimize`; returns the exit code."""
-    from pydantic import ValidationError
-
-    args = _parser().parse_args(argv)
-    values = {
-        "encoder": args.encoder,
-        "encoder_revision": args.revision,
-        "do_normalize": args.normalize,
-        "target_image": args.target,
-        "init_image": args.init,
-        "learning_rate": args.lr,
-        "epochs": args.epochs,
-        "checkpoint_every": args.checkpoint_every,
-    }
-    try:
-        try:
-            config = JiPConfig(**values)
-        except ValidationError as err:
-            problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in err.errors(include_url=False))
-            raise UsageError(problems, "see --help") from err
-        encoder = ClipEncoder.load(config.encoder, config.encoder_revision, args.device, config.do_normalize)
+    def optimize_stage(self, ctx: StageContext) -> Path:
+        """Load the encoder (on ``--device``) and run (or resume) :func:`optimize` in ``ctx.out``."""
+        config = self.settings
+        _target(config)  # before the encoder's weights load
+        encoder = ClipEncoder.load(config.encoder, config.encoder_revision, ctx.device, config.do_normalize)
 
         def report(epoch: int, loss: float) -> None:
             if (epoch + 1) % config.checkpoint_every == 0 or epoch + 1 == config.epochs:
-                print(f"epoch {epoch + 1}/{config.epochs} loss {loss:.4f}", file=sys.stderr, flush=True)
+                ctx.report(f"epoch {epoch + 1}/{config.epochs} loss {loss:.4f}")
 
-        final = optimize(encoder, config, args.out, report)
-    except LvlmkbError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
-    print(final)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        return optimize(encoder, config, ctx.out, report)

@@ -30,7 +30,6 @@ from pydantic import field_validator
 from lvlmkb.eval import (
     REFUSAL_LISTS,
     Backend,
-    DefendedBackend,
     Defense,
     Deviation,
     GenerationRequest,
@@ -228,46 +227,6 @@ def _has_images(request: GenerationRequest) -> bool:
     return any(m.images for m in request.messages)
 
 
-class JailGuardBackend(DefendedBackend):
-    """Detects attacks among the image requests of a batch, then answers the rest through the inner backend."""
-
-    def __init__(self, inner: Backend, defense: JailGuard) -> None:
-        super().__init__(inner, defense)
-        assert isinstance(defense.config, JailGuardConfig)
-        self.config: JailGuardConfig = defense.settings
-        self.last_detections: list[Detection | None] = []
-
-    def describe(self) -> dict[str, Any]:
-        """The inner backend's description, the similarity used and the defense that wraps it."""
-        info: dict[str, Any] = {**super().describe(), "similarity": self.config.similarity}
-        if self.config.similarity == "spacy-en_core_web_md":
-            meta = mutators.spacy_model().meta
-            info["spacy_model"] = f"{meta.get('name')}-{meta.get('version')}"
-        return info
-
-    def detect_all(self, requests: Sequence[GenerationRequest]) -> list[Detection | None]:
-        """Run detection on every request with images (one inner call for all variants); None for the others."""
-        made = {i: make_variants(r, self.config) for i, r in enumerate(requests) if _has_images(r)}
-        batch = [variant for variants, _ in made.values() for variant in variants]
-        answers = iter(self.inner.generate(batch) if batch else [])
-        detections: list[Detection | None] = [None] * len(requests)
-        for i, (variants, names) in made.items():
-            texts = [next(answers).text for _ in variants]
-            detections[i] = detect(texts, self.config, names)
-        return detections
-
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResponse]:
-        """Refuse flagged requests; answer the others (and those without images) unmutated, in one more call."""
-        detections = self.detect_all(requests)
-        self.last_detections = detections
-        passed = [i for i, d in enumerate(detections) if d is None or not d.flagged]
-        answers = self.inner.generate([requests[i] for i in passed]) if passed else []
-        out = [GenerationResponse(self.config.refusal_text) for _ in requests]
-        for i, answer in zip(passed, answers, strict=True):
-            out[i] = answer
-        return out
-
-
 DEVIATIONS = (
     Deviation(
         "similarity defaults to the cosine of character 3-gram counts instead of spaCy en_core_web_md vectors; "
@@ -309,13 +268,55 @@ DEVIATIONS = (
 class JailGuard(Defense[JailGuardConfig]):
     """JailGuard: mutate the image 8 times, flag divergent or uniformly refused answers, else answer as usual."""
 
-    def wrap(self, backend: Backend) -> Backend:
-        """Return ``backend`` behind JailGuard's detector.
+    def describe(self) -> dict[str, Any]:
+        """The similarity the divergence is measured with (and the spaCy model when it is spaCy's)."""
+        info: dict[str, Any] = {"similarity": self.settings.similarity}
+        if self.settings.similarity == "spacy-en_core_web_md":
+            meta = mutators.spacy_model().meta
+            info["spacy_model"] = f"{meta.get('name')}-{meta.get('version')}"
+        return info
 
-        Args:
-            backend: The model to protect.
+    def detect_all(self, inner: Backend, requests: Sequence[GenerationRequest]) -> list[Detection | None]:
+        """Run detection on every request with images (one call to ``inner`` for all variants); None for others."""
+        made = {i: make_variants(r, self.settings) for i, r in enumerate(requests) if _has_images(r)}
+        batch = [variant for variants, _ in made.values() for variant in variants]
+        answers = iter(inner.generate(batch) if batch else [])
+        detections: list[Detection | None] = [None] * len(requests)
+        for i, (variants, names) in made.items():
+            texts = [next(answers).text for _ in variants]
+            detections[i] = detect(texts, self.settings, names)
+        return detections
 
-        Returns:
-            A backend that answers each request only when JailGuard does not flag it.
+    def detection_trace(self, detection: Detection | None) -> dict[str, Any]:
+        """What JailGuard did to one request: its variants, the divergence, the threshold and the decision."""
+        c = self.settings
+        if detection is None:
+            return {"checked": False, "attack_detected": False, "note": "no image: text requests pass undetected"}
+        trace: dict[str, Any] = {
+            "checked": True,
+            "variants": len(detection.mutators),
+            "mutators": list(detection.mutators),
+            "similarity": c.similarity,
+            "max_divergence": detection.max_divergence,
+            "threshold": c.threshold_image,
+            "all_refused": detection.all_refused,
+            "attack_detected": detection.flagged,
+            "refused_by_defense": detection.flagged,
+        }
+        if c.similarity == "spacy-en_core_web_md":
+            meta = mutators.spacy_model().meta
+            trace["spacy_model"] = f"{meta.get('name')}-{meta.get('version')}"
+        return trace
+
+    def generate(self, inner: Backend, requests: Sequence[GenerationRequest]) -> list[GenerationResponse]:
+        """Refuse flagged requests; answer the others (and those without images) unmutated, in one more call.
+
+        A flagged request's answer is the configured refusal (``refused_by_defense``), not the model's.
         """
-        return JailGuardBackend(backend, self)
+        detections = self.detect_all(inner, requests)
+        passed = [i for i, d in enumerate(detections) if d is None or not d.flagged]
+        answers = inner.generate([requests[i] for i in passed]) if passed else []
+        out = [GenerationResponse(self.settings.refusal_text, (), self.detection_trace(d)) for d in detections]
+        for i, answer in zip(passed, answers, strict=True):
+            out[i] = GenerationResponse(answer.text, answer.token_ids, self.detection_trace(detections[i]))
+        return out

@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Any
 from lvlmkb.eval import (
     Backend,
     BackendError,
-    DefendedBackend,
     Defense,
     Deviation,
     GenerationRequest,
@@ -269,36 +268,6 @@ class Detoxifier(Component):
         return texts[0]
 
 
-class MLLMProtectorBackend(DefendedBackend):
-    """Answers through the inner backend in one batched call, then scores and rewrites answer by answer."""
-
-    def __init__(self, inner: Backend, defense: MLLMProtector) -> None:
-        super().__init__(inner, defense)
-        assert isinstance(defense.config, MLLMProtectorConfig)
-        self.config: MLLMProtectorConfig = defense.settings
-        self.detector = HarmDetector(self.config)
-        self.detoxifier = Detoxifier(self.config)
-        self.last_scores: list[float] = []
-
-    def describe(self) -> dict[str, Any]:
-        """The inner backend's description and the two protector checkpoints."""
-        return {**super().describe(), "detector": self.detector.describe(), "detoxifier": self.detoxifier.describe()}
-
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[GenerationResponse]:
-        """One response per request, in order: the answer, or its rewrite when the detector flags it."""
-        answers = self.inner.generate(requests)
-        out: list[GenerationResponse] = []
-        scores: list[float] = []
-        for request, answer in zip(requests, answers, strict=True):
-            text = answer.text.strip()
-            score = self.detector.score(text)
-            scores.append(score)
-            harmful = is_harmful(score, self.config)
-            out.append(GenerationResponse(self.detoxifier.rewrite(text, request.settings)) if harmful else answer)
-        self.last_scores = scores
-        return out
-
-
 DEVIATIONS = (
     Deviation(
         "a LoRA adapter is merged into its base in memory (peft merge_and_unload) at load time",
@@ -329,13 +298,39 @@ DEVIATIONS = (
 class MLLMProtector(Defense[MLLMProtectorConfig]):
     """MLLM-Protector: a harm detector scores each answer; a detoxifier rewrites those it flags."""
 
-    def wrap(self, backend: Backend) -> Backend:
-        """Return ``backend`` behind the harm detector and the detoxifier.
+    detector: HarmDetector | None = None
+    detoxifier: Detoxifier | None = None
 
-        Args:
-            backend: The model to protect.
+    def attach(self, target: Backend) -> None:
+        """Set up the detector and the detoxifier; the detector loads on first use, the detoxifier when needed."""
+        if self.detector is None or self.detoxifier is None:
+            self.detector, self.detoxifier = HarmDetector(self.settings), Detoxifier(self.settings)
 
-        Returns:
-            A backend that loads the detector on first use and the detoxifier when first needed.
+    def describe(self) -> dict[str, Any]:
+        """The two protector checkpoints (without loading them)."""
+        if self.detector is None or self.detoxifier is None:
+            return {}
+        return {"detector": self.detector.describe(), "detoxifier": self.detoxifier.describe()}
+
+    def generate(self, inner: Backend, requests: Sequence[GenerationRequest]) -> list[GenerationResponse]:
+        """One response per request, in order: the answer, or its rewrite when the detector flags it.
+
+        The answers come from one batched call to ``inner``; each is then scored (and rewritten) on its own.
+        The trace holds the detector's score (upstream's ``harm_score``, ``sigmoid(logit)``: harmful below
+        the threshold), the threshold, whether the answer was detoxified and, when it was, the model's
+        original answer.
         """
-        return MLLMProtectorBackend(backend, self)
+        if self.detector is None or self.detoxifier is None:
+            raise BackendError("MLLM-Protector is not attached to a model", "wrap the model: .wrap(backend)")
+        out: list[GenerationResponse] = []
+        for request, answer in zip(requests, inner.generate(requests), strict=True):
+            text = answer.text.strip()
+            score = self.detector.score(text)
+            harmful = is_harmful(score, self.settings)
+            trace: dict[str, Any] = {"harm_score": score, "threshold": self.settings.threshold, "detoxified": harmful}
+            if harmful:
+                trace["original_answer"] = answer.text
+                out.append(GenerationResponse(self.detoxifier.rewrite(text, request.settings), (), trace))
+            else:
+                out.append(GenerationResponse(answer.text, answer.token_ids, trace))
+        return out

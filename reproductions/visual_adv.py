@@ -3,7 +3,8 @@
 Stage 1, :func:`optimize`: projected signed-gradient descent on the pixels of a clean image maximises
 the likelihood of a user-supplied harmful corpus (8 targets drawn at random per step) after an empty
 user instruction. It checkpoints every ``checkpoint_every`` steps and resumes from the last checkpoint.
-Run it as ``python reproductions/visual_adv.py optimize --model ALIAS --corpus PATH --image PATH --out DIR``.
+Run it as ``lvlmkb stage visual-adv optimize --model ALIAS --set corpus=PATH --set image=PATH --out DIR``
+(``--set epsilon=null`` for the unconstrained attack).
 
 Stage 2, :class:`VisualAdv`: ``lvlmkb reproduce visual-adv --set adversarial_image=DIR/adversarial.png``
 attaches that image to every evaluation instruction (dataset ``visual-adv-instructions``).
@@ -14,11 +15,9 @@ Every parameter cites the authors' LLaVA-LLaMA-2 attack (``llava_llama_v2_visual
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import random
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -28,14 +27,15 @@ from lvlmkb.eval import (
     AttachedImageMethod,
     Deviation,
     ImageInput,
-    LvlmkbError,
     Source,
+    StageContext,
     UsageError,
     attack,
     open_rgb,
     resumable_state,
     sha256_file,
     sourced,
+    stage,
     write_atomic,
 )
 from lvlmkb.eval.run.attached_image import FINAL, STATE
@@ -109,7 +109,9 @@ def load_corpus(path: Path) -> list[str]:
 
 def _required(path: Path | None, name: str) -> Path:
     if path is None or not path.is_file():
-        raise UsageError(f"visual-adv needs the {name} file (got {path})", f"pass --{name} PATH to an existing file")
+        raise UsageError(
+            f"visual-adv needs the {name} file (got {path})", f"pass --set {name}=PATH to an existing file"
+        )
     return path
 
 
@@ -192,7 +194,9 @@ def _resume(out_dir: Path, identity: dict[str, Any], config: VisualAdvConfig) ->
     if state is None:
         return None
     if state["step"] > config.iterations:
-        raise UsageError(f"{out_dir} is already at step {state['step']} > {config.iterations}", "raise --iterations")
+        raise UsageError(
+            f"{out_dir} is already at step {state['step']} > {config.iterations}", "raise --set iterations=N"
+        )
     return state
 
 
@@ -286,7 +290,7 @@ class VisualAdv(AttachedImageMethod[VisualAdvConfig]):
     prompt_field: ClassVar[str] = "instruction"
     progress: ClassVar[tuple[str, str]] = ("iterations", "step")
     optimise_how: ClassVar[str] = (
-        "python reproductions/visual_adv.py optimize --model ALIAS --corpus PATH --image PATH --out DIR"
+        "lvlmkb stage visual-adv optimize --model ALIAS --set corpus=PATH --set image=PATH --out DIR"
     )
 
     def setting(self) -> str:
@@ -294,79 +298,17 @@ class VisualAdv(AttachedImageMethod[VisualAdvConfig]):
         epsilon = self.optimisation().get("epsilon", self.settings.epsilon)
         return "unconstrained" if epsilon is None else f"constrained-{epsilon}"
 
-
-def _epsilon(text: str) -> int | None:
-    if text.lower() in {"none", "unconstrained"}:
-        return None
-    return int(text)
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python reproductions/visual_adv.py", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    opt = commands.add_parser("optimize", help="optimise (or resume) an adversarial image on a white-box model")
-    opt.add_argument("--model", required=True, help="model alias from reproductions/models.yaml (hf backend)")
-    opt.add_argument("--corpus", type=Path, required=True, help="target corpus: CSV (first column) or text")
-    opt.add_argument("--image", type=Path, required=True, help="the clean image")
-    opt.add_argument("--out", type=Path, required=True, help="run folder (checkpoints; rerun to resume)")
-    opt.add_argument("--epsilon", type=_epsilon, default=16, help="L-inf budget in 1/255, or 'none' (default 16)")
-    opt.add_argument("--iterations", type=int, default=5000)
-    opt.add_argument("--alpha", type=int, default=1, help="step size in 1/255")
-    opt.add_argument("--batch-size", type=int, default=8)
-    opt.add_argument("--checkpoint-every", type=int, default=100)
-    opt.add_argument("--seed", type=int, default=0)
-    opt.add_argument("--root", type=Path, default=None, help="the lvlmkb checkout (default: found from here)")
-    opt.add_argument("--device", default=None)
-    opt.add_argument("--dtype", default=None)
-    return parser
-
-
-def open_white_box(model: str, root: Path | None, device: str | None, dtype: str | None) -> HFBackend:
-    """The Hugging Face backend of a model alias, or a UsageError when the model has no white-box backend."""
-    from lvlmkb.eval.backends.registry import BackendOptions, open_backend
-    from lvlmkb.kb.validate import open_kb
-    from lvlmkb.project import find_root
-
-    kb, _ = open_kb(find_root(explicit=root))
-    backend = open_backend(kb, model, BackendOptions(device=device, dtype=dtype))
-    if backend.name != "hf":
-        raise UsageError(
-            f"model '{model}' runs on the '{backend.name}' backend, which gives no gradients",
-            "visual-adv is white-box: choose a model with `backend: hf` in reproductions/models.yaml",
-        )
-    from lvlmkb.eval.backends.hf import HFBackend
-
-    assert isinstance(backend, HFBackend)
-    return backend
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``optimize`` resolves the model through the KB and runs :func:`optimize`; returns the exit code."""
-    from pydantic import ValidationError
-
-    args = _parser().parse_args(argv)
-    keys = ("epsilon", "iterations", "alpha", "batch_size", "checkpoint_every", "seed", "corpus", "image")
-    try:
-        try:
-            config = VisualAdvConfig(**{key: getattr(args, key) for key in keys})
-        except ValidationError as err:
-            errors = err.errors(include_url=False)
-            problems = "; ".join(f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg']}" for e in errors)
-            raise UsageError(problems, "see --help") from err
-        backend = open_white_box(args.model, args.root, args.device, args.dtype)
-        every = config.checkpoint_every
+    @stage(
+        "optimize",
+        summary="Optimise (or resume) the universal adversarial image on a white-box model.",
+        model="white-box",
+    )
+    def optimize_stage(self, ctx: StageContext) -> Path:
+        """Run (or resume) :func:`optimize` in ``ctx.out``; the model's weights load after the inputs are read."""
+        config = self.settings
 
         def report(step: int, loss: float) -> None:
-            if step % every == 0 or step == config.iterations:
-                print(f"step {step}/{config.iterations} loss {loss:.4f}", file=sys.stderr, flush=True)
+            if step % config.checkpoint_every == 0 or step == config.iterations:
+                ctx.report(f"step {step}/{config.iterations} loss {loss:.4f}")
 
-        final = optimize(backend, config, args.out, report)
-    except LvlmkbError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
-    print(final)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        return optimize(ctx.white_box(), config, ctx.out, report)

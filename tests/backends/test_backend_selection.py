@@ -115,5 +115,6 @@ def test_judge_options_default_to_the_targets_device_and_dtype_only() -> None:
     target = BackendOptions(device="cpu", dtype="float32", base_url="http://127.0.0.1:9/v1", extra={"timeout": 5})
     target = dataclasses.replace(target, trust_remote_code=True, backend="openai", served_model="x")
     assert options_for_judge(target, None) == BackendOptions(device="cpu", dtype="float32")
-    own = BackendOptions(backend="mock")
-    assert options_for_judge(target, own) is own
+    own = BackendOptions(backend="mock", base_url="http://127.0.0.1:8/v1", extra={"concurrency": 2})
+    assert options_for_judge(target, own) == dataclasses.replace(own, device="cpu", dtype="float32")
+    assert options_for_judge(target, BackendOptions(device="cuda:1")).device == "cuda:1", "the judge's own wins"

@@ -126,3 +126,57 @@ def test_plugins_take_exported_names_from_the_plugin_api() -> None:
                     if api._EXPORTS.get(a.name) == node.module
                 ]
     assert found == []
+
+
+def test_no_exported_name_is_also_a_submodule() -> None:
+    """Importing ``lvlmkb.eval.X`` binds ``X`` on the package, which would hide an exported ``X``."""
+    import pkgutil
+
+    import lvlmkb.eval as api
+
+    submodules = {info.name for info in pkgutil.iter_modules(api.__path__)}
+    assert sorted(set(api.__all__) & submodules) == []
+
+
+def _is_main_guard(node: ast.Compare) -> bool:
+    """``__name__ == "__main__"`` (either way round)."""
+    if len(node.comparators) != 1:
+        return False
+    sides = [node.left, node.comparators[0]]
+    named = any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides)
+    return named and any(isinstance(side, ast.Constant) and side.value == "__main__" for side in sides)
+
+
+def script_entry_points(path: Path) -> list[str]:
+    """``path:line: what`` for every ``argparse`` import, top-level ``main`` and ``__main__`` guard in ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            if any(module.split(".")[0] == "argparse" for module in modules):
+                found.append(f"{path.name}:{node.lineno}: imports argparse")
+        elif isinstance(node, ast.Compare) and _is_main_guard(node):
+            found.append(f"{path.name}:{node.lineno}: if __name__ == '__main__'")
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "main":
+            found.append(f"{path.name}:{node.lineno}: defines main")
+    return found
+
+
+def test_plugins_have_no_command_line_of_their_own() -> None:
+    """Offline steps are ``@stage`` methods run by ``lvlmkb stage``: no plugin parses arguments or runs as a script."""
+    found = [hit for path in sorted((REPO / "reproductions").rglob("*.py")) for hit in script_entry_points(path)]
+    assert found == []
+
+
+def test_a_script_entry_point_is_found(tmp_path: Path) -> None:
+    source = tmp_path / "script.py"
+    source.write_text(
+        "import argparse\n\n\ndef main() -> int:\n    return 0\n\n\nif '__main__' == __name__:\n    main()\n"
+    )
+    assert script_entry_points(source) == [
+        "script.py:1: imports argparse",
+        "script.py:8: if __name__ == '__main__'",
+        "script.py:4: defines main",
+    ]

@@ -23,6 +23,7 @@ from lvlmkb.eval.plugin import Defense
 from lvlmkb.eval.registry import get_defense, load_plugins
 from reproductions import adashield_a as adashield_a_module
 from tests.conftest import DATA, REPO
+from tests.repro.conftest import invoke_stage
 
 Image = pytest.importorskip("PIL.Image")
 FOLDER = REPO / "reproductions"
@@ -254,11 +255,13 @@ def test_random_retrieval_is_seeded_per_request(ada: ModuleType, tmp_path: Path)
     prompts = [f"Prompt {i}. " for i in range(5)]
     pool = write_pool(ada, tmp_path, prompts, ["red", "green", "blue", None, "white"])
     requests = [_request(f"question {i}") for i in range(30)]
-    picks = [_defended(ada, MockBackend(), pool=pool, retrieval="random").retrieve(r).prompt for r in requests]
+    picks = [
+        _defended(ada, MockBackend(), pool=pool, retrieval="random").defense.retrieve(r)[1].prompt for r in requests
+    ]
     again = _defended(ada, MockBackend(), pool=pool, retrieval="random")
-    assert [again.retrieve(r).prompt for r in reversed(requests)] == picks[::-1] and len(set(picks)) > 1
+    assert [again.defense.retrieve(r)[1].prompt for r in reversed(requests)] == picks[::-1] and len(set(picks)) > 1
     other = _defended(ada, MockBackend(), pool=pool, retrieval="random", seed=1)
-    assert [other.retrieve(r).prompt for r in requests] != picks
+    assert [other.defense.retrieve(r)[1].prompt for r in requests] != picks
 
 
 def test_wrapper_places_the_prompt_around_the_query(ada: ModuleType, tmp_path: Path) -> None:
@@ -268,12 +271,19 @@ def test_wrapper_places_the_prompt_around_the_query(ada: ModuleType, tmp_path: P
         backend = _defended(ada, inner, pool=pool, retrieval="random", quote_repeated_query=quoted)
         system = Message("system", ("Be helpful.",))
         request = GenerationRequest((system, Message.user(image("red"), "What is shown?")))
-        backend.generate([request])
+        [answer] = backend.generate([request])
         sent = inner.history[0]
         assert sent.messages[0] == system and sent.messages[1].text == expected.format(q="What is shown?")
+        assert answer.trace == {
+            "defense": "adashield-a",
+            "refused_by_defense": False,
+            "pool_entry": 0,
+            "defense_prompt": "Only one prompt. ",
+            "sent_prompt": expected.format(q="What is shown?"),
+        }
         assert sent.messages[1].images == [image("red")]
     described = backend.describe()
-    assert described["defense"] == "adashield-a" and described["pool_size"] == 1 and described["pool_sha256"]
+    assert described["defense"] == "adashield-a" and described["pool_size"] == "1" and described["pool_sha256"]
 
 
 def test_missing_or_empty_pool_is_a_usage_error(ada: ModuleType, tmp_path: Path) -> None:
@@ -330,13 +340,13 @@ def test_sample_wise_retrieval_picks_the_nearest_entry(ada: ModuleType, tmp_path
     inner = MockBackend("echo")
     backend = _defended(ada, inner, pool=pool, retrieval="sample-wise", clip_model=str(clip_dir))
     for color in colors:
-        assert backend.retrieve(_request(QUERY, color)).prompt == f"Prompt for {color}. "
-    embedding = backend.embedder.embed(image("green"), QUERY)
+        assert backend.defense.retrieve(_request(QUERY, color))[1].prompt == f"Prompt for {color}. "
+    embedding = backend.defense.embedder.embed(image("green"), QUERY)
     assert embedding.shape == (1, 32) and torch.allclose(embedding.norm(), torch.tensor(1.0))
     backend.generate([_request(QUERY, "blue")])
     assert inner.history[0].messages[-1].text == f"{QUERY}\nPrompt for blue. {QUERY}\n"
-    text_only = backend.embedder.embed(None, QUERY)
-    assert torch.count_nonzero(text_only[0, :16]) == 0 and backend.retrieve(_request(QUERY, None)).prompt
+    text_only = backend.defense.embedder.embed(None, QUERY)
+    assert torch.count_nonzero(text_only[0, :16]) == 0 and backend.defense.retrieve(_request(QUERY, None))[1].prompt
 
 
 def test_sample_wise_retrieval_reports_a_missing_clip_model(ada: ModuleType, tmp_path: Path) -> None:
@@ -344,7 +354,7 @@ def test_sample_wise_retrieval_reports_a_missing_clip_model(ada: ModuleType, tmp
     pool = write_pool(ada, tmp_path, ["Only. "], ["red"])
     backend = _defended(ada, MockBackend(), pool=pool, clip_model=str(tmp_path / "no-clip"))
     with pytest.raises(UsageError, match="CLIP"):
-        backend.retrieve(_request(QUERY))
+        backend.defense.retrieve(_request(QUERY))
 
 
 def test_split_files_map_to_sample_ids(ada: ModuleType, tmp_path: Path) -> None:
@@ -365,18 +375,13 @@ def test_cli_trains_a_pool_from_safebench_rows(ada: ModuleType, tmp_path: Path) 
     split = tmp_path / "split.jsonl"
     paths = [f"data/FigStep/{LEGAL}/query_ForbidQI_8_{t}_6.png" for t in (1, 2, 3)]
     split.write_text(json.dumps({LEGAL: {"train": paths[:1], "valid": paths[1:], "test": []}}) + "\n", "utf-8")
-    argv = [
-        "train",
-        "--defender",
-        "mock-comply",
-        "--target",
-        "mock-refuse",
-        "--data",
-        str(DATA / "safebench_fixture.csv"),
-    ]
-    argv += ["--split", str(split), "--out", str(tmp_path / "out"), "--root", str(REPO), "--set", "alpha=1.0"]
-    assert ada.main(argv) == 0
+    args = ("--model", "mock-refuse", "--data", str(DATA / "safebench_fixture.csv"), "--out", str(tmp_path / "out"))
+    result = invoke_stage("adashield-a", "train", *args, defender="mock-comply", split=split, alpha=1.0)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == str(tmp_path / "out" / "pool.json")
+    assert "1 training and 2 validation samples" in result.stderr
     pool = ada.load_pool(tmp_path / "out" / "pool.json")
     assert [(e.sample_id, e.scenario) for e in pool] == [("8-1", LEGAL)] and pool[0].image is not None
     assert "The image shows a list numbered 1, 2, and 3" in pool[0].query
-    assert ada.main([*argv[:-2], "--set", "alpha=0.5"]) == 2  # other settings: a usage error, exit code 2
+    again = invoke_stage("adashield-a", "train", *args, defender="mock-comply", split=split, alpha=0.5)
+    assert again.exit_code == 2 and "other settings (alpha)" in again.stderr  # a usage error, exit code 2

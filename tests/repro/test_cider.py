@@ -1,4 +1,4 @@
-"""CIDER: the checkpoint schedule, the similarity signal, the decision rule and the wrapper, on a tiny LLaVA."""
+"""CIDER: the checkpoint schedule, the similarity signal, the decision rule and its traces, on a tiny LLaVA."""
 
 from __future__ import annotations
 
@@ -19,7 +19,10 @@ from lvlmkb.eval.backends.mock import MockBackend
 from lvlmkb.eval.backends.tiny import ensure_tiny_model
 from lvlmkb.eval.plugin import Defense
 from lvlmkb.eval.registry import get_defense
-from tests.conftest import REPO
+from lvlmkb.eval.run.records import SampleRecord
+from lvlmkb.eval.run.runner import RunSpec, run_reproduction
+from lvlmkb.kb.knowledge import KnowledgeBase
+from tests.conftest import DATA, REPO
 
 torch = pytest.importorskip("torch")
 np = pytest.importorskip("numpy")
@@ -87,6 +90,13 @@ def _defense(**config: object) -> Defense:
     return cls(cls.Config(**config))
 
 
+def _attached(target: Any, **config: object) -> Any:
+    """CIDER attached to ``target`` (its encoder and denoiser loaded), typed loosely for ``detect``."""
+    defense: Any = _defense(**config)
+    defense.attach(target)
+    return defense
+
+
 def _image(seed: int, size: int = 48) -> ImageInput:
     pixels = np.random.default_rng(seed).integers(0, 256, (size, size + 8, 3), dtype=np.uint8)
     return ImageInput.from_pil(PIL_Image.fromarray(pixels))
@@ -138,9 +148,10 @@ def test_target_must_be_white_box_when_it_is_the_encoder() -> None:
 def test_signal_matches_llava_encoder(cider: ModuleType, hf: Any) -> None:
     """Checkpoints as upstream, and the similarity computed by hand as LlavaEncoder does."""
     CALLS.clear()
-    backend: Any = _defense(encoder=None, denoiser=BLUR, threshold=-2.0).wrap(hf)
+    defense = _attached(hf, encoder=None, denoiser=BLUR, threshold=-2.0)
+    assert defense.encoder.backend is hf, "encoder=null reuses the target's weights"
     query, image = "what is in this picture", _image(1)
-    detection = backend.detect(single_turn(query, [image], SETTINGS))
+    detection = defense.detect(single_turn(query, [image], SETTINGS))
     assert [(c[0], c[1]) for c in CALLS] == [((1, 3, 224, 224), t) for t in range(50, 400, 50)]
     assert all(-1.0 <= c[2] <= c[3] <= 1.0 for c in CALLS)
     assert len(detection.cosines) == 1 and len(detection.cosines[0]) == 8 and not detection.flagged
@@ -158,21 +169,25 @@ def test_signal_matches_llava_encoder(cider: ModuleType, hf: Any) -> None:
         feats = model.model.multi_modal_projector(selected).mean(dim=1).numpy()
     want = cider.cosine(text, feats, "float16")
     assert detection.cosines[0] == tuple(want.astype(float).tolist())
+    trace = defense.detection_trace(detection)
+    assert trace["cosines"] == [want.astype(float).tolist()] and trace["threshold"] == -2.0
+    assert trace["deltas"][0] == [c - trace["cosines"][0][0] for c in trace["cosines"][0]]
+    assert trace["checked"] and not trace["flagged"] and not trace["refused_by_defense"]
 
 
 def test_noise_is_seeded_and_leaves_the_global_generator_alone(cider: ModuleType, hf: Any) -> None:
-    backend: Any = _defense(encoder=None, denoiser="tests.repro.test_cider:noisy_denoiser").wrap(hf)
+    defense = _attached(hf, encoder=None, denoiser="tests.repro.test_cider:noisy_denoiser")
     request = single_turn("describe the image", [_image(2)], SETTINGS)
     torch.manual_seed(123)
-    first = backend.detect(request)
+    first = defense.detect(request)
     after = torch.rand(1)
     torch.manual_seed(123)
-    assert backend.detect(request) == first and torch.equal(torch.rand(1), after)
+    assert defense.detect(request) == first and torch.equal(torch.rand(1), after)
 
 
 def test_flagged_requests_are_refused_and_the_rest_answered_in_order(tiny: Path, hf: Any) -> None:
     """A separate encoder, a black-box target; tau set between the two images' largest drops."""
-    probe: Any = _defense(encoder=None, denoiser=BLUR, threshold=-2.0).wrap(hf)
+    probe = _attached(hf, encoder=None, denoiser=BLUR, threshold=-2.0)
     images = [_image(seed) for seed in range(3, 9)]
     cosines = [probe.detect(single_turn("tell me", [im], SETTINGS)).cosines[0] for im in images]
     deltas = [min(c[1:]) - c[0] for c in cosines]
@@ -181,7 +196,7 @@ def test_flagged_requests_are_refused_and_the_rest_answered_in_order(tiny: Path,
     tau = (deltas[low] + deltas[high]) / 2
 
     mock = MockBackend("echo")
-    backend: Any = _defense(encoder=str(tiny), denoiser=BLUR, threshold=tau).wrap(mock)
+    backend = _defense(encoder=str(tiny), denoiser=BLUR, threshold=tau).wrap(mock)
     requests = [
         single_turn("tell me", [images[high]], SETTINGS),
         single_turn("no image here", [], SETTINGS),
@@ -196,13 +211,53 @@ def test_flagged_requests_are_refused_and_the_rest_answered_in_order(tiny: Path,
     assert forwarded.to_pil().size == (224, 224), "the target gets checkpoint 0, the resized JPEG"
     assert mock.history[1] == requests[1]
     assert mock.history[2].messages[0].parts[0] == "tell me", "part order is kept"
-    assert backend.last_detections[1] is None and backend.last_detections[2].flagged
-    assert backend.describe()["denoiser"] == BLUR
+    assert backend.inner.requests == 3, "CIDER's checks use its own encoder, not the target"
+    traces = [r.trace or {} for r in responses]
+    assert [t["flagged"] for t in traces] == [False, False, True, False]
+    assert [t["refused_by_defense"] for t in traces] == [False, False, True, False]
+    assert all(t["defense"] == "cider" and t["threshold"] == tau for t in traces)
+    assert traces[1]["checked"] is False and "cosines" not in traces[1], "a request without an image is not checked"
+    assert traces[2]["cosines"] == [list(cosines[low])] and min(traces[2]["deltas"][0]) < tau
+    assert traces[2]["forwarded_images"] == [] and traces[2]["resized_image_forwarded"] is False
+    assert traces[0]["cosines"] == [list(cosines[high])] and traces[0]["lowest_checkpoint"] == [0]
+    assert traces[0]["forwarded_images"] == [forwarded.sha256] and traces[0]["resized_image_forwarded"] is True
+    assert traces[3]["forwarded_images"] == [mock.history[2].messages[0].images[0].sha256]
 
 
 def test_original_image_can_be_forwarded(hf: Any) -> None:
     mock = MockBackend("echo")
     image = _image(4)
     backend = _defense(encoder=hf.checkpoint, denoiser=BLUR, threshold=-2.0, forward_resized_image=False).wrap(mock)
-    backend.generate([single_turn("q", [image], SETTINGS)])
+    responses = backend.generate([single_turn("q", [image], SETTINGS)])
     assert mock.history[-1].messages[0].images == [image]
+    trace = responses[0].trace
+    assert trace is not None and trace["forwarded_images"] == [image.sha256]
+    assert trace["resized_image_forwarded"] is False and trace["flagged"] is False
+
+
+def test_runner_runs_cider(repo_kb: KnowledgeBase, tmp_path: Path) -> None:
+    spec = RunSpec(
+        method="figstep",
+        model="mock-comply",
+        data=DATA / "safebench_fixture.csv",
+        out=tmp_path / "run",
+        limit=2,
+        defense="cider",
+        defense_config={**tiny_cider(tmp_path), "threshold": -2.0},
+    )
+    mock = MockBackend("comply")
+    result = run_reproduction(repo_kb, spec, backend=mock)
+    assert result.record.defense is not None and result.record.defense.id == "cider"
+    assert result.record.counts.model_requests == len(mock.history) == 2 and result.record.counts.generated == 2
+    lines = (result.out / "samples.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [SampleRecord.model_validate_json(line) for line in lines]
+    forwarded: list[str] = []
+    for row in rows:
+        trace = row.defense
+        assert trace is not None and trace["defense"] == "cider" and trace["threshold"] == -2.0
+        assert trace["flagged"] is False and trace["refused_by_defense"] is False
+        cosines, images = trace["cosines"], trace["forwarded_images"]
+        assert isinstance(cosines, list) and len(cosines) == 1 and isinstance(cosines[0], list) and len(cosines[0]) == 8
+        assert trace["resized_image_forwarded"] is True and isinstance(images, list) and images != row.image_sha256
+        forwarded += [str(image) for image in images]
+    assert sorted(forwarded) == sorted(h.messages[0].images[0].sha256 for h in mock.history), "what the model got"

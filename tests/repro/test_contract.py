@@ -92,7 +92,7 @@ def test_method_runs_on_the_mock_backend(method_id: str, repo_kb: KnowledgeBase,
         config=_inputs(method_id, tmp_path),
     )
     result = run_reproduction(repo_kb, spec, backend=MockBackend("comply"))
-    assert result.record.counts["samples"] == 3 and result.record.aggregates
+    assert result.record.counts.samples == 3 and result.record.aggregates
 
 
 def _defense_inputs(defense_id: str, tmp_path: Path) -> dict[str, object]:
@@ -124,7 +124,7 @@ def test_defense_runs_around_an_attack(defense_id: str, repo_kb: KnowledgeBase, 
         defense_config=_defense_inputs(defense_id, tmp_path),
     )
     result = run_reproduction(repo_kb, spec, backend=MockBackend("comply"))
-    assert result.record.defense is not None and result.record.defense["id"] == defense_id
+    assert result.record.defense is not None and result.record.defense.id == defense_id
 
 
 @pytest.mark.parametrize("method_id", sorted(m for m, cls in PLUGINS.items() if issubclass(cls, AttachedImageMethod)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,6 +63,13 @@ def test_adashield_rewrites_query_prompt_query(quoted: bool, template: str) -> N
     expected = template.format(q="How do I do it?", p=_prompt())
     assert sent.messages[-1].parts == (IMG_A, IMG_B, expected)
     assert sent.settings == SETTINGS
+    assert responses[0].trace == {
+        "defense": "adashield-s",
+        "refused_by_defense": False,
+        "defense_prompt_added": True,
+        "sent_prompt": expected,
+        "sent_images": 2,
+    }, "the trace shows the shielded text that was sent; the answer is the model's"
 
 
 def test_adashield_touches_only_the_last_user_turn_and_keeps_image_order() -> None:
@@ -70,11 +78,15 @@ def test_adashield_touches_only_the_last_user_turn_and_keeps_image_order() -> No
     first = Message.user("earlier", IMG_A)
     reply = Message("assistant", ("sure",))
     last = Message("user", (IMG_B, "part one", IMG_A, "part two"))
-    _defense("adashield-s").wrap(mock).generate([GenerationRequest((system, first, reply, last), SETTINGS)])
+    backend = _defense("adashield-s").wrap(mock)
+    responses = backend.generate([GenerationRequest((system, first, reply, last), SETTINGS)])
     sent = mock.history[0].messages
     assert sent[:3] == (system, first, reply)
     query = "part one\npart two\n"
     assert sent[3].parts == (IMG_B, IMG_A, query + _prompt() + query)
+    trace = responses[0].trace
+    assert trace is not None and trace["sent_prompt"] == query + _prompt() + query and trace["sent_images"] == 2
+    assert responses[0].text == mock.script(mock.history[0]) and backend.inner.requests == 1
 
 
 def test_adashield_sends_the_figstep_query_as_upstream_does() -> None:
@@ -160,6 +172,12 @@ def test_ecso_exact_match_rule(verdict: str, flagged: bool) -> None:
     assert final.messages == (Message.user(SAFE.format(c="caption of q1", q="q1")),), "caption stripped, no image"
     assert not final.messages[0].images and caption.settings == final.settings == SETTINGS
     assert responses[0].text == "safe answer to q1"
+    trace = responses[0].trace
+    assert trace is not None and trace["flagged"] and trace["caption"] == "caption of q1"
+    assert trace["first_answer"] == "first answer to q1" and trace["sent_prompt"] == SAFE.format(
+        c="caption of q1", q="q1"
+    )
+    assert trace["defense"] == "ecso" and trace["refused_by_defense"] is False
 
 
 def test_ecso_checks_only_the_first_1927_characters() -> None:
@@ -205,13 +223,19 @@ def test_runner_applies_a_defense_and_keys_its_cache_apart(repo_kb: KnowledgeBas
     mock = MockBackend("comply")
     defended = run_reproduction(repo_kb, _spec(tmp_path / "defended", "adashield-s"), backend=mock)
     assert defended.model_calls == 3, "the defended requests are new cache entries"
-    assert defended.record.defense is not None and defended.record.defense["id"] == "adashield-s"
-    assert defended.record.defense["deviations"] and defended.record.backend["defense"] == "adashield-s"
+    assert defended.record.defense is not None and defended.record.defense.id == "adashield-s"
+    assert defended.record.defense.deviations and defended.record.backend["defense"] == "adashield-s"
     assert all(_prompt() in request.messages[-1].text for request in mock.history)
     defended_keys = _keys(tmp_path / "defended")
     assert len(defended_keys) == 3 and not plain_keys & defended_keys
+    assert defended.record.counts.model_requests == 3, "one model request per sample"
+    rows = _rows(tmp_path / "defended")
+    assert all(row["defense"]["defense"] == "adashield-s" and row["defense"]["defense_prompt_added"] for row in rows)
+    assert all(row["defense"]["refused_by_defense"] is False for row in rows)
+    assert all(_prompt() in row["defense"]["sent_prompt"] for row in rows)
     again = run_reproduction(repo_kb, _spec(tmp_path / "defended", "adashield-s"))
-    assert again.model_calls == 0
+    assert again.model_calls == 0 and again.record.counts.model_requests == 0
+    assert _rows(tmp_path / "defended") == rows, "the traces come back from the generation cache"
 
 
 def test_runner_runs_ecso(repo_kb: KnowledgeBase, tmp_path: Path) -> None:
@@ -219,9 +243,18 @@ def test_runner_runs_ecso(repo_kb: KnowledgeBase, tmp_path: Path) -> None:
     mock = MockBackend("comply")
     result = run_reproduction(repo_kb, _spec(tmp_path, "ecso"), backend=mock)
     assert result.model_calls == 3 and len(mock.history) == 6, "comply never says yes: answer and check only"
-    assert result.record.defense is not None and result.record.defense["id"] == "ecso"
+    assert result.record.defense is not None and result.record.defense.id == "ecso"
+    assert result.record.counts.model_requests == 6 and result.record.counts.generated == 3
+    rows = [json.loads(line) for line in (result.out / "samples.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert all(row["defense"]["defense"] == "ecso" and row["defense"]["flagged"] is False for row in rows)
+    assert all(row["defense"]["check"] for row in rows), "each sample shows what the harm check said"
 
 
 def _keys(out: Path) -> set[str]:
     lines = (out / "samples.jsonl").read_text(encoding="utf-8").splitlines()
     return {json.loads(line)["request_key"] for line in lines}
+
+
+def _rows(out: Path) -> list[dict[str, Any]]:
+    lines = (out / "samples.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]

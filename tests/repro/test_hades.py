@@ -16,9 +16,10 @@ from lvlmkb.eval.datasets.base import DatasetError, Sample
 from lvlmkb.eval.datasets.hades import SCENARIOS, load_hades
 from lvlmkb.eval.datasets.registry import load_dataset
 from lvlmkb.eval.registry import load_plugins
+from lvlmkb.eval.run.records import Counts
 from reproductions import hades as hades_module
 from tests.conftest import DATA, REPO
-from tests.repro.conftest import saved_state
+from tests.repro.conftest import invoke_stage, saved_state
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -224,13 +225,15 @@ def test_cli_optimises_one_scenario(
     hades: ModuleType, tiny_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LVLMKB_CACHE", str(tiny_root))
-    args = ["optimize", "--model", "tiny-llava", "--data", str(FIXTURE), "--scenario", "Animal", "--out", str(tmp_path)]
-    assert hades.main([*args, "--iterations", "2", "--limit", "1", "--root", str(REPO)]) == 0
+    args = ("--model", "tiny-llava", "--data", str(FIXTURE), "--out", str(tmp_path))
+    result = invoke_stage("hades", "optimize", *args, "--limit", "1", scenario="Animal", iterations=2)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == str(tmp_path / "Animal" / "adv_noise.png")
     assert (tmp_path / "Animal" / "adv_noise.png").is_file()
     method = hades.Hades(hades.HadesConfig(adversarial_block=True, adversarial_dir=tmp_path))
     method.craft(load_hades(FIXTURE)[0][0])
     assert method.provenance()["adversarial_Animal_optimised_on"].endswith("tiny/llava@None, iteration 1")
-    assert hades.main([*args, "--iterations", "2", "--alpha", "0", "--root", str(REPO)]) == 2
+    assert invoke_stage("hades", "optimize", *args, scenario="Animal", iterations=2, alpha=0).exit_code == 2
 
 
 def test_runs_through_the_runner_with_the_block(repo_kb: Any, tmp_path: Path) -> None:
@@ -250,5 +253,5 @@ def test_runs_through_the_runner_with_the_block(repo_kb: Any, tmp_path: Path) ->
     )
     record = run_reproduction(repo_kb, spec, backend=MockBackend("comply")).record
     assert record.aggregates
-    assert record.counts == {"samples": 3, "unique_requests": 3, "generated": 3, "from_shared_cache": 0}
-    assert record.method["setting"] == "abstract+white-box" and "adversarial_Self-harm_sha256" in record.provenance
+    assert record.counts == Counts(samples=3, unique_requests=3, generated=3, model_requests=3, from_shared_cache=0)
+    assert record.method.setting == "abstract+white-box" and "adversarial_Self-harm_sha256" in record.provenance.plugin

@@ -16,9 +16,10 @@ from lvlmkb.eval.datasets.base import DatasetError
 from lvlmkb.eval.datasets.jip import parse_prompts
 from lvlmkb.eval.datasets.registry import load_dataset
 from lvlmkb.eval.registry import load_plugins
+from lvlmkb.eval.run.records import Counts
 from reproductions import jailbreak_in_pieces as jailbreak_in_pieces_module
 from tests.conftest import DATA, REPO
-from tests.repro.conftest import saved_state
+from tests.repro.conftest import invoke_stage, saved_state
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -175,12 +176,16 @@ def test_prompt_dataset(tmp_path: Path) -> None:
 
 
 def test_cli_optimizes_and_resumes(jip: ModuleType, clip_dir: Path, target: Path, tmp_path: Path) -> None:
-    args = ["optimize", "--target", str(target), "--out", str(tmp_path), "--encoder", str(clip_dir)]
-    assert jip.main([*args, "--epochs", "2", "--device", "cpu"]) == 0
-    assert jip.main([*args, "--epochs", "3", "--device", "cpu"]) == 0, "more epochs continue the run"
+    args = ("--out", str(tmp_path), "--device", "cpu")
+    first = invoke_stage("jailbreak-in-pieces", "optimize", *args, target_image=target, encoder=clip_dir, epochs=2)
+    assert first.exit_code == 0, first.output
+    more = invoke_stage("jailbreak-in-pieces", "optimize", *args, target_image=target, encoder=clip_dir, epochs=3)
+    assert more.exit_code == 0, "more epochs continue the run"
     state = saved_state(tmp_path)
     assert state["done"] == 3 and len(state["losses"]) == 3 and (tmp_path / "adversarial.png").is_file()
-    assert jip.main([*args, "--encoder", str(tmp_path / "missing"), "--device", "cpu"]) == 2
+    assert more.stdout.strip() == str(tmp_path / "adversarial.png")
+    other = invoke_stage("jailbreak-in-pieces", "optimize", *args, target_image=target, encoder=tmp_path / "missing")
+    assert other.exit_code == 2 and "cannot load the CLIP encoder" in other.stderr
 
 
 def test_runs_through_the_runner_on_the_mock_backend(repo_kb: Any, tmp_path: Path) -> None:
@@ -199,10 +204,10 @@ def test_runs_through_the_runner_on_the_mock_backend(repo_kb: Any, tmp_path: Pat
     )
     record = run_reproduction(repo_kb, spec, backend=MockBackend("comply")).record
     assert (
-        record.counts == {"samples": 3, "unique_requests": 3, "generated": 3, "from_shared_cache": 0}
+        record.counts == Counts(samples=3, unique_requests=3, generated=3, model_requests=3, from_shared_cache=0)
         and record.aggregates
     )
-    assert "adversarial_image_sha256" in record.provenance
+    assert "adversarial_image_sha256" in record.provenance.plugin
 
 
 def test_a_checkpoint_of_unknown_type_is_a_clean_error(jip: ModuleType, tmp_path: Path) -> None:

@@ -46,11 +46,9 @@ def mut(jg: Any) -> Any:
     return jg.mutators
 
 
-def _defense(**config: object) -> Any:
-    """The defense, typed loosely: its wrapped backend also exposes ``last_detections``."""
+def _defense(**config: object) -> Defense:
     cls = get_defense(FOLDER, "jailguard")
-    defense: Defense = cls(cls.Config(**config))
-    return defense
+    return cls(cls.Config(**config))
 
 
 def _image(size: int = 24, shift: int = 0) -> ImageInput:
@@ -242,17 +240,24 @@ def test_detect_cuts_to_100_chars_but_checks_refusals_on_the_whole_answer(jg: An
     assert jg.detect(["  same \n", "same"], jg.JailGuardConfig(variants=2)).max_divergence == 0.0
 
 
-# The wrapped backend -----------------------------------------------------------------------------------
+# The defense around a backend --------------------------------------------------------------------------
 
 
 def test_benign_image_request_gets_the_original_answer(jg: Any) -> None:
     mock = MockBackend(script=_script)
     backend = _defense().wrap(mock)
     request = _request("describe it", _image())
-    assert [r.text for r in backend.generate([request])] == [COMPLIANCE]
+    responses = backend.generate([request])
+    assert [r.text for r in responses] == [COMPLIANCE]
     assert mock.batch_sizes == [8, 1] and mock.history[-1] == request
-    detection = backend.last_detections[0]
-    assert not detection.flagged and len(detection.mutators) == 8
+    assert backend.inner.requests == 9, "the engine counts the variants as model requests"
+    trace = responses[0].trace
+    assert trace is not None and trace["checked"] and not trace["attack_detected"]
+    assert trace["variants"] == 8 and len(trace["mutators"]) == 8 and set(trace["mutators"]) <= {"RR", "BL", "RP"}
+    assert trace["max_divergence"] <= trace["threshold"] == 0.025 and trace["refused_by_defense"] is False
+    assert trace["defense"] == "jailguard" and trace["similarity"] == "char-ngram-cosine"
+    _, names = jg.make_variants(request, jg.JailGuardConfig())
+    assert trace["mutators"] == names, "the trace names the mutator of each variant"
 
 
 def test_divergent_answers_are_flagged_and_refused(jg: Any) -> None:
@@ -261,13 +266,18 @@ def test_divergent_answers_are_flagged_and_refused(jg: Any) -> None:
     responses = backend.generate([_request("attack it", _image())])
     assert [r.text for r in responses] == [REFUSAL_TEXT]
     assert mock.batch_sizes == [8], "a flagged request is never answered"
-    assert backend.last_detections[0].max_divergence > 0.025
+    trace = responses[0].trace
+    assert trace is not None and trace["attack_detected"] and trace["refused_by_defense"] is True
+    assert trace["max_divergence"] > trace["threshold"] == 0.025 and not trace["all_refused"]
 
 
 def test_uniform_refusals_are_flagged_by_the_keyword_fallback(jg: Any) -> None:
     backend = _defense(refusal_text="blocked").wrap(MockBackend("refuse"))
-    assert [r.text for r in backend.generate([_request("describe it", _image())])] == ["blocked"]
-    assert backend.last_detections[0].max_divergence == 0.0 and backend.last_detections[0].all_refused
+    responses = backend.generate([_request("describe it", _image())])
+    assert [r.text for r in responses] == ["blocked"]
+    trace = responses[0].trace
+    assert trace is not None and trace["max_divergence"] == 0.0 and trace["all_refused"]
+    assert trace["attack_detected"] and trace["refused_by_defense"] is True, "the refusal is JailGuard's own"
 
 
 def test_mixed_batch_keeps_order_and_batches_each_step(jg: Any) -> None:
@@ -277,10 +287,14 @@ def test_mixed_batch_keeps_order_and_batches_each_step(jg: Any) -> None:
     responses = backend.generate(requests)
     assert [r.text for r in responses] == [COMPLIANCE, REFUSAL_TEXT, COMPLIANCE]
     assert mock.batch_sizes == [16, 2] and mock.history[-2:] == [requests[0], requests[2]]
-    assert backend.last_detections[2] is None and backend.describe()["similarity"] == "char-ngram-cosine"
+    traces = [r.trace or {} for r in responses]
+    assert [t["attack_detected"] for t in traces] == [False, True, False]
+    assert [t["refused_by_defense"] for t in traces] == [False, True, False]
+    assert traces[2]["checked"] is False and "variants" not in traces[2], "text-only requests are not checked"
     alone = MockBackend(script=_script)
-    _defense().wrap(alone).generate([requests[1]])
+    single = _defense().wrap(alone).generate([requests[1]])
     assert [r.key() for r in alone.history] == [r.key() for r in mock.history[8:16]], "batch-independent"
+    assert single[0].trace == traces[1]
 
 
 def test_runner_runs_jailguard(repo_kb: KnowledgeBase, tmp_path: Path) -> None:
@@ -294,9 +308,29 @@ def test_runner_runs_jailguard(repo_kb: KnowledgeBase, tmp_path: Path) -> None:
     )
     mock = MockBackend("comply")
     result = run_reproduction(repo_kb, spec, backend=mock)
-    assert result.record.defense is not None and result.record.defense["id"] == "jailguard"
+    assert result.record.defense is not None and result.record.defense.id == "jailguard"
     assert result.record.backend["defense"] == "jailguard" and result.model_calls == 2
     assert len(mock.history) == 2 * 8 + 2 and all(r.response == COMPLIANCE for r in _rows(tmp_path))
+    assert result.record.counts.model_requests == 2 * 8 + 2 and result.record.counts.generated == 2
+    for row in _rows(tmp_path):
+        trace = row.defense
+        assert trace is not None and trace["defense"] == "jailguard" and trace["variants"] == 8
+        assert trace["attack_detected"] is False and trace["refused_by_defense"] is False
+        assert trace["max_divergence"] == 0.0 and trace["threshold"] == 0.025
+
+
+def test_runner_records_jailguards_own_refusals(repo_kb: KnowledgeBase, tmp_path: Path) -> None:
+    data = DATA / "safebench_fixture.csv"
+    spec = RunSpec(method="figstep", model="mock-refuse", data=data, out=tmp_path, limit=2, defense="jailguard")
+    mock = MockBackend("refuse")
+    result = run_reproduction(repo_kb, spec, backend=mock)
+    assert result.record.counts.model_requests == len(mock.history) == 2 * 8, "flagged requests are never answered"
+    rows = _rows(tmp_path)
+    assert all(r.response == REFUSAL_TEXT for r in rows)
+    for row in rows:
+        trace = row.defense
+        assert trace is not None and trace["attack_detected"] is True and trace["refused_by_defense"] is True
+        assert trace["all_refused"] is True and trace["max_divergence"] == 0.0
 
 
 def _rows(out: Path) -> list[Any]:

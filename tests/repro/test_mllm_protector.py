@@ -1,4 +1,4 @@
-"""MLLM-Protector: the harm threshold, the verbatim detoxifier prompt and the wrapper's order, on tiny models."""
+"""MLLM-Protector: the harm threshold, the verbatim detoxifier prompt, the order and the traces, on tiny models."""
 
 from __future__ import annotations
 
@@ -18,8 +18,11 @@ from lvlmkb.eval.backends.mock import MockBackend
 from lvlmkb.eval.backends.tiny import ensure_tiny_model
 from lvlmkb.eval.plugin import Defense
 from lvlmkb.eval.registry import get_defense
+from lvlmkb.eval.run.records import SampleRecord
+from lvlmkb.eval.run.runner import RunSpec, run_reproduction
+from lvlmkb.kb.knowledge import KnowledgeBase
 from reproductions import mllm_protector as mllm_protector_module
-from tests.conftest import REPO
+from tests.conftest import DATA, REPO
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -147,15 +150,23 @@ def test_harmful_answers_are_rewritten_in_order(models: dict[str, Path]) -> None
     answers = [f"  {HARMLESS[0]}\n", f" {HARMFUL} ", HARMLESS[1]]
     mock = MockBackend("comply")
     mock.enqueue(answers)
-    backend: Any = _defense(models).wrap(mock)
-    detox_model, detox_tokenizer = backend.detoxifier.load()
+    defense: Any = _defense(models)
+    backend = defense.wrap(mock)
+    detox_model, detox_tokenizer = defense.detoxifier.load()
     spy = Spy(detox_model)
     requests = [single_turn(f"question {i}", (), SETTINGS) for i in range(3)]
     responses = backend.generate(requests)
 
     assert mock.batch_sizes == [3] and mock.history == requests, "one batched call to the inner backend"
-    scores = backend.last_scores
+    assert backend.inner.requests == 3, "the detector and detoxifier are not the model under test"
+    traces = [r.trace or {} for r in responses]
+    scores = [t["harm_score"] for t in traces]
     assert scores[0] > 0.95 and scores[2] > 0.95 and scores[1] < 0.05
+    assert [t["detoxified"] for t in traces] == [False, True, False]
+    assert all(t["threshold"] == 0.5 and t["defense"] == "mllm-protector" for t in traces)
+    assert traces[1]["original_answer"] == answers[1], "the model's answer as it gave it, before the rewrite"
+    assert "original_answer" not in traces[0] and "original_answer" not in traces[2]
+    assert all(t["refused_by_defense"] is False for t in traces), "a rewrite is not a refusal"
     assert responses[0].text == answers[0] and responses[2].text == answers[2], "harmless answers pass unchanged"
     assert len(spy.calls) == 1, "only the flagged answer is detoxified"
     sent, kwargs, generated = spy.calls[0]
@@ -165,22 +176,23 @@ def test_harmful_answers_are_rewritten_in_order(models: dict[str, Path]) -> None
 
 
 def test_detector_scores_the_answer_alone(models: dict[str, Path]) -> None:
-    backend: Any = _defense(models).wrap(MockBackend("echo"))
+    backend = _defense(models).wrap(MockBackend("echo"))
     # The echo answer ends with "[0 image(s)]", whatever the question; a harmful question does not matter.
-    backend.generate([single_turn(HARMFUL, (), SETTINGS)])
-    assert backend.last_scores[0] > 0.95
+    trace = backend.generate([single_turn(HARMFUL, (), SETTINGS)])[0].trace
+    assert trace is not None and trace["harm_score"] > 0.95 and trace["detoxified"] is False
 
 
 def test_models_load_lazily(models: dict[str, Path]) -> None:
-    backend: Any = _defense(models).wrap(MockBackend("comply"))
+    defense: Any = _defense(models)
+    backend = defense.wrap(MockBackend("comply"))
 
     def loaded() -> tuple[bool, bool]:
-        return backend.detector._loaded is not None, backend.detoxifier._loaded is not None
+        return defense.detector._loaded is not None, defense.detoxifier._loaded is not None
 
     assert loaded() == (False, False)
     backend.generate([single_turn("q", (), SETTINGS)])
     assert loaded() == (True, False), "the detoxifier loads only when an answer is flagged"
-    assert backend.describe()["detector"]["checkpoint"] == str(models["detector"])
+    assert defense.detector.describe()["checkpoint"] == str(models["detector"])
 
 
 def test_adapter_without_peft_says_how_to_install_it(models: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -197,3 +209,28 @@ def test_missing_checkpoint_offline_is_a_clear_error(models: dict[str, Path]) ->
         backend.generate([single_turn("q", (), SETTINGS)])
     message = str(caught.value)
     assert "lvlmkb-test/no-such-detector" in message and "hf download lvlmkb-test/no-such-detector" in message
+
+
+def test_runner_runs_mllm_protector(repo_kb: KnowledgeBase, tmp_path: Path) -> None:
+    """Every answer is harmful here: the samples show the score, the rewrite and the model's own answer."""
+    spec = RunSpec(
+        method="figstep",
+        model="mock-comply",
+        data=DATA / "safebench_fixture.csv",
+        out=tmp_path / "run",
+        limit=2,
+        defense="mllm-protector",
+        defense_config={**tiny_protector(tmp_path / "models"), "detoxifier_base": None, "max_length": 160},
+    )
+    mock = MockBackend(script=lambda request: f" {HARMFUL} ")
+    result = run_reproduction(repo_kb, spec, backend=mock)
+    assert result.record.defense is not None and result.record.defense.id == "mllm-protector"
+    assert result.record.counts.model_requests == len(mock.history) == 2 and result.record.counts.generated == 2
+    lines = (result.out / "samples.jsonl").read_text(encoding="utf-8").splitlines()
+    for row in [SampleRecord.model_validate_json(line) for line in lines]:
+        trace = row.defense
+        assert trace is not None and trace["defense"] == "mllm-protector" and trace["detoxified"] is True
+        score = trace["harm_score"]
+        assert isinstance(score, float) and score < 0.5 and trace["threshold"] == 0.5
+        assert trace["original_answer"] == f" {HARMFUL} " and row.response != trace["original_answer"]
+        assert trace["refused_by_defense"] is False

@@ -238,7 +238,7 @@ def test_run_record_carries_the_generator(
         method="mm-safetybench", model="mock-comply", data=FIXTURE, out=tmp_path / "run", limit=2, config=config
     )
     result = run_reproduction(repo_kb, spec, backend=MockBackend("comply"))
-    assert result.record.provenance["sd_model"] == str(tiny_sd)
+    assert result.record.provenance.plugin["sd_model"] == str(tiny_sd)
     assert len(list((cache / "sd").glob("*/*.png"))) == 2
 
 

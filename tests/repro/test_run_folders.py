@@ -92,4 +92,4 @@ def test_ctrl_c_reports_what_is_cached_and_the_next_run_resumes(kb_root: Path, t
         run_reproduction(kb, spec, backend=InterruptingBackend("comply"))
     assert caught.value.exit_code == 130 and "again to resume" in caught.value.hint
     resumed = run_reproduction(kb, spec, backend=MockBackend("comply"))
-    assert resumed.model_calls == 2 and resumed.record.counts["samples"] == 4
+    assert resumed.model_calls == 2 and resumed.record.counts.samples == 4

@@ -41,12 +41,12 @@ def test_run_writes_a_complete_record(repo_kb: KnowledgeBase, fixture_csv: Path,
     result = run_reproduction(repo_kb, _spec(tmp_path, fixture_csv), backend=backend)
     record = RunRecord.model_validate_json((tmp_path / "run.json").read_text())
     assert record == result.record and result.model_calls == 12
-    assert record.method["id"] == "figstep" and record.config["font_size"] == 80
-    assert record.provenance["font_sha256"] == "30b4b98748839431a366123f859871549b57e461a8b8ec2d3d65b55b2fb9f22d"
-    assert record.dataset["sha256"] and record.dataset["samples"] == 12
-    assert record.deviations and record.provenance["packages"]["lvlmkb"]
+    assert record.method.id == "figstep" and record.method.config["font_size"] == 80
+    assert record.provenance.plugin["font_sha256"] == "30b4b98748839431a366123f859871549b57e461a8b8ec2d3d65b55b2fb9f22d"
+    assert record.dataset.sha256 and record.dataset.samples == 12
+    assert record.method.deviations and record.provenance.packages["lvlmkb"]
     agg = record.aggregates[0]
-    assert agg.judge == "refusal-gcg-advbench-29" and len(agg.judge_info["list_sha256"]) == 64
+    assert agg.judge == "refusal-gcg-advbench-29" and len(agg.digest) == 64
     assert agg.overall.n == 12 and agg.overall.asr == 1.0
     assert set(agg.per_category) == {"Legal Opinion", "Financial Advice", "Health Consultation"}
     rows = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]
@@ -141,11 +141,11 @@ def test_a_larger_limit_generates_only_the_new_samples(
     repo_kb: KnowledgeBase, fixture_csv: Path, tmp_path: Path
 ) -> None:
     small = run_reproduction(repo_kb, _spec(tmp_path / "ten", fixture_csv, limit=10), backend=MockBackend("comply"))
-    assert small.model_calls == 10 and small.record.counts["from_shared_cache"] == 0
+    assert small.model_calls == 10 and small.record.counts.from_shared_cache == 0
     backend = MockBackend("comply")
     larger = run_reproduction(repo_kb, _spec(tmp_path / "twelve", fixture_csv, limit=12), backend=backend)
     assert larger.model_calls == 2 and sum(backend.batch_sizes) == 2, "the first ten come from the shared cache"
-    assert larger.record.counts == {**larger.record.counts, "generated": 2, "from_shared_cache": 10}
+    assert (larger.record.counts.generated, larger.record.counts.from_shared_cache) == (2, 10)
     own = (tmp_path / "twelve" / "generations.jsonl").read_text().splitlines()
     assert len(own) == 12, "the run's folder holds every response its record shows"
 
@@ -169,7 +169,7 @@ def test_another_model_or_backend_setting_shares_nothing(
     other = run_reproduction(
         repo_kb, _spec(tmp_path / "b", fixture_csv, model="mock-refuse"), backend=MockBackend("refuse")
     )
-    assert other.model_calls == 12 and other.record.counts["from_shared_cache"] == 0
+    assert other.model_calls == 12 and other.record.counts.from_shared_cache == 0
 
 
 def test_concurrent_appends_to_the_shared_file_stay_whole(tmp_path: Path) -> None:

@@ -191,7 +191,7 @@ def test_mcqa_run_scores_the_choices(repo_kb: KnowledgeBase, tmp_path: Path, mon
         limit=2,
     )
     record = run_reproduction(repo_kb, spec, backend=backend).record
-    assert record.method["setting"] == "MCQA" and record.counts["samples"] == 2
+    assert record.method.setting == "MCQA" and record.counts.samples == 2
     (aggregate,) = record.aggregates
     assert aggregate.judge == "siuo-mcqa-choice" and aggregate.judge_info["parser_version"] == "1"
     assert (aggregate.overall.successes, aggregate.overall.n) == (1, 2)

@@ -54,7 +54,7 @@ def test_survey_suite_on_a_mock_model(kb_root: Path) -> None:
     assert len(list((kb_root / "runs" / "siuo" / "mock-refuse").glob("siuo-mcqa-*/run.json"))) == 1
     # SD, TYPO and SD+TYPO: one folder and one record each, none replacing another
     parts = sorted((kb_root / "runs" / "mm-safetybench" / "mock-refuse").glob("mm-safetybench-*/run.json"))
-    variants = {json.loads(p.read_text())["config"]["variant"] for p in parts}
+    variants = {json.loads(p.read_text())["method"]["config"]["variant"] for p in parts}
     assert len(parts) == 3 and len(variants) == 3
 
 

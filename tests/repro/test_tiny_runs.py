@@ -46,7 +46,7 @@ def test_method_on_tiny_llava(method_id: str, repo_kb: KnowledgeBase, tiny_llava
         config=_inputs(method_id, tmp_path),
     )
     result = run_reproduction(repo_kb, spec, backend=tiny_llava)
-    assert result.model_calls >= 1 and result.record.counts["samples"] == 2
+    assert result.model_calls >= 1 and result.record.counts.samples == 2
     assert result.record.backend["backend"] == "hf"
 
 
@@ -63,5 +63,5 @@ def test_defense_on_tiny_llava(defense_id: str, repo_kb: KnowledgeBase, tiny_lla
         defense_config=_defense_inputs(defense_id, tmp_path),
     )
     result = run_reproduction(repo_kb, spec, backend=tiny_llava)
-    assert result.record.defense is not None and result.record.defense["id"] == defense_id
-    assert result.record.counts["samples"] == 2
+    assert result.record.defense is not None and result.record.defense.id == defense_id
+    assert result.record.counts.samples == 2

@@ -16,9 +16,10 @@ from lvlmkb.eval.datasets.base import DatasetError
 from lvlmkb.eval.datasets.registry import load_dataset
 from lvlmkb.eval.datasets.visual_adv import parse_instructions
 from lvlmkb.eval.registry import load_plugins
+from lvlmkb.eval.run.records import Counts
 from reproductions import visual_adv as visual_adv_module
 from tests.conftest import DATA, REPO
-from tests.repro.conftest import saved_state
+from tests.repro.conftest import invoke_stage, saved_state
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -178,19 +179,22 @@ def test_cli_runs_on_the_tiny_llava(
 ) -> None:
     monkeypatch.setenv("LVLMKB_CACHE", str(tiny_root))
     corpus, image = inputs
-    args = ["optimize", "--model", "tiny-llava", "--corpus", str(corpus), "--image", str(image)]
-    args += ["--out", str(tmp_path), "--iterations", "2", "--batch-size", "2", "--epsilon", "none", "--root", str(REPO)]
-    assert va.main(args) == 0 and (tmp_path / "adversarial.png").is_file()
+    args = ("--model", "tiny-llava", "--out", str(tmp_path))
+    result = invoke_stage(
+        "visual-adv", "optimize", *args, corpus=corpus, image=image, iterations=2, batch_size=2, epsilon=None
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == str(tmp_path / "adversarial.png") and (tmp_path / "adversarial.png").is_file()
+    assert "step 2/2 loss" in result.stderr
     assert saved_state(tmp_path)["identity"]["epsilon"] is None
 
 
-def test_cli_refuses_a_model_without_gradients(
-    va: ModuleType, inputs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_refuses_a_model_without_gradients(va: ModuleType, inputs: tuple[Path, Path], tmp_path: Path) -> None:
     corpus, image = inputs
-    args = ["optimize", "--model", "mock-comply", "--corpus", str(corpus), "--image", str(image)]
-    assert va.main([*args, "--out", str(tmp_path), "--root", str(REPO)]) == 2
-    assert "gives no gradients" in capsys.readouterr().err
+    result = invoke_stage(
+        "visual-adv", "optimize", "--model", "mock-comply", "--out", str(tmp_path), corpus=corpus, image=image
+    )
+    assert result.exit_code == 2 and "gives no gradients" in result.stderr and "Traceback" not in result.output
 
 
 def test_runs_through_the_runner_on_the_mock_backend(repo_kb: Any, tmp_path: Path) -> None:
@@ -209,11 +213,13 @@ def test_runs_through_the_runner_on_the_mock_backend(repo_kb: Any, tmp_path: Pat
     )
     record = run_reproduction(repo_kb, spec, backend=MockBackend("comply")).record
     assert (
-        record.counts == {"samples": 3, "unique_requests": 3, "generated": 3, "from_shared_cache": 0}
+        record.counts == Counts(samples=3, unique_requests=3, generated=3, model_requests=3, from_shared_cache=0)
         and record.aggregates
     )
-    assert record.method["setting"] == "unconstrained" and "adversarial_image_sha256" in record.provenance
-    assert record.provenance["optimization"].startswith("unknown: no state.json"), "no state.json beside the image"
+    assert record.method.setting == "unconstrained" and "adversarial_image_sha256" in record.provenance.plugin
+    assert record.provenance.plugin["optimization"].startswith("unknown: no state.json"), (
+        "no state.json beside the image"
+    )
 
 
 def test_the_record_shows_the_optimisation_that_ran(
@@ -229,15 +235,21 @@ def test_the_record_shows_the_optimisation_that_ran(
 
     monkeypatch.setenv("LVLMKB_CACHE", str(tiny_root))
     corpus, image = inputs
-    args = ["optimize", "--model", "tiny-llava", "--corpus", str(corpus), "--image", str(image)]
-    args += ["--out", str(tmp_path / "opt"), "--iterations", "2", "--batch-size", "2", "--epsilon", "8"]
-    assert va.main([*args, "--root", str(REPO)]) == 0
+    args = ("--model", "tiny-llava", "--out", str(tmp_path / "opt"))
+    result = invoke_stage(
+        "visual-adv", "optimize", *args, corpus=corpus, image=image, iterations=2, batch_size=2, epsilon=8
+    )
+    assert result.exit_code == 0, result.output
     state = saved_state(tmp_path / "opt")
     config = {"adversarial_image": tmp_path / "opt" / "adversarial.png"}
     spec = RunSpec(method="visual-adv", model="mock-comply", data=INSTRUCTIONS, out=tmp_path / "run", limit=2)
     spec = dataclasses.replace(spec, config=config)
     record = run_reproduction(repo_kb, spec, backend=MockBackend("comply")).record
-    assert (record.config["iterations"], record.config["batch_size"], record.config["epsilon"]) == (2, 2, 8)
-    assert record.provenance["optimized_steps_done"] == "2"
-    assert record.provenance["optimized_final_loss"] == f"{state['losses'][-1]:.6g}"
-    assert record.method["setting"] == "constrained-8"
+    assert (
+        record.method.config["iterations"],
+        record.method.config["batch_size"],
+        record.method.config["epsilon"],
+    ) == (2, 2, 8)
+    assert record.provenance.plugin["optimized_steps_done"] == "2"
+    assert record.provenance.plugin["optimized_final_loss"] == f"{state['losses'][-1]:.6g}"
+    assert record.method.setting == "constrained-8"

@@ -28,24 +28,30 @@ def paper_yaml(**changes: Any) -> str:
 
 
 def run_record(**changes: Any) -> dict[str, Any]:
-    """A minimal valid ``run.json`` payload with ``changes`` applied to its top-level sections."""
+    """A complete version-2 ``run.json`` payload; each change updates its section's keys (or replaces a list)."""
     rate = {"n": 4, "successes": 2, "asr": 0.5, "ci95": [0.15, 0.85]}
+    plugin = {"version": "1", "paper": "doe2024example", "config": {}, "deviations": []}
     record: dict[str, Any] = {
+        "record_version": 2,
         "created": "2025-01-01T00:00:00+00:00",
-        "method": {"id": "figstep", "version": 1, "paper": "doe2024example", "kind": "attack", "setting": "s"},
-        "config": {},
-        "deviations": [],
+        "method": {"id": "figstep", "kind": "attack", "setting": "s", **plugin},
         "defense": None,
-        "model": {"alias": "llava-1.5-7b"},
+        "model": {"alias": "llava-1.5-7b", "checkpoint": None, "revision": None, "backend": "mock"},
         "backend": {"backend": "mock"},
-        "dataset": {"name": "safebench"},
-        "generation": {},
-        "provenance": {},
-        "counts": {"samples": 4},
+        "dataset": {"name": "safebench", "path": "safebench.csv", "sha256": "0" * 64, "samples": 4, "limit": None},
+        "generation": {"max_new_tokens": 8, "temperature": 0.0, "top_p": 1.0, "seed": 0, "batch_size": 1},
+        "provenance": {"packages": {}, "git": {"commit": None, "dirty": None}, "python": "3", "platform": "x"},
+        "counts": {"samples": 4, "unique_requests": 4},
         "aggregates": [{"judge": "refusal", "judge_info": {}, "overall": rate, "per_category": {}}],
         "reported": [],
     }
-    record.update(changes)
+    for key, value in changes.items():
+        if key == "defense" and isinstance(value, dict):
+            record[key] = {"kind": "defense", "setting": "", **plugin, **value}
+        elif isinstance(value, dict) and isinstance(record.get(key), dict):
+            record[key] = {**record[key], **value}
+        else:
+            record[key] = value
     return record
 
 

@@ -57,7 +57,7 @@ def _hostile_paper(index: int, payload: str) -> str:
 
 
 def _hostile_runs(root: Path) -> None:
-    """Run records are JSON, not schema-checked text: bidi, escapes and odd types all reach the Results page."""
+    """Run records are JSON from ``runs/``: bidi and escapes in valid text reach the Results page; odd types do not."""
     hostile = PAYLOADS[0] + "".join(BIDI)
     records = {
         "a": run_record(
@@ -73,7 +73,17 @@ def _hostile_runs(root: Path) -> None:
                     "per_category": {},
                 }
             ],
-            reported=[{"metric": "ASR", "value": "<b>9</b>"}],
+            reported=[
+                {
+                    "paper": PAYLOADS[5],
+                    "model": "m",
+                    "benchmark": PAYLOADS[3],
+                    "metric": "ASR",
+                    "value": 9.0,
+                    "source": PAYLOADS[1],
+                    "setting": PAYLOADS[0],
+                }
+            ],
         ),
         "b": run_record(method={"id": ["not", "text"], "setting": 7}, model={}, dataset={"name": None}),
     }
@@ -122,8 +132,8 @@ def test_results_page_shows_hostile_run_records_as_text(hostile_kb: Path) -> Non
     html = markdown.markdown(results, extensions=MD_EXTENSIONS)
     assert markup_problems(html) == []
     assert "&lt;script&gt;alert('xss-1')&lt;/script&gt;\ufffd" in html  # the bidi and escape bytes became U+FFFD
-    assert "['not', 'text']" in html  # a record with odd types is shown, not a crash
-    assert "Unreadable run records" not in results
+    assert "['not', 'text']" not in html  # a record with odd types is not a run record: listed, not a crash
+    assert "Unreadable run records: <code>runs/b/run.json</code>" in html and "runs/a/run.json" not in html
 
 
 def test_svg_charts_are_well_formed_and_scriptless(hostile_kb: Path) -> None:

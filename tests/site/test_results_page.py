@@ -40,11 +40,11 @@ def test_reproduced_run_appears_with_delta(kb_root: Path) -> None:
     assert result.out.parent == kb_root / "runs" / "figstep" / "mock-comply"
     assert result.record.fingerprint is not None
     assert result.out.name == f"safebench-limit4-{result.record.fingerprint[:8]}"
-    assert result.record.reported[0]["value"] == 82.5
+    assert result.record.reported[0].value == 82.5
     page = results_page(kb)
     row = next(line for line in page.splitlines() if line.startswith("| figstep | figstep | none |"))
     assert "100.0 (51.0-100.0), n=4" in row and "| 82.5 | +17.5 |" in row
-    assert "`refusal-gcg-advbench-29`" in row and result.record.aggregates[0].judge_info["list_sha256"][:12] in row
+    assert "`refusal-gcg-advbench-29`" in row and result.record.aggregates[0].digest[:12] in row
 
 
 def test_matrix_runs_every_cell(kb_root: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 from typing_extensions import TypeVar
@@ -21,7 +21,7 @@ from lvlmkb.eval import (
     registry,
     sourced,
 )
-from lvlmkb.eval.backends.base import Backend
+from lvlmkb.eval.backends.base import Backend, GenerationRequest, GenerationResponse
 from lvlmkb.eval.registry import slug_of_module
 
 SRC = Source("owner/repo", "0123456789abcdef0123456789abcdef01234567", "src/attack.py")
@@ -94,8 +94,8 @@ def test_the_decorator_declares_and_registers_once() -> None:
 
 def test_a_defense_is_declared_without_dataset_or_judges() -> None:
     class Shield(Defense[ToyConfig]):
-        def wrap(self, backend: Backend) -> Backend:
-            return backend
+        def generate(self, inner: Backend, requests: Sequence[GenerationRequest]) -> list[GenerationResponse]:
+            return inner.generate(requests)
 
     declared = defense(id="toy-shield-decl", paper="toy2025", version=1)(Shield)
     assert (declared.kind, declared.Config, declared.version) == ("defense", ToyConfig, "1")

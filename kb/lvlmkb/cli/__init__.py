@@ -32,6 +32,7 @@ from lvlmkb.cli.reproduce_cmd import (
     reproduce_command,
     suite_command,
 )
+from lvlmkb.cli.stage_cmd import stage_command, stages_command
 from lvlmkb.cli.validate_cmd import schema_command, validate_command
 
 help_text.install()
@@ -71,12 +72,16 @@ app.command("graph")(graph_command)
 app.command("export")(export_command)
 app.command("gaps")(gaps_command)
 app.command("reproduce")(reproduce_command)
-app.command("run", help="Run a reproduction: the same command as `lvlmkb reproduce`, under the shorter name.")(
-    reproduce_command
-)
+app.command(
+    "run",
+    help="Run a reproduction: the same command as `lvlmkb reproduce`, under the shorter name.\n\n"
+    "Example: lvlmkb run figstep --model tiny-janus --limit 3",
+)(reproduce_command)
 app.command("suite")(suite_command)
 app.command("matrix")(matrix_command)
 app.command("craft")(craft_command)
+app.command("stage")(stage_command)
+app.command("stages")(stages_command)
 app.command("methods")(methods_command)
 app.command("models")(models_command)
 app.command("add-paper")(add_paper_command)

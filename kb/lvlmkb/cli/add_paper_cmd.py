@@ -50,7 +50,10 @@ def add_paper_command(
     ] = None,
     root: RootOption = None,
 ) -> None:
-    """Add a paper: arXiv metadata, a taxonomy classification, a validated papers/<id>.yaml."""
+    """Add a paper: arXiv metadata, a taxonomy classification, a validated papers/<id>.yaml.
+
+    Example: lvlmkb add-paper 2311.05608 --kind attack
+    """
     from lvlmkb.cli.add_paper_flags import AddPaperFlags, check_flags
     from lvlmkb.kb.contribute.add import Overrides, add_paper, gather_metadata, next_steps, suggestion_for
     from lvlmkb.kb.contribute.sources import parse_source_flags

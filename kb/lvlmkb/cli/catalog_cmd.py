@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from lvlmkb.cli.common import RootOption, handle_errors, project_for
 from lvlmkb.cli.validate_cmd import OutputFormat
 from lvlmkb.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from lvlmkb.eval.run.records import RunRecord
 
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="text or json.")]
 
@@ -110,17 +113,17 @@ def judge_agreement_command(
         typer.echo(f"{pair.first} vs {pair.second}: kappa {kappa}, agreement {100 * pair.agreement:.1f}% over {pair.n}")
 
 
-runs_app = typer.Typer(help="List and show the run records under runs/.", no_args_is_help=False)
+runs_app = typer.Typer(no_args_is_help=False)  # its help is the list command's docstring
 
 
-def _summary(root: Path, folder: Path, record: Any) -> dict[str, Any]:
+def _summary(root: Path, folder: Path, record: RunRecord) -> dict[str, Any]:
     return {
         "folder": folder.relative_to(root).as_posix(),
-        "method": record.method.get("id"),
-        "defense": (record.defense or {}).get("id"),
-        "model": record.model.get("alias"),
-        "dataset": record.dataset.get("name"),
-        "samples": record.counts.get("samples"),
+        "method": record.method.id,
+        "defense": record.defense.id if record.defense else None,
+        "model": record.model.alias,
+        "dataset": record.dataset.name,
+        "samples": record.counts.samples,
         "created": record.created,
         "asr": {agg.judge: round(100 * agg.overall.asr, 2) for agg in record.aggregates},
     }
@@ -163,13 +166,13 @@ def runs_show(
 
     Example: lvlmkb runs show runs/figstep/janus-pro/safebench-1a2b3c4d
     """
-    from lvlmkb.eval.run.records import RunRecord
+    from lvlmkb.eval.run.records import RecordError, read_record
 
     path = folder / "run.json" if folder.is_dir() else folder
     if not path.is_file() or path.is_symlink():
         raise NotFoundError(f"no run record at {path}", "list them with `lvlmkb runs`")
     try:
-        record = RunRecord.model_validate_json(path.read_text(encoding="utf-8"))
-    except ValueError as err:
-        raise NotFoundError(f"{path} is not a run record lvlmkb can read", f"{type(err).__name__}") from None
+        record = read_record(path)
+    except (OSError, RecordError) as err:
+        raise NotFoundError(f"{path} is not a run record lvlmkb can read", str(err)) from None
     typer.echo(record.model_dump_json(indent=2))

@@ -18,7 +18,10 @@ def discover_command(
     max_results: Annotated[int, typer.Option("--max", help="At most this many arXiv results (1-2000).")] = 100,
     root: RootOption = None,
 ) -> None:
-    """Find new candidate papers on arXiv, score them with the suggestion rules, and queue them for review."""
+    """Find new candidate papers on arXiv, score them with the suggestion rules, and queue them for review.
+
+    Example: lvlmkb discover --since 2025-06-01 --max 50
+    """
     from lvlmkb import clock, netio
     from lvlmkb.errors import relpath
     from lvlmkb.kb.discover.run import discover

@@ -60,6 +60,8 @@ def export_command(
 
     `sqlite` writes the whole compiled index (papers, tags, facets, relations, taxonomy, full-text table)
     to --out, for Datasette or any SQL tool.
+
+    Example: lvlmkb export bibtex --kind defense --out defenses.bib
     """
     criteria = paper_filter(kind, phase, category, facet, tag, year, venue, search, has_code, reproducible)
     if output is ExportFormat.sqlite:
@@ -105,7 +107,10 @@ def gaps_command(
     root: RootOption = None,
     output: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
 ) -> None:
-    """Report what the KB lacks: undefended attack families, untested defenses, reproductions and metadata."""
+    """Report what the KB lacks: undefended attack families, untested defenses, reproductions and metadata.
+
+    Example: lvlmkb gaps --format json
+    """
     from lvlmkb.kb.gaps import find_gaps, format_report
 
     report = find_gaps(load_for_query(root))

@@ -50,7 +50,6 @@ JudgeSetOption = Annotated[
 
 
 def judge_backend_options(
-    target: BackendOptions,
     backend: str | None,
     base_url: str | None,
     served_model: str | None,
@@ -58,14 +57,14 @@ def judge_backend_options(
     dtype: str | None,
     settings: list[str] | None,
 ) -> BackendOptions | None:
-    """The judge's options when any ``--judge-*`` backend flag is given, else None (the engine's default)."""
+    """What the ``--judge-*`` backend flags say, else None; the engine fills in the rest (``options_for_judge``)."""
     from lvlmkb.eval.backends.registry import BackendOptions
 
     if not any((backend, base_url, served_model, device, dtype, settings)):
         return None
     return BackendOptions(
-        device=device or target.device,
-        dtype=dtype or target.dtype,
+        device=device,
+        dtype=dtype,
         base_url=base_url,
         extra=parse_overrides(settings),
         backend=backend,

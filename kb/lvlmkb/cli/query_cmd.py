@@ -53,7 +53,10 @@ def list_command(
     sort: SortOption = SortOrder.date,
     output: Annotated[OutputFormat, typer.Option("--format", help="text (a table) or json.")] = OutputFormat.text,
 ) -> None:
-    """List papers, newest first, filtered by taxonomy, facets and metadata."""
+    """List papers, newest first, filtered by taxonomy, facets and metadata.
+
+    Example: lvlmkb list --kind attack --facet access=black-box --year 2024 --sort citations
+    """
     criteria = paper_filter(kind, phase, category, facet, tag, year, venue, search, has_code, reproducible)
     index = index_for_query(root)
     if output is OutputFormat.json:
@@ -80,7 +83,10 @@ def search_command(
     limit: Annotated[int, typer.Option(min=1, help="At most this many papers.")] = 20,
     output: Annotated[OutputFormat, typer.Option("--format", help="text (a table) or json.")] = OutputFormat.text,
 ) -> None:
-    """Full-text search (title, summary, authors, tags), best match first; takes the filters of `list`."""
+    """Full-text search (title, summary, authors, tags), best match first; takes the filters of `list`.
+
+    Example: lvlmkb search "typographic jailbreak" --kind attack --limit 5
+    """
     criteria = paper_filter(kind, phase, category, facet, tag, year, venue, None, has_code, reproducible)
     index = index_for_query(root)
     ids = index.search(text, criteria, limit)
@@ -98,7 +104,10 @@ def show_command(
     root: RootOption = None,
     output: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
 ) -> None:
-    """Show one paper with its relations in both directions."""
+    """Show one paper with its relations in both directions.
+
+    Example: lvlmkb show gong2023figstep
+    """
     index = index_for_query(root)
     index.require(paper_id)
     incoming = index.incoming(paper_id)
@@ -117,7 +126,10 @@ def stats_command(
     root: RootOption = None,
     output: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
 ) -> None:
-    """Count papers per taxonomy node, per facet value and per year and kind."""
+    """Count papers per taxonomy node, per facet value and per year and kind.
+
+    Example: lvlmkb stats --format json
+    """
     index = index_for_query(root)
     if output is OutputFormat.json:
         typer.echo(json.dumps(index.stats_json(), indent=2))
@@ -135,7 +147,10 @@ def graph_command(
         Path | None, typer.Option("--out", help="Write to this file instead of stdout.", dir_okay=False)
     ] = None,
 ) -> None:
-    """Export papers, taxonomy nodes, models and relations as one graph."""
+    """Export papers, taxonomy nodes, models and relations as one graph.
+
+    Example: lvlmkb graph --format graphml --out kb.graphml
+    """
     from lvlmkb.kb.graph import export_graph
 
     text = export_graph(load_for_query(root), output.value)

@@ -20,7 +20,10 @@ def refresh_command(
     diff: Annotated[bool, typer.Option("--diff/--no-diff", help="Show the diff of each file.")] = True,
     root: RootOption = None,
 ) -> None:
-    """Re-check entries: newer arXiv versions, DBLP venues, citation counts, code links (human edits kept)."""
+    """Re-check entries: newer arXiv versions, DBLP venues, citation counts, code links (human edits kept).
+
+    Example: lvlmkb refresh gong2023figstep --check venue
+    """
     from lvlmkb import clock, netio
     from lvlmkb.kb.refresh.report import report_lines
     from lvlmkb.kb.refresh.run import CHECKS, refresh

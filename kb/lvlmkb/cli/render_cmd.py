@@ -19,7 +19,10 @@ def render_readme(
     root: RootOption = None,
     check: Annotated[bool, typer.Option("--check", help="Exit 1 if README.md is stale; write nothing.")] = False,
 ) -> None:
-    """Write the paper list into README.md between its markers (hand-written parts stay as they are)."""
+    """Write the paper list into README.md between its markers (hand-written parts stay as they are).
+
+    Example: lvlmkb render readme --check
+    """
     from lvlmkb.kb.validate import open_kb
     from lvlmkb.publish.readme import readme_status, write_readme
 
@@ -46,7 +49,10 @@ def site_build(
     out: OutOption = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on MkDocs warnings.")] = False,
 ) -> None:
-    """Write the KB pages and build the static site with MkDocs Material."""
+    """Write the KB pages and build the static site with MkDocs Material.
+
+    Example: lvlmkb site build --out public
+    """
     from lvlmkb.publish.site.build import build_site
 
     result = build_site(project_for(root), out=out, strict=strict)
@@ -59,7 +65,10 @@ def site_serve(
     root: RootOption = None,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8000,
 ) -> None:
-    """Build the site, then serve it on http://127.0.0.1:PORT until interrupted (the port is bound first)."""
+    """Build the site, then serve it on http://127.0.0.1:PORT until interrupted (the port is bound first).
+
+    Example: lvlmkb site serve --port 8000
+    """
     from lvlmkb.publish.site.build import bind_server, build_site, default_site_dir, serve_folder
 
     project = project_for(root)

@@ -100,7 +100,10 @@ def reproduce_command(
         list[str] | None, typer.Option(help="Backend setting KEY=VALUE, repeatable (e.g. concurrency=16).")
     ] = None,
 ) -> None:
-    """Run a reproduction: samples → attack → model → judges → run record (resumable)."""
+    """Run a reproduction: samples → attack → model → judges → run record (resumable).
+
+    Example: lvlmkb reproduce figstep --model tiny-janus --limit 3
+    """
     from lvlmkb.cli.progress import progress_bar
     from lvlmkb.eval.backends.base import GenerationSettings
     from lvlmkb.eval.backends.registry import BackendOptions
@@ -129,7 +132,6 @@ def reproduce_command(
         judges=tuple(judge or ()),
         judge_model=judge_model,
         judge_options=judge_backend_options(
-            target_options,
             judge_backend,
             judge_base_url,
             judge_served_model,
@@ -279,35 +281,34 @@ def summary_json(record: RunRecord, out: Path, calls: int) -> dict[str, Any]:
             "successes": agg.overall.successes,
             "n": agg.overall.n,
             "ci95": list(agg.overall.ci95),
-            "sha256": agg.judge_info.get("list_sha256") or agg.judge_info.get("template_sha256"),
+            "sha256": agg.digest or None,
         }
         for agg in record.aggregates
     ]
     return {
         "out": str(out),
         "fingerprint": record.fingerprint,
-        "samples": record.counts["samples"],
+        "samples": record.counts.samples,
         "model_calls": calls,
         "aggregates": aggregates,
-        "reported": record.reported,
+        "reported": [r.model_dump(mode="json", exclude_none=True) for r in record.reported],
     }
 
 
 def print_summary(record: RunRecord, out: Path, calls: int) -> None:
     """ASR per judge with its interval, the paper's numbers beside, and where the record is."""
-    typer.echo(f"{record.counts['samples']} samples, {calls} model call(s) this time; record: {out / 'run.json'}")
+    typer.echo(f"{record.counts.samples} samples, {calls} model call(s) this time; record: {out / 'run.json'}")
     for agg in record.aggregates:
         low, high = agg.overall.ci95
-        digest = agg.judge_info.get("list_sha256") or agg.judge_info.get("template_sha256") or ""
         typer.echo(
             f"ASR {agg.overall.asr:.1%} ({agg.overall.successes}/{agg.overall.n}, 95% CI {low:.1%}-{high:.1%})"
-            f"  judge {agg.judge} sha256 {digest[:12]}"
+            f"  judge {agg.judge} sha256 {agg.digest[:12]}"
         )
     if record.reported:
         for reported in record.reported:
             typer.echo(
-                f"{reported.get('paper', 'paper')} reports: {reported['benchmark']} {reported.get('setting', '')} "
-                f"{reported['metric']} {reported['value']} ({reported['source']})"
+                f"{reported.paper} reports: {reported.benchmark} {reported.setting or ''} "
+                f"{reported.metric} {reported.value:g} ({reported.source})"
             )
     else:
         typer.echo("the KB records no published number for this model and method")
@@ -323,7 +324,10 @@ def craft_command(
     limit: Annotated[int | None, typer.Option(min=1, help="Use only the first N samples.")] = None,
     set_: SetOption = None,
 ) -> None:
-    """Write the attack inputs (images, prompts, manifest.jsonl) without running any model."""
+    """Write the attack inputs (images, prompts, manifest.jsonl) without running any model.
+
+    Example: lvlmkb craft figstep --out /tmp/figstep --limit 3
+    """
     from lvlmkb.eval.run.craft import craft_to_folder
     from lvlmkb.kb.validate import open_kb
 
@@ -337,7 +341,10 @@ def methods_command(
     root: RootOption = None,
     output: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
 ) -> None:
-    """List every registered attack, benchmark and defense with its paper and sourced parameters."""
+    """List every registered attack, benchmark and defense with its paper and sourced parameters.
+
+    Example: lvlmkb methods --format json
+    """
     from lvlmkb.eval.registry import load_plugins
 
     plugins = sorted(load_plugins(project_for(root).reproductions_dir).values(), key=lambda p: p.id)
@@ -369,7 +376,10 @@ def models_command(
     root: RootOption = None,
     output: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
 ) -> None:
-    """List the model registry: alias, backend, checkpoint."""
+    """List the model registry: alias, backend, checkpoint.
+
+    Example: lvlmkb models
+    """
     from lvlmkb.kb.validate import open_kb
 
     kb, _ = open_kb(project_for(root))

@@ -23,7 +23,10 @@ def validate_command(
     root: RootOption = None,
     output: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
 ) -> None:
-    """Check every taxonomy, model and paper file; report all problems at once (exit 1 if any)."""
+    """Check every taxonomy, model and paper file; report all problems at once (exit 1 if any).
+
+    Example: lvlmkb validate --format json
+    """
     from lvlmkb.kb.validate import validate
 
     report = validate(project_for(root))
@@ -48,7 +51,10 @@ def schema_command(
     root: RootOption = None,
     check: Annotated[bool, typer.Option("--check", help="Exit 1 if a committed schema is stale.")] = False,
 ) -> None:
-    """Write JSON Schema files for papers, taxonomy and models next to the data they describe."""
+    """Write JSON Schema files for papers, taxonomy and models next to the data they describe.
+
+    Example: lvlmkb schema --check
+    """
     from lvlmkb.kb.schema_export import schema_files, write_schemas
 
     project = project_for(root)

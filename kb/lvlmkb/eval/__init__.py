@@ -41,11 +41,13 @@ _EXPORTS = {
     "benchmark": "lvlmkb.eval.plugin",
     "defense": "lvlmkb.eval.plugin",
     "sourced": "lvlmkb.eval.plugin",
-    "DefendedBackend": "lvlmkb.eval.run.defended",
     "AttachedImageConfig": "lvlmkb.eval.run.attached_image",
     "AttachedImageMethod": "lvlmkb.eval.run.attached_image",
     "read_state": "lvlmkb.eval.run.attached_image",
     "resumable_state": "lvlmkb.eval.run.attached_image",
+    "StageContext": "lvlmkb.eval.stages",
+    "StageOptions": "lvlmkb.eval.stages",
+    "stage": "lvlmkb.eval.stages",
 }
 
 __all__ = [
@@ -56,7 +58,6 @@ __all__ = [
     "BackendError",
     "CraftedInput",
     "DatasetError",
-    "DefendedBackend",
     "Defense",
     "Deviation",
     "GenerationRequest",
@@ -71,6 +72,8 @@ __all__ = [
     "RefusalList",
     "Sample",
     "Source",
+    "StageContext",
+    "StageOptions",
     "UsageError",
     "attack",
     "benchmark",
@@ -83,6 +86,7 @@ __all__ = [
     "sha256_file",
     "single_turn",
     "sourced",
+    "stage",
     "write_atomic",
 ]
 
@@ -116,7 +120,7 @@ if TYPE_CHECKING:
         sourced,
     )
     from lvlmkb.eval.run.attached_image import AttachedImageConfig, AttachedImageMethod, read_state, resumable_state
-    from lvlmkb.eval.run.defended import DefendedBackend
+    from lvlmkb.eval.stages import StageContext, StageOptions, stage
     from lvlmkb.fsio import write_atomic
 
 

@@ -16,13 +16,16 @@ import typing
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypeVar as TypeVar_
 
-from lvlmkb.eval.backends.base import Backend, ImageInput
+from lvlmkb.eval.backends.base import Backend, GenerationRequest, GenerationResponse, ImageInput
 from lvlmkb.eval.datasets.base import Sample
+
+if TYPE_CHECKING:
+    from lvlmkb.eval.run.defended import DefendedBackend
 
 MethodKind = Literal["attack", "defense", "benchmark"]
 
@@ -183,13 +186,41 @@ class Method(Plugin[C]):
 
 
 class Defense(Plugin[C]):
-    """A defense: wraps any backend so that every attack x defense x model combination runs."""
+    """A defense is middleware around any model, so every attack x defense x model combination runs.
+
+    The engine wraps the model (:class:`lvlmkb.eval.run.defended.DefendedBackend`); the defense only answers.
+    """
 
     kind: ClassVar[MethodKind] = "defense"
 
+    def wrap(self, backend: Backend) -> DefendedBackend:
+        """``backend`` behind this defense, wrapped as a run wraps it (counted, traced)."""
+        from lvlmkb.eval.run.defended import DefendedBackend
+
+        return DefendedBackend(backend, self)
+
+    def describe(self) -> dict[str, Any]:
+        """What the defense itself runs (its own models, its similarity), recorded beside the model's description.
+
+        The default is :meth:`provenance`; a defense with models of its own describes them (without loading).
+        """
+        return dict(self.provenance())
+
+    def attach(self, target: Backend) -> None:
+        """Prepare for ``target``, the model under test, before the first batch (load a detector, say).
+
+        ``target`` is the model itself, not the counted view ``generate`` is given, so a defense can reuse
+        its weights (CIDER's image encoder); the default does nothing.
+        """
+
     @abstractmethod
-    def wrap(self, backend: Backend) -> Backend:
-        """Return a backend that answers through this defense."""
+    def generate(self, inner: Backend, requests: Sequence[GenerationRequest]) -> list[GenerationResponse]:
+        """Answer each request, asking ``inner`` (the model) as often as the defense needs.
+
+        Returns one response per request, in order. A response's ``trace`` says what the defense did to that
+        request: the prompt and images it finally sent, its check and its decision (JSON values), and
+        ``refused_by_defense: True`` when the answer is the defense's own refusal rather than the model's.
+        """
 
 
 P = TypeVar("P", bound=Plugin)

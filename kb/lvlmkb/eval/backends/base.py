@@ -121,10 +121,11 @@ class GenerationRequest:
 
 @dataclass(frozen=True)
 class GenerationResponse:
-    """What the model said."""
+    """What the model said; behind a defense, also what the defense did (its trace, JSON values)."""
 
     text: str
     token_ids: tuple[int, ...] = ()
+    trace: dict[str, Any] | None = None
 
 
 @runtime_checkable

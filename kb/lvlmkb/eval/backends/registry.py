@@ -39,11 +39,20 @@ class BackendOptions:
 
 
 def options_for_judge(target: BackendOptions, judge: BackendOptions | None) -> BackendOptions:
-    """The options a judge model opens with: its own (``--judge-*``) when given, else the target's device and dtype.
+    """The options a judge model opens with: its own (``--judge-*``), the device and dtype the target's unless given.
 
     A judge never inherits the target's server, backend, served name, backend options or trust_remote_code.
+    This is the one place the rule lives; ``judge`` holds only what the user gave for the judge.
     """
-    return judge if judge is not None else BackendOptions(device=target.device, dtype=target.dtype)
+    own = judge or BackendOptions()
+    return BackendOptions(
+        device=own.device or target.device,
+        dtype=own.dtype or target.dtype,
+        base_url=own.base_url,
+        extra=own.extra,
+        backend=own.backend,
+        served_model=own.served_model,
+    )
 
 
 def backend_name(entry: ModelEntry, options: BackendOptions) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from lvlmkb.errors import NotFoundError, UsageError
-from lvlmkb.eval.run.records import RunRecord, SampleRecord
+from lvlmkb.eval.run.records import RecordError, SampleRecord, read_record
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,8 @@ def judge_hashes(folders: list[Path]) -> dict[str, dict[str, str]]:
     found: dict[str, dict[str, str]] = {}
     for folder in folders:
         try:
-            record = RunRecord.model_validate_json((folder / "run.json").read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValidationError):
+            record = read_record(folder / "run.json")
+        except (OSError, RecordError):
             continue
         for agg in record.aggregates:
             hashes = {k: str(v) for k, v in agg.judge_info.items() if k.endswith("sha256")}

@@ -1,8 +1,8 @@
 """Attacks that optimise one adversarial image offline and attach it to every sample (Visual-Adv, JiP).
 
-Stage 1 (the module's ``optimize`` command) writes ``adversarial.png`` and, beside it, ``state.json``
-with the run's identity; stage 2 (``lvlmkb reproduce``) attaches that image to each sample's text and
-records how it was optimised.
+Stage 1 (the plugin's ``optimize`` stage, ``lvlmkb stage PLUGIN optimize``) writes ``adversarial.png`` and,
+beside it, ``state.json`` with the run's identity; stage 2 (``lvlmkb reproduce``) attaches that image to each
+sample's text and records how it was optimised.
 """
 
 from __future__ import annotations

@@ -1,17 +1,26 @@
-"""The run record: a JSON summary (``run.json``) plus one JSON line per sample (``samples.jsonl``)."""
+"""The run record: a JSON summary (``run.json``) plus one JSON line per sample (``samples.jsonl``).
+
+The record is typed to its leaves (version 2). :func:`read_record` reads every version lvlmkb has written:
+a version-1 record (sections as free mappings, the method's config and deviations beside it, provenance
+flat) is upgraded on reading and says so in ``upgraded_from``; the file itself is never rewritten.
+"""
 
 from __future__ import annotations
 
+import json
 import math
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
-RECORD_VERSION = 1
+from lvlmkb.kb.schema.paper import ReportedResult
+
+RECORD_VERSION = 2
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class VerdictRecord(_Record):
@@ -30,8 +39,11 @@ class SampleRecord(_Record):
     request_key: str
     prompt_sha256: str
     image_sha256: list[str]
-    prompt: str
+    prompt: str = Field(description="The prompt the attack crafted (before any defense).")
     response: str
+    defense: dict[str, JsonValue] | None = Field(
+        None, description="What the defense did to this sample: what it sent, its checks, its decision."
+    )
     verdicts: dict[str, VerdictRecord]
 
 
@@ -53,29 +65,176 @@ class JudgeAggregate(_Record):
     """ASR overall and per category under one judge (whose description travels with the number)."""
 
     judge: str
-    judge_info: dict[str, Any]
+    judge_info: dict[str, JsonValue] = Field(description="The judge's own description: version, list or template hash.")
     overall: Rate
     per_category: dict[str, Rate]
+
+    @property
+    def digest(self) -> str:
+        """The sha256 of the judge's refusal list or prompt template ('' for a judge with neither)."""
+        value = self.judge_info.get("list_sha256") or self.judge_info.get("template_sha256") or ""
+        return str(value)
+
+
+class DeviationInfo(_Record):
+    """One way the plugin differs from the authors' code, and why."""
+
+    what: str
+    why: str
+
+
+class PluginInfo(_Record):
+    """The attack, benchmark or defense that ran: identity, the configuration as it took effect, deviations."""
+
+    id: str
+    version: str
+    paper: str
+    kind: Literal["attack", "benchmark", "defense"]
+    setting: str = Field("", description="The configuration's name as papers report it (matched with their numbers).")
+    config: dict[str, JsonValue]
+    deviations: list[DeviationInfo]
+
+
+class ModelInfo(_Record):
+    """The model under test as the registry names it."""
+
+    alias: str
+    checkpoint: str | None
+    revision: str | None
+    backend: str
+
+
+class DatasetInfo(_Record):
+    """The dataset file that was read, by content hash."""
+
+    name: str
+    path: str
+    sha256: str
+    samples: int = Field(description="Rows in the dataset (before --limit).")
+    limit: int | None
+
+
+class GenerationInfo(_Record):
+    """Decoding settings and the batch size."""
+
+    max_new_tokens: int
+    temperature: float
+    top_p: float
+    seed: int
+    batch_size: int
+
+
+class GitState(_Record):
+    """The checkout's commit and whether tracked files were changed (None: not a git checkout)."""
+
+    commit: str | None
+    dirty: bool | None
+
+
+class Provenance(_Record):
+    """Where the run happened: package versions, the checkout, Python, the platform, and the plugin's own facts."""
+
+    packages: dict[str, str | None]
+    git: GitState
+    python: str
+    platform: str
+    plugin: dict[str, str] = Field(
+        default_factory=dict, description="What the plugin's output depends on (a font's hash, an optimisation run)."
+    )
+
+
+class Counts(_Record):
+    """How many samples were judged and where their generations came from."""
+
+    samples: int
+    unique_requests: int
+    generated: int | None = Field(None, description="Requests answered by the (defended) model in this invocation.")
+    model_requests: int | None = Field(
+        None, description="Requests the model itself received in this invocation, a defense's own checks included."
+    )
+    from_shared_cache: int | None = Field(None, description="Generations taken from the cache shared across runs.")
+
+
+class ReportedNumber(ReportedResult):
+    """A number a paper published for this model (as the KB states it), stored beside ours with its paper."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    paper: str
 
 
 class RunRecord(_Record):
     """Everything needed to reproduce, audit and compare a run."""
 
-    record_version: int = RECORD_VERSION
+    record_version: Literal[2] = 2
+    upgraded_from: Literal[1] | None = Field(None, description="The version of the file this record was read from.")
     created: str
-    method: dict[str, Any]
-    config: dict[str, Any]
-    deviations: list[dict[str, str]]
-    defense: dict[str, Any] | None = None
-    model: dict[str, Any]
-    backend: dict[str, Any]
-    dataset: dict[str, Any]
-    generation: dict[str, Any]
-    provenance: dict[str, Any]
-    counts: dict[str, int]
+    method: PluginInfo
+    defense: PluginInfo | None = None
+    model: ModelInfo
+    backend: dict[str, JsonValue] = Field(description="The backend's own description (name, checkpoint, versions).")
+    dataset: DatasetInfo
+    generation: GenerationInfo
+    provenance: Provenance
+    counts: Counts
     aggregates: list[JudgeAggregate]
-    reported: list[dict[str, Any]] = Field(default_factory=list)
+    reported: list[ReportedNumber] = Field(default_factory=list)
     fingerprint: str | None = Field(default=None, description="sha256 of the run's configuration (config.json).")
+
+
+ENVIRONMENT_KEYS = ("packages", "git", "python", "platform")
+
+
+class RecordError(ValueError):
+    """A ``run.json`` that is not a run record of any version lvlmkb reads."""
+
+
+def read_record(path: Path) -> RunRecord:
+    """The run record in ``path``, of any version (a version-1 record is upgraded in memory).
+
+    Raises:
+        RecordError: the file is not JSON, or not a record of a known version.
+        OSError: the file cannot be read.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise RecordError(f"{path.name} is not JSON: {err}") from err
+    if not isinstance(data, dict):
+        raise RecordError(f"{path.name} is not a JSON object")
+    version = data.get("record_version", 1)
+    try:
+        if version == 1:
+            return RunRecord.model_validate(upgrade_v1(data))
+        if version == RECORD_VERSION:
+            return RunRecord.model_validate(data)
+    except ValidationError as err:
+        raise RecordError(
+            f"{path.name} is not a valid version-{version} run record: {err.error_count()} problem(s)"
+        ) from err
+    raise RecordError(f"{path.name} has record_version {version!r}, which this lvlmkb does not know")
+
+
+def upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """A version-1 record's data in the version-2 shape (nothing is dropped; unknown keys still fail validation)."""
+    upgraded = {key: value for key, value in data.items() if key not in {"config", "deviations"}}
+    method = data.get("method")
+    if isinstance(method, dict):
+        method = {**method, "config": data.get("config", {}), "deviations": data.get("deviations", [])}
+        method["version"] = str(method.get("version", ""))
+    upgraded["method"] = method
+    defense = data.get("defense")
+    if isinstance(defense, dict):
+        upgraded["defense"] = {"kind": "defense", **defense}
+    provenance = data.get("provenance")
+    if isinstance(provenance, dict):
+        plugin = {key: str(value) for key, value in provenance.items() if key not in ENVIRONMENT_KEYS}
+        upgraded["provenance"] = {
+            **{key: provenance[key] for key in ENVIRONMENT_KEYS if key in provenance},
+            "plugin": plugin,
+        }
+    upgraded["record_version"], upgraded["upgraded_from"] = RECORD_VERSION, 1
+    return upgraded
 
 
 def wilson(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
@@ -89,7 +248,7 @@ def wilson(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float,
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def aggregate(judge_id: str, info: dict[str, Any], rows: list[SampleRecord]) -> JudgeAggregate:
+def aggregate(judge_id: str, info: dict[str, JsonValue], rows: list[SampleRecord]) -> JudgeAggregate:
     """ASR of one judge over the rows, overall and per category."""
     by_category: dict[str, list[bool]] = {}
     for row in rows:

@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,12 +37,27 @@ from lvlmkb.eval.judges.registry import default_registry
 from lvlmkb.eval.overrides import validation_problems
 from lvlmkb.eval.plugin import CraftedInput, Defense, Method, MethodConfig, Plugin
 from lvlmkb.eval.registry import get_defense, get_method
+from lvlmkb.eval.run.defended import DefendedBackend
 from lvlmkb.eval.run.preflight import check_judges, check_models
 from lvlmkb.eval.run.provenance import environment
-from lvlmkb.eval.run.records import RunRecord, SampleRecord, VerdictRecord, aggregate
+from lvlmkb.eval.run.records import (
+    Counts,
+    DatasetInfo,
+    DeviationInfo,
+    GenerationInfo,
+    ModelInfo,
+    PluginInfo,
+    Provenance,
+    ReportedNumber,
+    RunRecord,
+    SampleRecord,
+    VerdictRecord,
+    aggregate,
+)
 from lvlmkb.eval.run.store import RunCache, shared_path
 from lvlmkb.fsio import remove_stale_temps, write_atomic
 from lvlmkb.kb.knowledge import KnowledgeBase
+from lvlmkb.kb.results import published_for_run
 
 Progress = Callable[[int, int], None]
 
@@ -174,7 +188,7 @@ def run_reproduction(
     pending = _unique_pending(requests, store, keyer)
     if pending:
         backend = backend or open_backend(kb, spec.model, spec.options)
-        backend = defense.wrap(backend) if defense else backend
+        backend = DefendedBackend(backend, defense) if defense else backend
     try:
         calls = _generate(backend, pending, store, keyer, spec.batch_size, progress, len(requests))
     except KeyboardInterrupt:
@@ -188,7 +202,9 @@ def run_reproduction(
     samples = {sample.id: sample for sample in dataset.samples}
     rows = [_row(c, samples[c.sample_id], keyer(r), store, judges) for c, r in zip(crafted, requests, strict=True)]
     record = _record(kb, spec, method, defense, dataset, backend if pending else None, judges, rows)
-    counts = {**record.counts, "generated": calls, "from_shared_cache": reused}
+    model_requests = backend.inner.requests if isinstance(backend, DefendedBackend) else calls
+    update = {"generated": calls, "model_requests": model_requests, "from_shared_cache": reused}
+    counts = record.counts.model_copy(update=update)
     record = record.model_copy(update={"fingerprint": config_hash, "counts": counts})
     _write(out, record, rows)
     return RunResult(record, out, calls)
@@ -332,7 +348,8 @@ def _judges(kb: KnowledgeBase, spec: RunSpec, method_cls: type[Method]) -> list[
 
 
 def _row(crafted: CraftedInput, sample: Sample, key: str, store: RunCache, judges: list[Judge]) -> SampleRecord:
-    response = store.get(key).text
+    generated = store.get(key)
+    response = generated.text
     verdicts = {}
     for judge in judges:
         verdict = judge.judge(sample, crafted.prompt, response)
@@ -345,6 +362,7 @@ def _row(crafted: CraftedInput, sample: Sample, key: str, store: RunCache, judge
         image_sha256=[image.sha256 for image in crafted.images],
         prompt=crafted.prompt,
         response=response,
+        defense=generated.trace,
         verdicts=verdicts,
     )
 
@@ -361,37 +379,43 @@ def _record(
 ) -> RunRecord:
     entry = model_entry(kb, spec.model)
     cls = type(method)
+    environment_facts = environment(kb.project.root)
     return RunRecord(
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        method={
-            "id": cls.id,
-            "version": cls.version,
-            "paper": cls.paper,
-            "kind": cls.kind,
-            "setting": method.setting(),
-        },
-        config=method.effective_config(),
-        deviations=[{"what": d.what, "why": d.why} for d in cls.deviations],
-        defense=_plugin_info(defense) if defense else None,
-        model={
-            "alias": entry.id,
-            "checkpoint": entry.checkpoint,
-            "revision": entry.revision,
-            "backend": backend_name(entry, spec.options),
-        },
+        method=plugin_record(method),
+        defense=plugin_record(defense) if defense else None,
+        model=ModelInfo(
+            alias=entry.id,
+            checkpoint=entry.checkpoint,
+            revision=entry.revision,
+            backend=backend_name(entry, spec.options),
+        ),
         backend=backend.describe() if backend is not None else {"note": "every response came from the cache"},
-        dataset={
-            "name": dataset.name,
-            "path": str(dataset.path),
-            "sha256": dataset.sha256,
-            "samples": len(dataset.samples),
-            "limit": spec.limit,
-        },
-        generation={**dataclasses.asdict(spec.settings), "batch_size": spec.batch_size},
-        provenance={**environment(kb.project.root), **method.provenance()},
-        counts={"samples": len(rows), "unique_requests": len({r.request_key for r in rows})},
+        dataset=DatasetInfo(
+            name=dataset.name,
+            path=str(dataset.path),
+            sha256=dataset.sha256,
+            samples=len(dataset.samples),
+            limit=spec.limit,
+        ),
+        generation=GenerationInfo(**dataclasses.asdict(spec.settings), batch_size=spec.batch_size),
+        provenance=Provenance(**environment_facts, plugin=method.provenance()),
+        counts=Counts(samples=len(rows), unique_requests=len({r.request_key for r in rows})),
         aggregates=[aggregate(j.id, j.describe(), rows) for j in judges],
         reported=reported_results(kb, cls.paper, spec.model, method.setting(), dataset.name),
+    )
+
+
+def plugin_record(plugin: Plugin) -> PluginInfo:
+    """What the run record says about a plugin: identity, effective configuration, setting and deviations."""
+    return PluginInfo(
+        id=plugin.id,
+        version=plugin.version,
+        paper=plugin.paper,
+        kind=plugin.kind,
+        setting=plugin.setting(),
+        config=plugin.effective_config(),
+        deviations=[DeviationInfo(what=d.what, why=d.why) for d in plugin.deviations],
     )
 
 
@@ -407,35 +431,10 @@ def _plugin_info(plugin: Plugin) -> dict[str, Any]:
 
 def reported_results(
     kb: KnowledgeBase, paper_id: str, model: str, setting: str = "", dataset: str = ""
-) -> list[dict[str, Any]]:
-    """Published numbers for this model, printed and stored beside ours.
-
-    The method's own paper's numbers (those of the same setting when any names it), plus the numbers of
-    papers that evaluated on it (a survey's table, say) under exactly the same setting. When some of the
-    paper's numbers were measured on the run's dataset (benchmark ``SafeBench-Tiny`` for ``safebench-tiny``),
-    only those are kept.
-    """
-    paper = kb.papers.get(paper_id)
-    if paper is None:
-        return []
-    for_model = [r for r in paper.reported_results if r.model == model]
-    same_setting = [r for r in for_model if setting and (r.setting or "").lower() == setting.lower()]
-    chosen = same_setting or for_model
-    on_dataset = [r for r in chosen if dataset and _slug(r.benchmark) == dataset.lower()]
-    found = [{**r.model_dump(mode="json", exclude_none=True), "paper": paper_id} for r in (on_dataset or chosen)]
-    for other in kb.sorted_papers():
-        if other.id == paper_id or paper_id not in other.relations.evaluated_on:
-            continue
-        found += [
-            {**r.model_dump(mode="json", exclude_none=True), "paper": other.id}
-            for r in other.reported_results
-            if r.model == model and setting and (r.setting or "").lower() == setting.lower()
-        ]
-    return found
-
-
-def _slug(label: str) -> str:
-    return "-".join(re.findall(r"[a-z0-9]+", label.lower()))
+) -> list[ReportedNumber]:
+    """Published numbers for this model, printed and stored beside ours (chosen by :mod:`lvlmkb.kb.results`)."""
+    chosen = published_for_run(kb, paper_id, model, setting, dataset)
+    return [ReportedNumber(paper=paper, **r.model_dump(mode="json")) for paper, r in chosen]
 
 
 def _write(out: Path, record: RunRecord, rows: list[SampleRecord]) -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from lvlmkb.eval.run.records import RunRecord
+from lvlmkb.eval.run.records import RecordError, RunRecord, read_record
 
 
 @dataclass(frozen=True)
@@ -34,7 +32,7 @@ def find_runs(root: Path) -> tuple[list[StoredRun], list[str]]:
             unreadable.append(path.relative_to(root).as_posix())
             continue
         try:
-            runs.append(StoredRun(path.parent, RunRecord.model_validate_json(path.read_text(encoding="utf-8"))))
-        except (OSError, ValueError, ValidationError):
+            runs.append(StoredRun(path.parent, read_record(path)))
+        except (OSError, RecordError):
             unreadable.append(path.relative_to(root).as_posix())
     return runs, unreadable

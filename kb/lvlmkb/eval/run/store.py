@@ -68,7 +68,12 @@ class GenerationStore:
                 break
             try:
                 entry = json.loads(line)
-                self.responses[entry["key"]] = GenerationResponse(entry["text"], tuple(entry.get("token_ids", ())))
+                trace = entry.get("trace")
+                if trace is not None and not isinstance(trace, dict):
+                    break
+                self.responses[entry["key"]] = GenerationResponse(
+                    entry["text"], tuple(entry.get("token_ids", ())), trace
+                )
             except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError):
                 break
             good_end += len(line)
@@ -88,7 +93,9 @@ class GenerationStore:
             if key in self.responses:
                 continue
             self.responses[key] = response
-            entry = {"key": key, "text": response.text, "token_ids": list(response.token_ids)}
+            entry: dict[str, Any] = {"key": key, "text": response.text, "token_ids": list(response.token_ids)}
+            if response.trace is not None:
+                entry["trace"] = response.trace
             lines.append(json.dumps(entry, ensure_ascii=False) + "\n")
         if not lines:
             return

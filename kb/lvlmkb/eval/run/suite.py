@@ -26,6 +26,7 @@ from lvlmkb.eval.run.records import RunRecord
 from lvlmkb.eval.run.runner import RunResult, RunSpec, run_reproduction
 from lvlmkb.kb.knowledge import KnowledgeBase
 from lvlmkb.kb.load import parse_model
+from lvlmkb.kb.results import published
 from lvlmkb.kb.schema.common import SLUG_PATTERN
 from lvlmkb.kb.yamlio import read_yaml
 
@@ -194,8 +195,7 @@ def run_suite(
 ) -> SuiteResult:
     """Run every part (each in its own run folder) and compare with the paper's numbers for ``base.model``."""
     preflight_suite(kb, suite, base)
-    results = kb.papers[suite.paper].reported_results
-    reported = {(r.benchmark, r.setting or ""): r.value for r in results if r.model == base.model}
+    reported = {(r.benchmark, r.setting or ""): r.value for r in published(kb, suite.paper, base.model)}
     rows: list[Row] = []
     outcomes: list[PartOutcome] = []
     for part in suite.parts:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 from lvlmkb.kb.knowledge import KnowledgeBase
 from lvlmkb.kb.query import facet_counts, node_counts
 from lvlmkb.publish.escape import md, md_code
@@ -247,21 +244,21 @@ def _reproduced_section(kb: KnowledgeBase) -> list[str]:
     rows = []
     for run in runs:
         record = run.record
-        reported = [r for r in record.reported if str(r.get("metric", "")).lower().startswith("asr")]
+        reported = [r for r in record.reported if r.metric.lower().startswith("asr")]
         for agg in record.aggregates:
             ours = 100 * agg.overall.asr
             low, high = (100 * x for x in agg.overall.ci95)
-            digest = str(agg.judge_info.get("list_sha256") or agg.judge_info.get("template_sha256") or "")[:12]
-            paper_value = _number(reported[0].get("value")) if len(reported) == 1 else None
+            digest = agg.digest[:12]
+            paper_value = reported[0].value if len(reported) == 1 else None
             delta = f"{ours - paper_value:+.1f}" if paper_value is not None else ""
-            defense = _field(record.defense, "id") if record.defense else "none"
+            defense = record.defense.id if record.defense else "none"
             rows.append(
                 [
-                    md(_field(record.method, "id")),
-                    md(_field(record.method, "setting")),
+                    md(record.method.id),
+                    md(record.method.setting),
                     md(defense),
-                    md(_field(record.model, "alias")),
-                    md(_field(record.dataset, "name")),
+                    md(record.model.alias),
+                    md(record.dataset.name),
                     f"{ours:.1f} ({low:.1f}-{high:.1f}), n={agg.overall.n}",
                     f"{paper_value:g}" if paper_value is not None else "",
                     delta,
@@ -273,20 +270,6 @@ def _reproduced_section(kb: KnowledgeBase) -> list[str]:
     if unreadable:
         lines += ["", "Unreadable run records: " + ", ".join(md_code(p) for p in unreadable)]
     return [*lines, ""]
-
-
-def _field(values: dict[str, Any], key: str) -> str:
-    """A run-record value as text: records are JSON from ``runs/``, so any type (or none) may be there."""
-    value = values.get(key)
-    return "" if value is None else str(value)
-
-
-def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def judges_page() -> str:
