@@ -110,7 +110,12 @@ DEVIATIONS = (
 
 
 @attack(
-    paper="gong2023figstep", version=1, dataset="safebench", judges=["refusal-gcg-advbench-29"], deviations=DEVIATIONS
+    needs=["instruction", "question"],
+    paper="gong2023figstep",
+    version=1,
+    dataset="safebench",
+    judges=["refusal-gcg-advbench-29"],
+    deviations=DEVIATIONS,
 )
 class FigStep(Method[FigStepConfig]):
     """FigStep and its text-only ablations on SafeBench."""

@@ -88,6 +88,10 @@ class FigStepPro(Method[FigStepProConfig]):
         super().__init__(config)
         self.figstep = FigStep()
 
+    def needed_fields(self) -> tuple[str, ...]:
+        """The statement to render and the per-question sentence of the Pro prompt."""
+        return (self.settings.statement_field, "pro_sentence")
+
     def craft(self, sample: Sample) -> CraftedInput:
         """The FigStep image of the statement, cut into pieces, with the Pro prompt."""
         c = self.settings

@@ -248,7 +248,14 @@ class BlockOptions(StageOptions):
         return scenario
 
 
-@attack(paper="li2024hades", version=1, dataset="hades", judges=["refusal-gcg-advbench-29"], deviations=DEVIATIONS)
+@attack(
+    needs=["instruction", "category", "keywords", "scenario"],
+    paper="li2024hades",
+    version=1,
+    dataset="hades",
+    judges=["refusal-gcg-advbench-29"],
+    deviations=DEVIATIONS,
+)
 class Hades(Method[HadesConfig]):
     """HADES: typography of the harmful keyword below a harmful image, optionally an adversarial block on top."""
 

@@ -382,6 +382,19 @@ class MMSafetyBench(Method[MMSafetyBenchConfig]):
         sd = self.sd_image(sample)
         return jpeg_round_trip(vertical_concat(sd, typo, c.concat_fill), c.jpeg_quality)
 
+    def needed_fields(self) -> tuple[str, ...]:
+        """The variant's text field, and the key phrase its typography or generated SD image is made from."""
+        c = self.settings
+        text = c.text_fields.get(c.variant.value)
+        fields = [text] if text is not None else []
+        rendered = c.images != "released"  # released TYPO and SD+TYPO images are read, not made
+        if c.variant in (Variant.typo, Variant.sd_typo) and rendered:
+            fields.append(c.typo_field)
+        sd_made = c.variant is Variant.sd or (c.variant is Variant.sd_typo and rendered)
+        if sd_made and c.sd_source != "released":
+            fields.append(c.sd_field)
+        return tuple(dict.fromkeys(fields))
+
     def craft(self, sample: Sample) -> CraftedInput:
         """The variant's text field with its image."""
         c = self.settings

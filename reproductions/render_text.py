@@ -205,6 +205,7 @@ DEVIATIONS = (
 
 
 @attack(
+    needs=["behavior"],
     paper="mazeika2024harmbench",
     version=1,
     dataset="harmbench-mm",

@@ -97,7 +97,12 @@ DEVIATIONS = (
 
 
 @benchmark(
-    paper="wang2024siuo", version=1, dataset="siuo-openqa", judges=["refusal-gcg-advbench-29"], deviations=DEVIATIONS
+    needs=["prompt"],
+    paper="wang2024siuo",
+    version=1,
+    dataset="siuo-openqa",
+    judges=["refusal-gcg-advbench-29"],
+    deviations=DEVIATIONS,
 )
 class SIUO(Method[SIUOConfig]):
     """SIUO's OpenQA and MCQA formats: the dataset's prompt and image, sent as the original scripts send them."""

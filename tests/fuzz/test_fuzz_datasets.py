@@ -1,6 +1,6 @@
 """Fuzzing the dataset loaders: a broken local copy gives a DatasetError that names the file, never a crash.
 
-Every loader of ``LOADERS`` reads its fixture copy (tests/data) with one file replaced by fuzzed bytes:
+Every registered dataset loader reads its fixture copy (tests/data) with one file replaced by fuzzed bytes:
 random bytes, truncations, splices, generated CSV tables or JSON documents of the wrong shape.
 Examples per run (derandomized): 15 loader layouts x 20 = 300 generated examples, plus the explicit
 deep-nesting, wrong-type, overlong-name and repeated-id cases below.
@@ -21,7 +21,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lvlmkb.eval.datasets.base import DatasetError
-from lvlmkb.eval.datasets.registry import load_dataset, loaders
+from lvlmkb.eval.datasets.registry import load_dataset
+from lvlmkb.eval.registry import datasets
 from tests.conftest import DATA
 from tests.fuzz.support import Examples, fuzz, nested, odd_text
 
@@ -60,7 +61,7 @@ LAYOUTS = [
 
 
 def test_every_loader_is_fuzzed() -> None:
-    assert {layout.name for layout in LAYOUTS} == set(loaders())
+    assert {layout.name for layout in LAYOUTS} == set(datasets())
 
 
 def _copy(layout: Layout, tmp_path: Path) -> tuple[Path, Path]:

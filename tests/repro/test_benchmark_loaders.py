@@ -11,7 +11,8 @@ import pytest
 
 from lvlmkb.eval.datasets import jailbreakv, mossbench, siuo, vlsbench
 from lvlmkb.eval.datasets.base import DatasetError
-from lvlmkb.eval.datasets.registry import load_dataset, loaders
+from lvlmkb.eval.datasets.registry import load_dataset
+from lvlmkb.eval.registry import datasets
 from tests.conftest import DATA
 
 FIXTURES = DATA / "datasets"
@@ -20,7 +21,7 @@ NAMES = ("siuo-openqa", "siuo-mcqa", "jailbreakv-28k-mini", "vlsbench", "mossben
 
 @pytest.mark.parametrize("name", NAMES)
 def test_registered_and_loaded_from_the_fixture(name: str) -> None:
-    assert name in loaders()
+    assert name in datasets()
     dataset = load_dataset(name, FIXTURES / name)
     assert len(dataset.samples) == 3 and len(dataset.sha256) == 64
     for sample in dataset.samples:
@@ -31,7 +32,7 @@ def test_registered_and_loaded_from_the_fixture(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_no_data_means_a_hint_not_a_download(name: str) -> None:
     with pytest.raises(DatasetError) as err:
-        loaders()[name](None)
+        datasets()[name].loader(None)
     assert "--data" in (err.value.hint or "")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import http.server
@@ -11,10 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from lvlmkb.errors import NotFoundError
+from lvlmkb.errors import NotFoundError, UsageError
+from lvlmkb.eval import registry
 from lvlmkb.eval.datasets.base import DatasetError, RemoteFile, fetch
 from lvlmkb.eval.datasets.registry import load_dataset
 from lvlmkb.eval.datasets.safebench import SAFEBENCH, SAFEBENCH_TINY, parse_safebench
+from lvlmkb.eval.registry import datasets, load_methods
+from lvlmkb.eval.run.preflight import check_dataset_fields
+from lvlmkb.eval.run.runner import RunSpec, run_reproduction
+from lvlmkb.kb.knowledge import KnowledgeBase
+from tests.conftest import DATA, REPO
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -98,3 +105,43 @@ def test_unknown_dataset_and_missing_file(tmp_path: Path) -> None:
         load_dataset("nope")
     with pytest.raises(DatasetError, match="cannot read"):
         load_dataset("safebench", tmp_path / "missing.csv")
+
+
+FIXTURE_OF = {
+    "safebench": DATA / "safebench_fixture.csv",
+    "safebench-tiny": DATA / "safebench_fixture.csv",
+    "figstep-pro": DATA / "figstep_pro",
+    **{p.name.split(".")[0]: p for p in sorted((DATA / "datasets").iterdir()) if not p.name.startswith(".")},
+}
+
+
+@pytest.mark.parametrize("name", sorted(datasets()))
+def test_every_dataset_declares_its_paper_and_fields_and_its_rows_have_them(name: str, repo_kb: KnowledgeBase) -> None:
+    entry = datasets()[name]
+    assert entry.paper in repo_kb.papers, f"{name} names the KB paper that published it"
+    assert entry.fields and name in FIXTURE_OF, "every dataset has a local fixture in tests/data"
+    loaded = load_dataset(name, FIXTURE_OF[name])
+    assert all(set(entry.fields) <= set(sample.fields) for sample in loaded.samples)
+
+
+def test_a_row_without_a_declared_field_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    entry = datasets()["jip-prompts"]
+    monkeypatch.setitem(registry._DATASETS, "jip-prompts", dataclasses.replace(entry, fields=("prompt", "topic")))
+    with pytest.raises(DatasetError, match=r"sample '1' has no topic \(jip-prompts declares it\)"):
+        load_dataset("jip-prompts", DATA / "datasets" / "jip-prompts.txt")
+
+
+@pytest.mark.parametrize("method_id", sorted(load_methods(REPO / "reproductions")))
+def test_every_method_reads_only_fields_its_default_dataset_has(method_id: str) -> None:
+    cls = load_methods(REPO / "reproductions")[method_id]
+    check_dataset_fields(cls(), cls.default_dataset)
+
+
+def test_a_dataset_without_the_fields_an_attack_reads_is_refused_before_it_loads(
+    repo_kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    spec = RunSpec(method="figstep", model="mock-echo", dataset="jip-prompts", data=tmp_path / "nothing")
+    with pytest.raises(UsageError) as caught:
+        run_reproduction(repo_kb, spec)
+    assert "dataset 'jip-prompts' has no field 'instruction', 'question', which figstep reads" in caught.value.message
+    assert "safebench" in caught.value.hint and "figstep-pro" in caught.value.hint

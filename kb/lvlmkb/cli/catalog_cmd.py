@@ -61,25 +61,29 @@ def suites_command(root: RootOption = None, output: FormatOption = OutputFormat.
 
 @handle_errors
 def datasets_command(root: RootOption = None, output: FormatOption = OutputFormat.text) -> None:
-    """List every dataset loader and the reproductions that use it by default.
+    """List every dataset: its paper, the fields its rows have, and the reproductions that use it by default.
 
-    Example: lvlmkb datasets
+    Example: lvlmkb datasets --format json
     """
-    from lvlmkb.eval.datasets.registry import loaders
     from lvlmkb.eval.plugin import Method
-    from lvlmkb.eval.registry import load_plugins
+    from lvlmkb.eval.registry import datasets, load_plugins
 
     plugins = load_plugins(project_for(root).reproductions_dir).values()
     users: dict[str, list[str]] = {}
     for plugin in plugins:
         if issubclass(plugin, Method):
             users.setdefault(plugin.default_dataset, []).append(plugin.id)
-    payload = [{"name": name, "default_for": sorted(users.get(name, []))} for name in sorted(loaders())]
+    entries = list(datasets().values())
     if output is OutputFormat.json:
-        typer.echo(json.dumps(payload, indent=2))
+        payload = [
+            {"name": e.name, "paper": e.paper, "fields": list(e.fields), "default_for": sorted(users.get(e.name, []))}
+            for e in entries
+        ]
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
         return
-    for item in payload:
-        typer.echo(f"{item['name']:24} {', '.join(item['default_for']) or '-'}")
+    for e in entries:
+        typer.echo(f"{e.name:24} {e.paper or '-':32} {', '.join(sorted(users.get(e.name, []))) or '-'}")
+        typer.echo(f"    fields: {', '.join(e.fields)}")
 
 
 @handle_errors

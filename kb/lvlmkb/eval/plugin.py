@@ -179,6 +179,12 @@ class Method(Plugin[C]):
 
     default_dataset: ClassVar[str]
     default_judges: ClassVar[tuple[str, ...]]
+    needs: ClassVar[tuple[str, ...]] = ()
+    """The sample fields ``craft`` reads (declared with the decorator's ``needs=``)."""
+
+    def needed_fields(self) -> tuple[str, ...]:
+        """The sample fields this configuration reads; a dataset without them is refused before it loads."""
+        return self.needs
 
     @abstractmethod
     def craft(self, sample: Sample) -> CraftedInput:
@@ -252,14 +258,15 @@ def attack(
     dataset: str,
     judges: Sequence[str],
     deviations: Sequence[Deviation] = (),
+    needs: Sequence[str] = (),
     id: str | None = None,
 ) -> Callable[[type[MethodT]], type[MethodT]]:
     """Declare and register an attack: its paper (a KB id), version, default dataset and judges, and deviations.
 
-    The id is the module's name with hyphens (``reproductions.visual_adv`` -> ``visual-adv``) unless ``id``
-    is given.
+    ``needs`` names the sample fields ``craft`` reads. The id is the module's name with hyphens
+    (``reproductions.visual_adv`` -> ``visual-adv``) unless ``id`` is given.
     """
-    return _method("attack", paper, version, dataset, judges, deviations, id)
+    return _method("attack", paper, version, dataset, judges, deviations, needs, id)
 
 
 def benchmark(
@@ -269,10 +276,11 @@ def benchmark(
     dataset: str,
     judges: Sequence[str],
     deviations: Sequence[Deviation] = (),
+    needs: Sequence[str] = (),
     id: str | None = None,
 ) -> Callable[[type[MethodT]], type[MethodT]]:
     """Declare and register a benchmark, with the same keywords as :func:`attack`."""
-    return _method("benchmark", paper, version, dataset, judges, deviations, id)
+    return _method("benchmark", paper, version, dataset, judges, deviations, needs, id)
 
 
 def _method(
@@ -282,10 +290,11 @@ def _method(
     dataset: str,
     judges: Sequence[str],
     deviations: Sequence[Deviation],
+    needs: Sequence[str],
     plugin_id: str | None,
 ) -> Callable[[type[MethodT]], type[MethodT]]:
     def declare(cls: type[MethodT]) -> type[MethodT]:
-        cls.default_dataset, cls.default_judges = dataset, tuple(judges)
+        cls.default_dataset, cls.default_judges, cls.needs = dataset, tuple(judges), tuple(needs)
         return _declare(cls, kind, paper=paper, version=version, deviations=deviations, plugin_id=plugin_id)
 
     return declare

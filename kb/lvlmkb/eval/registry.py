@@ -1,7 +1,10 @@
-"""The plugins of a checkout: ``reproductions/`` imported as the package ``reproductions``, and what it registers.
+"""What the engine can run: the plugins of a checkout and the datasets, each registered by its decorator.
 
 Attacks, benchmarks and defenses register themselves through their decorators (:mod:`lvlmkb.eval.plugin`)
-when their module is imported; :func:`load_plugins` imports every module of the checkout's package.
+when their module is imported; :func:`load_plugins` imports every module of the checkout's package, imported
+as ``reproductions``. Datasets register through :func:`dataset`: the built-in loaders of
+:mod:`lvlmkb.eval.datasets` are imported on first lookup (so ``lvlmkb --help`` loads none), and a checkout's
+module may declare more.
 """
 
 from __future__ import annotations
@@ -11,10 +14,13 @@ import importlib.util
 import pkgutil
 import re
 import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 from lvlmkb.errors import LvlmkbError, NotFoundError
+from lvlmkb.eval.datasets.base import Sample
 from lvlmkb.eval.plugin import Defense, Method, Plugin
 from lvlmkb.kb.schema.common import SLUG_PATTERN
 
@@ -22,6 +28,38 @@ PACKAGE = "reproductions"
 """The import name of a checkout's ``reproductions/`` folder: plugins are ``reproductions.<module>``."""
 
 _REGISTRY: dict[str, type[Plugin]] = {}
+
+DatasetLoader = Callable[[Path | None], tuple[list[Sample], Path]]
+"""Loads a dataset from a local copy (a file or folder, or None for the pinned download): samples and the path read."""
+
+BUILTIN_DATASETS = (
+    "figstep_pro",
+    "hades",
+    "harmbench_mm",
+    "jailbreakv",
+    "jip",
+    "mm_safetybench",
+    "mossbench",
+    "safebench",
+    "siuo",
+    "visual_adv",
+    "vlsbench",
+)
+"""The modules of :mod:`lvlmkb.eval.datasets` that declare datasets, imported on the first lookup."""
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    """A registered dataset: its loader, the sample fields every row has, and the paper that published it."""
+
+    name: str
+    loader: DatasetLoader
+    fields: tuple[str, ...]
+    paper: str | None
+    module: str
+
+
+_DATASETS: dict[str, DatasetEntry] = {}
 
 
 def slug_of_module(module: str) -> str:
@@ -43,6 +81,32 @@ def register_plugin(cls: type[Plugin]) -> None:
     if existing is not None and existing.__qualname__ != cls.__qualname__:
         raise LvlmkbError(f"two reproductions are called '{cls.id}'", "rename one of them (the decorator's id=)")
     _REGISTRY[cls.id] = cls
+
+
+def dataset(name: str, *, fields: Sequence[str], paper: str | None = None) -> Callable[[DatasetLoader], DatasetLoader]:
+    """Register a dataset loader under ``name``: the fields every sample has (checked on loading) and its paper.
+
+    Attacks name the fields they read (``@attack(needs=[...])``), so a dataset without them is refused before
+    anything loads.
+    """
+
+    def declare(loader: DatasetLoader) -> DatasetLoader:
+        if not re.fullmatch(SLUG_PATTERN, name):
+            raise LvlmkbError(f"dataset name {name!r} is not a slug", "use lowercase letters, digits and hyphens")
+        existing = _DATASETS.get(name)
+        if existing is not None and existing.module != loader.__module__:
+            raise LvlmkbError(f"two datasets are called '{name}'", f"{existing.module} and {loader.__module__}")
+        _DATASETS[name] = DatasetEntry(name, loader, tuple(fields), paper, loader.__module__)
+        return loader
+
+    return declare
+
+
+def datasets() -> dict[str, DatasetEntry]:
+    """Every registered dataset by name: the built-in ones and those of the loaded checkout."""
+    for module in BUILTIN_DATASETS:
+        importlib.import_module(f"lvlmkb.eval.datasets.{module}")
+    return dict(sorted(_DATASETS.items()))
 
 
 def import_checkout(folder: Path) -> ModuleType | None:
@@ -80,6 +144,8 @@ def _unload_checkout() -> None:
         del sys.modules[name]
     for plugin_id in [i for i, cls in _REGISTRY.items() if cls.__module__.startswith(f"{PACKAGE}.")]:
         del _REGISTRY[plugin_id]
+    for name in [n for n, entry in _DATASETS.items() if entry.module.startswith(f"{PACKAGE}.")]:
+        del _DATASETS[name]
 
 
 def load_plugins(folder: Path) -> dict[str, type[Plugin]]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lvlmkb.eval.datasets.base import DatasetError, RemoteFile, Sample, fetch
 from lvlmkb.eval.datasets.safebench import SAFEBENCH_TINY, parse_safebench
+from lvlmkb.eval.registry import dataset
 
 SENTENCES = RemoteFile(
     url="https://raw.githubusercontent.com/ThuCCSLab/FigStep/10216d6482d7df656c53199f983cdb44450e5b2e"
@@ -35,6 +36,9 @@ def parse_sentences(path: Path) -> list[str]:
         raise DatasetError(f"cannot read {path}: {err}", "pass --data DIR holding both CSV files") from err
 
 
+@dataset(
+    "figstep-pro", fields=("question", "instruction", "category_id", "task_id", "pro_sentence"), paper="gong2023figstep"
+)
 def load_figstep_pro(data: Path | None = None) -> tuple[list[Sample], Path]:
     """Tiny rows with their sentence in ``fields['pro_sentence']``; ``data`` is a folder with both CSVs."""
     if data is not None:
@@ -52,6 +56,3 @@ def load_figstep_pro(data: Path | None = None) -> tuple[list[Sample], Path]:
         for s, sentence in zip(samples, sentences, strict=True)
     ]
     return paired, sentences_path
-
-
-LOADERS = {"figstep-pro": load_figstep_pro}

@@ -32,6 +32,7 @@ import json
 from pathlib import Path
 
 from lvlmkb.eval.datasets.base import DatasetError, Sample, find_data_root, inside, is_file
+from lvlmkb.eval.registry import dataset
 
 NAME = "hades"
 REPO = "AoiDragon/HADES"
@@ -103,6 +104,7 @@ def _sample(path: Path, scenario: str, images: Path, index: int, item: object) -
     return Sample(f"{scenario}-{fields['id']}", scenario, fields, harmful if is_file(harmful) else None)
 
 
+@dataset(NAME, fields=(*REQUIRED, "scenario", "images_dir"), paper="li2024hades")
 def load_hades(data: Path | None = None) -> tuple[list[Sample], Path]:
     """All five scenarios in upstream order from a local copy; returns the samples and the instructions folder."""
     if data is None:
@@ -122,6 +124,3 @@ def load_hades(data: Path | None = None) -> tuple[list[Sample], Path]:
             )
         samples.extend(parse_scenario(path, scenario, images))
     return samples, root / "instructions"
-
-
-LOADERS = {NAME: load_hades}

@@ -18,6 +18,7 @@ import csv
 from pathlib import Path
 
 from lvlmkb.eval.datasets.base import DatasetError, Sample, inside
+from lvlmkb.eval.registry import dataset
 
 NAME = "harmbench-mm"
 CSV_PATH = Path("behavior_datasets/harmbench_behaviors_multimodal_all.csv")
@@ -90,6 +91,7 @@ def _sample(root: Path, path: Path, line: int, row: dict[str, str]) -> Sample:
     return Sample(row["BehaviorID"], row["SemanticCategory"], fields, image)
 
 
+@dataset(NAME, fields=tuple(FIELDS.values()), paper="mazeika2024harmbench")
 def load_behaviors(data: Path | None = None) -> tuple[list[Sample], Path]:
     """The behaviors under ``data`` (required: nothing is downloaded); returns them and the folder read."""
     if data is None:
@@ -98,6 +100,3 @@ def load_behaviors(data: Path | None = None) -> tuple[list[Sample], Path]:
             "clone centerforaisafety/HarmBench and pass --data HarmBench/data",
         )
     return parse_behaviors(data), data
-
-
-LOADERS = {NAME: load_behaviors}

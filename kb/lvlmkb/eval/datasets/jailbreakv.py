@@ -21,6 +21,7 @@ import csv
 from pathlib import Path
 
 from lvlmkb.eval.datasets.base import DatasetError, Sample, find_data_file, inside
+from lvlmkb.eval.registry import dataset
 
 HF_DATASET = "JailbreakV-28K/JailBreakV-28k"
 FOLDER = "JailBreakV_28K"
@@ -74,12 +75,10 @@ def _sample(path: Path, line: int, row: dict[str, str]) -> Sample:
     return Sample(row["id"], row["policy"], fields, image)
 
 
+@dataset("jailbreakv-28k-mini", fields=(*REQUIRED, "prompt", "question"), paper="luo2024jailbreakv")
 def load_mini(data: Path | None = None) -> tuple[list[Sample], Path]:
     """The mini split from a local copy; returns the samples and the CSV read."""
     if data is None:
         raise DatasetError("JailBreakV-28K is not downloaded automatically (no file hash could be pinned)", HINT)
     path = locate(data)
     return parse_jailbreakv(path), path
-
-
-LOADERS = {"jailbreakv-28k-mini": load_mini}

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lvlmkb.eval.datasets.base import DatasetError, Sample
+from lvlmkb.eval.registry import dataset
 
 NAME = "jip-prompts"
 CATEGORY = "jip"
@@ -48,6 +49,7 @@ def parse_prompts(path: Path) -> list[Sample]:
     return [Sample(str(index), CATEGORY, {"prompt": prompt}) for index, prompt in enumerate(prompts, start=1)]
 
 
+@dataset(NAME, fields=("prompt",), paper="shayegani2023jailbreakinpieces")
 def load_prompts(data: Path | None = None) -> tuple[list[Sample], Path]:
     """The prompts in ``data`` (required: lvlmkb ships and downloads none); returns them and the file read."""
     if data is None:
@@ -57,6 +59,3 @@ def load_prompts(data: Path | None = None) -> tuple[list[Sample], Path]:
             + UPSTREAM_README,
         )
     return parse_prompts(data), data
-
-
-LOADERS = {NAME: load_prompts}

@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 
 from lvlmkb.eval.datasets.base import DatasetError, Sample, find_data_root, inside, is_file
+from lvlmkb.eval.registry import dataset
 
 REPO = "isXinLiu/MM-SafetyBench"
 REVISION = "b80eedea3db312c09ded2082813390f68e750ef3"
@@ -91,6 +92,11 @@ def _sample(path: Path, scenario: str, root: Path, key: str, item: object) -> Sa
     return Sample(f"{scenario[:2]}-{key}", scenario, fields, sd if is_file(sd) else None)
 
 
+@dataset(
+    "mm-safetybench",
+    fields=("question", "scenario", "question_id", "images_dir", *REQUIRED),
+    paper="liu2023mmsafetybench",
+)
 def load_mm_safetybench(data: Path | None = None) -> tuple[list[Sample], Path]:
     """All 13 scenarios in order from a local copy; returns the samples and the questions folder."""
     if data is None:
@@ -107,6 +113,3 @@ def load_mm_safetybench(data: Path | None = None) -> tuple[list[Sample], Path]:
             raise DatasetError(f"missing {path}", "the folder must hold all 13 scenario files")
         samples.extend(parse_scenario(path, scenario, root))
     return samples, questions
-
-
-LOADERS = {"mm-safetybench": load_mm_safetybench}

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from lvlmkb.eval.datasets.base import DatasetError, Sample, find_data_file, inside, is_file
+from lvlmkb.eval.registry import dataset
 
 REPO = "xirui-li/MOSSBench"
 REVISION = "ba1f36e688f9c98d3f60273868c0a6456f0db0d1"
@@ -84,12 +85,14 @@ def _sample(path: Path, root: Path, key: str, scene: Any) -> Sample:
     return Sample(fields["pid"], fields["over"], fields, image)
 
 
+@dataset(
+    "mossbench",
+    fields=("question", "prompt", "pid", "over", "short_description", "description", "harm"),
+    paper="li2024mossbench",
+)
 def load_mossbench(data: Path | None = None) -> tuple[list[Sample], Path]:
     """MOSSBench from a local copy; returns the samples and the JSON file read."""
     if data is None:
         raise DatasetError("MOSSBench is not downloaded automatically (no file hash could be pinned)", HINT)
     path = locate(data)
     return parse_mossbench(path), path
-
-
-LOADERS = {"mossbench": load_mossbench}

@@ -1,31 +1,21 @@
-"""Datasets by name. Every module of this package may define ``LOADERS: dict[str, Loader]``."""
+"""Loading a registered dataset by name (see :func:`lvlmkb.eval.registry.dataset`): checked, limited, hashed."""
 
 from __future__ import annotations
 
-import functools
-import importlib
-import pkgutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import lvlmkb.eval.datasets
 from lvlmkb.errors import NotFoundError
 from lvlmkb.eval.datasets.base import DatasetError, Sample, sha256_file
+from lvlmkb.eval.registry import DatasetEntry, datasets
 
-Loader = Callable[[Path | None], tuple[list[Sample], Path]]
 
-
-@functools.cache
-def loaders() -> dict[str, Loader]:
-    """Every dataset loader, collected from the ``LOADERS`` of the package's modules."""
-    found: dict[str, Loader] = {}
-    for module_info in pkgutil.iter_modules(lvlmkb.eval.datasets.__path__):
-        if module_info.name in {"base", "registry"}:
-            continue
-        module = importlib.import_module(f"lvlmkb.eval.datasets.{module_info.name}")
-        found.update(getattr(module, "LOADERS", {}))
-    return found
+def dataset_entry(name: str) -> DatasetEntry:
+    """The registered dataset ``name`` or an error listing the known ones."""
+    known = datasets()
+    if name not in known:
+        raise NotFoundError(f"no dataset '{name}'", f"known datasets: {', '.join(known)} (see `lvlmkb datasets`)")
+    return known[name]
 
 
 @dataclass(frozen=True)
@@ -41,17 +31,21 @@ class LoadedDataset:
 def load_dataset(name: str, data: Path | None = None, limit: int | None = None) -> LoadedDataset:
     """Load dataset ``name`` (or the local copy ``data`` in its format), keeping the first ``limit`` samples.
 
-    Sample ids must be unique: runs key their rows, judges and resumed results by them.
+    Sample ids must be unique: runs key their rows, judges and resumed results by them. Every sample has the
+    fields the dataset declares (attacks read them).
     """
-    loader = loaders().get(name)
-    if loader is None:
-        raise NotFoundError(f"no dataset '{name}'", f"known datasets: {', '.join(sorted(loaders()))}")
-    samples, path = loader(data)
+    entry = dataset_entry(name)
+    samples, path = entry.loader(data)
     seen: set[str] = set()
     for sample in samples:
         if sample.id in seen:
             raise DatasetError(f"{path}: sample id {sample.id!r} appears twice", "sample ids must be unique")
         seen.add(sample.id)
+        if missing := [f for f in entry.fields if f not in sample.fields]:
+            raise DatasetError(
+                f"{path}: sample {sample.id!r} has no {', '.join(missing)} ({name} declares it)",
+                f"is this a copy of {name}? its rows have: {', '.join(entry.fields)}",
+            )
     if limit is not None:
         samples = samples[:limit]
     return LoadedDataset(name, samples, path, sha256_file(path) if path.is_file() else _tree_sha256(path))

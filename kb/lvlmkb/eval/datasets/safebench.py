@@ -15,6 +15,7 @@ import csv
 from pathlib import Path
 
 from lvlmkb.eval.datasets.base import DatasetError, RemoteFile, Sample, fetch
+from lvlmkb.eval.registry import dataset
 
 FIGSTEP_REPO = "ThuCCSLab/FigStep"
 _RAW = "https://raw.githubusercontent.com/ThuCCSLab/FigStep"
@@ -67,7 +68,13 @@ def load_safebench(data: Path | None = None, tiny: bool = False) -> tuple[list[S
     return parse_safebench(path), path
 
 
-LOADERS = {
-    "safebench": lambda data: load_safebench(data, tiny=False),
-    "safebench-tiny": lambda data: load_safebench(data, tiny=True),
-}
+@dataset("safebench", fields=COLUMNS[4:] + COLUMNS[1:3], paper="gong2023figstep")
+def load_full(data: Path | None = None) -> tuple[list[Sample], Path]:
+    """SafeBench: the 500 questions."""
+    return load_safebench(data, tiny=False)
+
+
+@dataset("safebench-tiny", fields=COLUMNS[4:] + COLUMNS[1:3], paper="gong2023figstep")
+def load_tiny(data: Path | None = None) -> tuple[list[Sample], Path]:
+    """SafeBench-Tiny: the 50 questions of FigStep's ablations."""
+    return load_safebench(data, tiny=True)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from lvlmkb.eval.datasets.base import DatasetError, Sample, find_data_file, inside, is_file
+from lvlmkb.eval.registry import dataset
 
 REPO = "sinwang20/SIUO"
 REVISION = "f992c275ac49042a82833b99c2fca3f538c894b2"
@@ -118,16 +119,15 @@ def _require(data: Path | None) -> Path:
     return data
 
 
+@dataset("siuo-openqa", fields=(*OPENQA_FIELDS, "prompt"), paper="wang2024siuo")
 def load_openqa(data: Path | None = None) -> tuple[list[Sample], Path]:
     """SIUO OpenQA from a local copy; returns the samples and the JSON file read."""
     path = _locate(_require(data), OPENQA_FILE)
     return parse_openqa(path), path
 
 
+@dataset("siuo-mcqa", fields=(*COMMON, "correct_option", "options", "prompt"), paper="wang2024siuo")
 def load_mcqa(data: Path | None = None) -> tuple[list[Sample], Path]:
     """SIUO MCQA from a local copy; returns the samples and the JSON file read."""
     path = _locate(_require(data), MCQA_FILE)
     return parse_mcqa(path), path
-
-
-LOADERS = {"siuo-openqa": load_openqa, "siuo-mcqa": load_mcqa}

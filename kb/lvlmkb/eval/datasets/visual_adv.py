@@ -15,6 +15,7 @@ import csv
 from pathlib import Path
 
 from lvlmkb.eval.datasets.base import DatasetError, Sample
+from lvlmkb.eval.registry import dataset
 
 NAME = "visual-adv-instructions"
 CATEGORY = "manual"
@@ -53,6 +54,7 @@ def parse_instructions(path: Path) -> list[Sample]:
     return samples
 
 
+@dataset(NAME, fields=("instruction",), paper="qi2023visualadv")
 def load_instructions(data: Path | None = None) -> tuple[list[Sample], Path]:
     """The instructions in ``data`` (required: lvlmkb ships and downloads none); returns them and the file read."""
     if data is None:
@@ -62,6 +64,3 @@ def load_instructions(data: Path | None = None) -> tuple[list[Sample], Path]:
             "(one instruction per CSV row, first column)",
         )
     return parse_instructions(data), data
-
-
-LOADERS = {NAME: load_instructions}

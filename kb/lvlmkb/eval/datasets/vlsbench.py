@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lvlmkb.eval.datasets.base import DatasetError, Sample, find_data_file, inside, is_file
+from lvlmkb.eval.registry import dataset
 
 REPO = "AI45Lab/VLSBench"
 REVISION = "1e22b8b1bd725f66244ceccfb58094da062e7129"
@@ -75,12 +76,10 @@ def _sample(path: Path, index: int, item: Any) -> Sample:
     return Sample(str(item["instruction_id"]), str(item["category"]), fields, image)
 
 
+@dataset("vlsbench", fields=(*REQUIRED, "prompt", "question"), paper="hu2024vlsbench")
 def load_vlsbench(data: Path | None = None) -> tuple[list[Sample], Path]:
     """VLSBench from a local copy; returns the samples and the JSON file read."""
     if data is None:
         raise DatasetError("VLSBench is not downloaded automatically (no file hash could be pinned)", HINT)
     path = locate(data)
     return parse_vlsbench(path), path
-
-
-LOADERS = {"vlsbench": load_vlsbench}

@@ -56,6 +56,10 @@ class AttachedImageMethod(Method[A]):
     progress: ClassVar[tuple[str, str]]
     """The config field that counts the optimisation's steps, and the ``state.json`` key of the steps done."""
 
+    def needed_fields(self) -> tuple[str, ...]:
+        """The field whose text the image is attached to."""
+        return (self.prompt_field,)
+
     def __init__(self, config: MethodConfig | None = None) -> None:
         super().__init__(config)
         self._image: ImageInput | None = None

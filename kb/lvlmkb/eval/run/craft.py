@@ -10,6 +10,7 @@ from typing import Any
 from lvlmkb.errors import UsageError
 from lvlmkb.eval.datasets.registry import load_dataset
 from lvlmkb.eval.registry import get_method
+from lvlmkb.eval.run.preflight import check_dataset_fields
 from lvlmkb.eval.run.runner import make_config
 from lvlmkb.fsio import write_atomic
 from lvlmkb.kb.knowledge import KnowledgeBase
@@ -31,6 +32,7 @@ def craft_to_folder(
         raise UsageError(f"{out} is not empty and holds no {MANIFEST}", "choose a new or empty folder")
     method_cls = get_method(kb.project.reproductions_dir, method_id)
     method = method_cls(make_config(method_cls, overrides))
+    check_dataset_fields(method, dataset or method_cls.default_dataset)
     loaded = load_dataset(dataset or method_cls.default_dataset, data, limit)
     lines = []
     for sample in loaded.samples:

@@ -10,7 +10,10 @@ from typing import Any
 from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.hf_inputs import DTYPES
 from lvlmkb.eval.backends.registry import BackendOptions, check_runnable, model_entry, options_for_judge
+from lvlmkb.eval.datasets.registry import dataset_entry
 from lvlmkb.eval.judges.registry import default_registry
+from lvlmkb.eval.plugin import Method
+from lvlmkb.eval.registry import datasets
 from lvlmkb.kb.knowledge import KnowledgeBase
 
 DEVICE = re.compile(r"^(?:cpu|mps|cuda(?::\d+)?)$")
@@ -35,6 +38,24 @@ def check_judges(
         if registry.needs_model(judge_id) and judge_model is None:
             raise UsageError(f"judge '{judge_id}' needs a model", "pass --judge-model ALIAS")
     registry.split_settings(judge_ids, settings or {})
+
+
+def check_dataset_fields(method: Method, dataset: str) -> None:
+    """The dataset is registered and declares every field the configured method reads.
+
+    Raises:
+        NotFoundError: no such dataset.
+        UsageError: a field the method reads is not one the dataset's rows have, naming datasets that fit.
+    """
+    entry = dataset_entry(dataset)
+    needed = method.needed_fields()
+    missing = [name for name in needed if name not in entry.fields]
+    if missing:
+        fitting = [name for name, other in datasets().items() if all(f in other.fields for f in needed)]
+        raise UsageError(
+            f"dataset '{dataset}' has no field {', '.join(repr(m) for m in missing)}, which {method.id} reads",
+            f"datasets whose rows have {', '.join(needed)}: {', '.join(fitting) or 'none'} (see `lvlmkb datasets`)",
+        )
 
 
 def check_device(device: str | None, backend: str, flag: str = "--device") -> None:

@@ -38,7 +38,7 @@ from lvlmkb.eval.overrides import validation_problems
 from lvlmkb.eval.plugin import CraftedInput, Defense, Method, MethodConfig, Plugin
 from lvlmkb.eval.registry import get_defense, get_method
 from lvlmkb.eval.run.defended import DefendedBackend
-from lvlmkb.eval.run.preflight import check_judges, check_models
+from lvlmkb.eval.run.preflight import check_dataset_fields, check_judges, check_models
 from lvlmkb.eval.run.provenance import environment
 from lvlmkb.eval.run.records import (
     Counts,
@@ -174,6 +174,7 @@ def run_reproduction(
         kb, spec.model, spec.judge_model, spec.options, spec.judge_options
     )  # before the alias becomes part of a folder name
     check_judges(spec.judges or method_cls.default_judges, spec.judge_model, spec.judge_settings)
+    check_dataset_fields(method, spec.dataset or method_cls.default_dataset)
     dataset = load_dataset(spec.dataset or method_cls.default_dataset, spec.data, spec.limit)
     configuration = run_configuration(kb, spec, method, defense, dataset)
     config_hash = fingerprint(configuration)
