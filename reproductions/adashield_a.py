@@ -693,7 +693,8 @@ class AdaShieldAdaptive(Defense[AdaShieldAdaptiveConfig]):
         counts = [sum(s.split == role for s in samples) for role in ("train", "valid")]
         ctx.report(f"{counts[0]} training and {counts[1]} validation samples")
         target = ctx.open_model()
-        defender = target if options.defender == ctx.model else ctx.open_model(options.defender)
+        same = options.defender == ctx.model and "defender" not in ctx.roles
+        defender = target if same else ctx.open_model(options.defender, role="defender")
 
         def report(outcome: Outcome) -> None:
             calls = f"{outcome.defender_calls} defender call(s)"

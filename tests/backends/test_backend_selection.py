@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from lvlmkb.cli import app
 from lvlmkb.errors import UsageError
-from lvlmkb.eval.backends.registry import BackendOptions, backend_name, check_runnable, options_for_judge
+from lvlmkb.eval.backends.registry import BackendOptions, backend_name, check_runnable, options_for_role
 from lvlmkb.kb.schema import ModelEntry
 from tests.backends.test_openai_compat import FakeServer, server
 from tests.conftest import DATA
@@ -114,7 +114,7 @@ def test_the_targets_server_does_not_reach_the_judge(server: FakeServer, checkou
 def test_judge_options_default_to_the_targets_device_and_dtype_only() -> None:
     target = BackendOptions(device="cpu", dtype="float32", base_url="http://127.0.0.1:9/v1", extra={"timeout": 5})
     target = dataclasses.replace(target, trust_remote_code=True, backend="openai", served_model="x")
-    assert options_for_judge(target, None) == BackendOptions(device="cpu", dtype="float32")
+    assert options_for_role(target, None) == BackendOptions(device="cpu", dtype="float32")
     own = BackendOptions(backend="mock", base_url="http://127.0.0.1:8/v1", extra={"concurrency": 2})
-    assert options_for_judge(target, own) == dataclasses.replace(own, device="cpu", dtype="float32")
-    assert options_for_judge(target, BackendOptions(device="cuda:1")).device == "cuda:1", "the judge's own wins"
+    assert options_for_role(target, own) == dataclasses.replace(own, device="cpu", dtype="float32")
+    assert options_for_role(target, BackendOptions(device="cuda:1")).device == "cuda:1", "the judge's own wins"

@@ -137,6 +137,9 @@ def test_the_broken_model_would_fail_to_load(broken_checkout: Path, tmp_path: Pa
         (["hades", "optimize", "--model", "no-such-model", "--set", "scenario=Animal"], "no model 'no-such-model'"),
         ([*TRAIN, "--set", "attack=figstp"], "no attack or benchmark 'figstp'\n  hint: did you mean 'figstep'?"),
         ([*TRAIN, "--set", "attack_config={font_size: big}"], "bad settings for figstep: font_size:"),
+        ([*TRAIN, "--defender-device", "gpu"], "--set defender=mock-comply: --defender-device 'gpu' is not a device"),
+        ([*TRAIN, "--defender-dtype", "fp16"], "--defender-dtype 'fp16' is not a choice"),
+        ([*TRAIN, "--defender-backend", "vllm"], "--set defender=mock-comply: defender model: unknown backend 'vllm'"),
     ],
 )
 def test_arguments_the_stage_does_not_take_are_refused(
@@ -171,6 +174,8 @@ def test_json_names_what_the_stage_wrote(tmp_path: Path) -> None:
         "result": str(tmp_path / "out" / "pool.json"),
     }
     assert (tmp_path / "out" / "pool.json").is_file() and "training and 2 validation samples" in result.stderr
+    again = invoke(*args, "--defender-device", "cpu", "--format", "json")
+    assert again.exit_code == 0 and json.loads(again.stdout) == payload, "a defender's own device resumes the pool"
 
 
 class _Options(StageOptions):

@@ -11,7 +11,7 @@ import typer
 
 from lvlmkb.cli.common import RootOption, handle_errors, project_for
 from lvlmkb.cli.derived import narrowed
-from lvlmkb.cli.judge_options import (
+from lvlmkb.cli.role_options import (
     JudgeBackendOption,
     JudgeBackendSettingOption,
     JudgeBaseUrlOption,
@@ -19,7 +19,7 @@ from lvlmkb.cli.judge_options import (
     JudgeDtypeOption,
     JudgeServedModelOption,
     JudgeSetOption,
-    judge_backend_options,
+    role_backend_options,
 )
 from lvlmkb.cli.validate_cmd import OutputFormat
 from lvlmkb.errors import UsageError
@@ -131,7 +131,7 @@ def reproduce_command(
         data=data,
         judges=tuple(judge or ()),
         judge_model=judge_model,
-        judge_options=judge_backend_options(
+        judge_options=role_backend_options(
             judge_backend,
             judge_base_url,
             judge_served_model,

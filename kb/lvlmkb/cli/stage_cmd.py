@@ -9,6 +9,15 @@ from typing import Annotated
 import typer
 
 from lvlmkb.cli.common import RootOption, handle_errors, project_for
+from lvlmkb.cli.role_options import (
+    DefenderBackendOption,
+    DefenderBackendSettingOption,
+    DefenderBaseUrlOption,
+    DefenderDeviceOption,
+    DefenderDtypeOption,
+    DefenderServedModelOption,
+    role_backend_options,
+)
 from lvlmkb.cli.validate_cmd import OutputFormat
 from lvlmkb.eval.overrides import parse_overrides
 
@@ -30,6 +39,12 @@ def stage_command(
     device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1 ...")] = None,
     dtype: Annotated[str | None, typer.Option(help="auto, bfloat16, float16, float32.")] = None,
     trust_remote_code: Annotated[bool, typer.Option(help="Allow the checkpoint's own code to run.")] = False,
+    defender_backend: DefenderBackendOption = None,
+    defender_base_url: DefenderBaseUrlOption = None,
+    defender_served_model: DefenderServedModelOption = None,
+    defender_device: DefenderDeviceOption = None,
+    defender_dtype: DefenderDtypeOption = None,
+    defender_backend_option: DefenderBackendSettingOption = None,
     root: RootOption = None,
     output: FormatOption = OutputFormat.text,
 ) -> None:
@@ -44,6 +59,14 @@ def stage_command(
     from lvlmkb.kb.validate import open_kb
 
     kb, _ = open_kb(project_for(root))
+    defender = role_backend_options(
+        defender_backend,
+        defender_base_url,
+        defender_served_model,
+        defender_device,
+        defender_dtype,
+        defender_backend_option,
+    )
     request = StageRequest(
         plugin=plugin,
         stage=stage,
@@ -53,6 +76,7 @@ def stage_command(
         data=data,
         limit=limit,
         options=BackendOptions(device=device, dtype=dtype, trust_remote_code=trust_remote_code),
+        roles={"defender": defender} if defender is not None else {},
     )
     result = prepare_stage(kb, request, report=lambda message: typer.echo(message, err=True)).run()
     if output is OutputFormat.json:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from lvlmkb.eval.backends.base import Backend
     from lvlmkb.eval.backends.hf import HFBackend
     from lvlmkb.eval.backends.registry import BackendOptions
+    from lvlmkb.eval.context import Role, RunContext
     from lvlmkb.eval.datasets.base import Sample
     from lvlmkb.eval.plugin import Method, Plugin
     from lvlmkb.kb.knowledge import KnowledgeBase
@@ -224,6 +225,8 @@ class StageContext:
     """The stage folder (``--out``): a rerun with the same folder resumes."""
     backend_options: BackendOptions
     """The target's ``--device``, ``--dtype`` and ``--trust-remote-code``."""
+    roles: Mapping[Role, BackendOptions] = field(default_factory=dict)
+    """The own options of the models in other roles (``--defender-device``, ...)."""
     model: str | None = None
     """The ``--model`` alias (None for a stage that takes none)."""
     data: Path | None = None
@@ -246,11 +249,16 @@ class StageContext:
             raise UsageError(f"{self.label} needs a model", "pass --model ALIAS (see `lvlmkb models`)")
         return chosen
 
-    def open_model(self, alias: str | None = None) -> Backend:
-        """The backend of ``alias`` (default: ``--model``) with the target's options; weights load on first use."""
-        from lvlmkb.eval.backends.registry import open_backend
+    @property
+    def context(self) -> RunContext:
+        """The stage's models by role."""
+        from lvlmkb.eval.context import RunContext
 
-        return open_backend(self.kb, self._alias(alias), self.backend_options)
+        return RunContext(self.kb, self.backend_options, self.roles)
+
+    def open_model(self, alias: str | None = None, role: Role = "target") -> Backend:
+        """The backend of ``alias`` (default: ``--model``) with ``role``'s options; weights load on first use."""
+        return self.context.open_model(self._alias(alias), role)
 
     def white_box(self, alias: str | None = None) -> HFBackend:
         """The Hugging Face backend of ``alias`` (default: ``--model``), whose gradients a white-box stage needs.

@@ -38,13 +38,14 @@ class BackendOptions:
     """``--served-model``: the model name an OpenAI-compatible server knows the alias by."""
 
 
-def options_for_judge(target: BackendOptions, judge: BackendOptions | None) -> BackendOptions:
-    """The options a judge model opens with: its own (``--judge-*``), the device and dtype the target's unless given.
+def options_for_role(target: BackendOptions, own: BackendOptions | None) -> BackendOptions:
+    """The options a model in another role opens with (a judge, a defender, an auxiliary model).
 
-    A judge never inherits the target's server, backend, served name, backend options or trust_remote_code.
-    This is the one place the rule lives; ``judge`` holds only what the user gave for the judge.
+    Its own (``--judge-*``, ``--defender-*``), with the device and dtype the target's unless given. It never
+    inherits the target's server, backend, served name, backend options or trust_remote_code. This is the
+    one place the rule lives; ``own`` holds only what the user gave for that role.
     """
-    own = judge or BackendOptions()
+    own = own or BackendOptions()
     return BackendOptions(
         device=own.device or target.device,
         dtype=own.dtype or target.dtype,

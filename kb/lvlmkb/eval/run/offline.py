@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from lvlmkb.errors import NotFoundError, UsageError
 from lvlmkb.eval.backends.registry import BackendOptions
+from lvlmkb.eval.context import RunContext, role_of_option
 from lvlmkb.eval.stages import (
     SETTINGS_HINT,
     StageContext,
@@ -28,6 +29,7 @@ from lvlmkb.eval.stages import (
 )
 
 if TYPE_CHECKING:
+    from lvlmkb.eval.context import Role
     from lvlmkb.eval.plugin import MethodConfig, Plugin
     from lvlmkb.kb.knowledge import KnowledgeBase
 
@@ -44,6 +46,8 @@ class StageRequest:
     data: Path | None = None
     limit: int | None = None
     options: BackendOptions = field(default_factory=BackendOptions)
+    roles: dict[Role, BackendOptions] = field(default_factory=dict)
+    """The own options of the models in other roles (``--defender-*``)."""
 
 
 @dataclass(frozen=True)
@@ -114,24 +118,23 @@ def check_arguments(kb: KnowledgeBase, info: StageInfo, request: StageRequest, o
     Raises:
         UsageError, NotFoundError: the first problem found.
     """
-    from lvlmkb.eval.run.preflight import check_models
-
     label = f"{request.plugin} {info.name}"
     if not info.data and (request.data is not None or request.limit is not None):
         raise UsageError(f"{label} reads no --data or --limit", "drop them; its inputs are --set keys")
     _check_model(kb, info, request, label)
+    context = RunContext(kb, request.options, request.roles)
     for name in info.model_options:
         alias = getattr(options, name, None)
         if isinstance(alias, str):
             try:
-                check_models(kb, alias, None, request.options)
+                context.check_model(alias, role_of_option(name))
             except (UsageError, NotFoundError) as err:  # say which setting named the model
                 raise type(err)(f"--set {name}={alias}: {err.message}", err.hint) from err
 
 
 def _check_model(kb: KnowledgeBase, info: StageInfo, request: StageRequest, label: str) -> None:
     """``--model`` is given when the stage takes one and can run (with gradients for a white-box stage)."""
-    from lvlmkb.eval.run.preflight import check_device, check_dtype, check_models
+    from lvlmkb.eval.run.preflight import check_device, check_dtype
 
     if info.model == "none":
         if request.model is not None:
@@ -141,7 +144,7 @@ def _check_model(kb: KnowledgeBase, info: StageInfo, request: StageRequest, labe
         return
     if request.model is None:
         raise UsageError(f"{label} needs --model", "pass --model ALIAS (see `lvlmkb models`)")
-    check_models(kb, request.model, None, request.options)
+    RunContext(kb, request.options).check_model(request.model)
     if info.model == "white-box":
         check_white_box(kb, request.model, request.options, label)
 
@@ -169,6 +172,7 @@ def prepare_stage(
         kb=kb,
         out=request.out,
         backend_options=request.options,
+        roles=request.roles,
         model=request.model,
         data=request.data,
         limit=request.limit,

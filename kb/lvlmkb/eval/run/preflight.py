@@ -9,7 +9,7 @@ from typing import Any
 
 from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.hf_inputs import DTYPES
-from lvlmkb.eval.backends.registry import BackendOptions, check_runnable, model_entry, options_for_judge
+from lvlmkb.eval.backends.registry import BackendOptions
 from lvlmkb.eval.datasets.registry import dataset_entry
 from lvlmkb.eval.judges.registry import default_registry
 from lvlmkb.eval.plugin import Method
@@ -104,14 +104,9 @@ def check_models(
     Raises:
         UsageError, NotFoundError: the first problem found.
     """
-    backend = check_runnable(model_entry(kb, model), options)
-    check_device(options.device, backend)
-    check_dtype(options.dtype)
+    from lvlmkb.eval.context import RunContext
+
+    context = RunContext(kb, options, {"judge": judge_options} if judge_options else {})
+    context.check_model(model)
     if judge_model is not None:
-        chosen = options_for_judge(options, judge_options)
-        try:
-            judge_backend = check_runnable(model_entry(kb, judge_model), chosen)
-        except UsageError as err:  # the hint names the target's flags; the judge has its own
-            raise UsageError(f"judge model: {err.message}", err.hint.replace("--", "--judge-")) from err
-        check_device(chosen.device, judge_backend, "--judge-device")
-        check_dtype(chosen.dtype, "--judge-dtype")
+        context.check_model(judge_model, "judge")

@@ -26,10 +26,9 @@ from lvlmkb.eval.backends.registry import (
     BackendOptions,
     backend_name,
     model_entry,
-    open_backend,
-    options_for_judge,
     served_model,
 )
+from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.datasets.base import Sample
 from lvlmkb.eval.datasets.registry import LoadedDataset, load_dataset
 from lvlmkb.eval.judges.base import Judge
@@ -85,6 +84,10 @@ class RunSpec:
     config: dict[str, Any] = field(default_factory=dict)
     defense: str | None = None
     defense_config: dict[str, Any] = field(default_factory=dict)
+
+    def context(self, kb: KnowledgeBase) -> RunContext:
+        """The run's models by role: the target's options, and the judge's own."""
+        return RunContext(kb, self.options, {"judge": self.judge_options} if self.judge_options else {})
 
 
 class RunInterruptedError(LvlmkbError):
@@ -188,7 +191,7 @@ def run_reproduction(
     keyer = CacheKeyer(defense)
     pending = _unique_pending(requests, store, keyer)
     if pending:
-        backend = backend or open_backend(kb, spec.model, spec.options)
+        backend = backend or spec.context(kb).open_model(spec.model)
         backend = DefendedBackend(backend, defense) if defense else backend
     try:
         calls = _generate(backend, pending, store, keyer, spec.batch_size, progress, len(requests))
@@ -340,10 +343,11 @@ def _generate(
 def _judges(kb: KnowledgeBase, spec: RunSpec, method_cls: type[Method]) -> list[Judge]:
     registry = default_registry()
     judge_ids = spec.judges or method_cls.default_judges
-    chosen = options_for_judge(spec.options, spec.judge_options)
+    context = spec.context(kb)
+    chosen = context.options_for("judge")
     options: dict[str, Any] = {"device": chosen.device, "dtype": chosen.dtype}  # guard judges load on these
     if spec.judge_model is not None:
-        options |= {"backend": open_backend(kb, spec.judge_model, chosen), "model": spec.judge_model}
+        options |= {"backend": context.open_model(spec.judge_model, "judge"), "model": spec.judge_model}
     shares = registry.split_settings(judge_ids, spec.judge_settings)
     return [registry.create(judge_id, options, shares.get(judge_id)) for judge_id in judge_ids]
 
