@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     import torch
     from PIL.Image import Image
 
-    from lvlmkb.eval.backends.hf import HFBackend
+    from lvlmkb.eval import HFBackend
 
 REPO = "PandragonXIII/CIDER"
 PIN = "3c08d7e2d52e27b47d1e428a030e8ffda5efae3e"
@@ -286,7 +286,7 @@ def with_images(request: GenerationRequest, index: int, images: Sequence[ImageIn
 def _encoder_backend(config: CIDERConfig, target: Backend) -> HFBackend:
     import torch
 
-    from lvlmkb.eval.backends.hf import HFBackend
+    from lvlmkb.eval import HFBackend
 
     if config.encoder is None or (isinstance(target, HFBackend) and target.checkpoint == config.encoder):
         if not isinstance(target, HFBackend):

@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from PIL.Image import Image
     from PIL.ImageFont import FreeTypeFont
 
-    from lvlmkb.eval.backends.hf import HFBackend
+    from lvlmkb.eval import HFBackend
 
 ATTACK, INIT, GPT4V = (
     "white_box/white_box_attack.py",

@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from lvlmkb.eval import (
+    FINAL,
+    STATE,
     AttachedImageConfig,
     AttachedImageMethod,
     Deviation,
@@ -42,7 +44,6 @@ from lvlmkb.eval import (
     stage,
     write_atomic,
 )
-from lvlmkb.eval.run.attached_image import FINAL, STATE
 
 if TYPE_CHECKING:
     import torch

@@ -134,7 +134,7 @@ def _merge_adapter(model: Any, adapter: str) -> Any:
             f"the LoRA adapter '{adapter}' needs the 'peft' package, which lvlmkb does not install",
             "run `pip install peft`, or point the checkpoint at a merged model and set its base to null",
         ) from err
-    from lvlmkb.eval.backends.hf_inputs import missing_checkpoint_error
+    from lvlmkb.eval import missing_checkpoint_error
 
     try:
         merged = peft.PeftModel.from_pretrained(model, adapter).merge_and_unload()
@@ -173,7 +173,7 @@ class Component:
         import torch
         import transformers
 
-        from lvlmkb.eval.backends.hf_inputs import missing_checkpoint_error, resolve_dtype
+        from lvlmkb.eval import missing_checkpoint_error, resolve_dtype
 
         source = self.base or self.checkpoint
         dtype = getattr(torch, resolve_dtype(None, self.device))

@@ -36,18 +36,19 @@ from lvlmkb.eval import (
     CraftedInput,
     DatasetError,
     Deviation,
+    GeneratorSettings,
     ImageInput,
     Method,
     MethodConfig,
     Sample,
     Source,
+    TextToImage,
     UsageError,
     benchmark,
     find_font,
     sourced,
 )
 from lvlmkb.eval.datasets.mm_safetybench import image_path
-from lvlmkb.eval.media.imagegen import GeneratorSettings, TextToImage
 
 if TYPE_CHECKING:
     from PIL.Image import Image

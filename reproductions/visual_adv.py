@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from lvlmkb.eval import (
+    FINAL,
+    STATE,
     AttachedImageConfig,
     AttachedImageMethod,
     Deviation,
@@ -38,12 +40,11 @@ from lvlmkb.eval import (
     stage,
     write_atomic,
 )
-from lvlmkb.eval.run.attached_image import FINAL, STATE
 
 if TYPE_CHECKING:
     import torch
 
-    from lvlmkb.eval.backends.hf import HFBackend
+    from lvlmkb.eval import HFBackend
 
 REPO = "Unispac/Visual-Adversarial-Examples-Jailbreak-Large-Language-Models"
 COMMIT = "5fc9883cfa9b4183cf05c6eceef49e449e45e9c9"

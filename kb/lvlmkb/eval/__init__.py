@@ -45,13 +45,26 @@ _EXPORTS = {
     "AttachedImageMethod": "lvlmkb.eval.run.attached_image",
     "read_state": "lvlmkb.eval.run.attached_image",
     "resumable_state": "lvlmkb.eval.run.attached_image",
+    "HFBackend": "lvlmkb.eval.backends.hf",
+    "missing_checkpoint_error": "lvlmkb.eval.backends.hf_inputs",
+    "resolve_dtype": "lvlmkb.eval.backends.hf_inputs",
+    "GeneratorSettings": "lvlmkb.eval.media.imagegen",
+    "TextToImage": "lvlmkb.eval.media.imagegen",
+    "FINAL": "lvlmkb.eval.run.attached_image",
+    "STATE": "lvlmkb.eval.run.attached_image",
+    "dataset": "lvlmkb.eval.registry",
+    "RemoteFile": "lvlmkb.eval.datasets.base",
+    "fetch": "lvlmkb.eval.datasets.base",
+    "inside": "lvlmkb.eval.datasets.base",
     "StageContext": "lvlmkb.eval.stages",
     "StageOptions": "lvlmkb.eval.stages",
     "stage": "lvlmkb.eval.stages",
 }
 
 __all__ = [
+    "FINAL",
     "REFUSAL_LISTS",
+    "STATE",
     "AttachedImageConfig",
     "AttachedImageMethod",
     "Backend",
@@ -63,6 +76,8 @@ __all__ = [
     "GenerationRequest",
     "GenerationResponse",
     "GenerationSettings",
+    "GeneratorSettings",
+    "HFBackend",
     "ImageInput",
     "LvlmkbError",
     "Message",
@@ -70,18 +85,25 @@ __all__ = [
     "MethodConfig",
     "Part",
     "RefusalList",
+    "RemoteFile",
     "Sample",
     "Source",
     "StageContext",
     "StageOptions",
+    "TextToImage",
     "UsageError",
     "attack",
     "benchmark",
     "check_font",
+    "dataset",
     "defense",
+    "fetch",
     "find_font",
+    "inside",
+    "missing_checkpoint_error",
     "open_rgb",
     "read_state",
+    "resolve_dtype",
     "resumable_state",
     "sha256_file",
     "single_turn",
@@ -103,10 +125,13 @@ if TYPE_CHECKING:
         Part,
         single_turn,
     )
-    from lvlmkb.eval.datasets.base import DatasetError, Sample, sha256_file
+    from lvlmkb.eval.backends.hf import HFBackend
+    from lvlmkb.eval.backends.hf_inputs import missing_checkpoint_error, resolve_dtype
+    from lvlmkb.eval.datasets.base import DatasetError, RemoteFile, Sample, fetch, inside, sha256_file
     from lvlmkb.eval.judges.refusal import REFUSAL_LISTS, RefusalList
     from lvlmkb.eval.media.fonts import check_font, find_font
     from lvlmkb.eval.media.imagefiles import open_rgb
+    from lvlmkb.eval.media.imagegen import GeneratorSettings, TextToImage
     from lvlmkb.eval.plugin import (
         CraftedInput,
         Defense,
@@ -119,7 +144,15 @@ if TYPE_CHECKING:
         defense,
         sourced,
     )
-    from lvlmkb.eval.run.attached_image import AttachedImageConfig, AttachedImageMethod, read_state, resumable_state
+    from lvlmkb.eval.registry import dataset
+    from lvlmkb.eval.run.attached_image import (
+        FINAL,
+        STATE,
+        AttachedImageConfig,
+        AttachedImageMethod,
+        read_state,
+        resumable_state,
+    )
     from lvlmkb.eval.stages import StageContext, StageOptions, stage
     from lvlmkb.fsio import write_atomic
 
