@@ -78,7 +78,27 @@ def test_reproduce_errors_are_clean(
 
 def test_unknown_method(runner: CliRunner) -> None:
     result = runner.invoke(app, ["reproduce", "figstepp", "--model", "mock-echo", "--root", str(REPO)])
-    assert result.exit_code == 1 and "registered reproductions: figstep" in result.output
+    assert result.exit_code == 1 and "no attack or benchmark 'figstepp'" in result.output
+    assert "did you mean 'figstep' or 'figstep-pro'?" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "hint"),
+    [
+        (["adashield-s"], "no attack or benchmark 'adashield-s'", "is a defense: wrap it around the model with"),
+        (["figstep", "--defense", "hades"], "no defense 'hades'", "'hades' is an attack: run it as METHOD"),
+        (["figstep", "--defense", "siuo"], "no defense 'siuo'", "'siuo' is a benchmark: run it as METHOD"),
+        (["figstep", "--defense", "jailgaurd"], "no defense 'jailgaurd'", "did you mean 'jailguard'?"),
+        (["figstep", "--dataset", "safebenc"], "no dataset 'safebenc'", "did you mean 'safebench'"),
+        (["figstep", "--judge", "refusal-gcg"], "no judge 'refusal-gcg'", "did you mean 'refusal-gcg-short-7'"),
+    ],
+)
+def test_an_unknown_id_gets_a_did_you_mean_or_its_kind(
+    runner: CliRunner, args: list[str], message: str, hint: str
+) -> None:
+    result = runner.invoke(app, ["reproduce", *args, "--model", "mock-echo", "--root", str(REPO)])
+    assert result.exit_code in (1, 2) and message in result.stderr and hint in result.stderr, result.output
+    assert "Traceback" not in result.output
 
 
 def test_craft_writes_inputs_and_manifest(runner: CliRunner, fixture_csv: Path, tmp_path: Path) -> None:

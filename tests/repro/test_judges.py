@@ -73,5 +73,9 @@ def test_llm_judge_needs_a_model() -> None:
 
 
 def test_unknown_judge() -> None:
-    with pytest.raises(NotFoundError, match="known judges"):
-        default_registry().create("refusal-nope")
+    with pytest.raises(NotFoundError, match="no judge 'refusal-gcg-advbench'") as caught:
+        default_registry().create("refusal-gcg-advbench")
+    assert caught.value.hint.startswith("did you mean 'refusal-gcg-advbench-29'")
+    with pytest.raises(NotFoundError, match="no judge 'zzz'") as far:
+        default_registry().create("zzz")
+    assert far.value.hint == "see `lvlmkb judges`", "too many judges to list: where to find them"

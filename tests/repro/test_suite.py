@@ -86,7 +86,7 @@ def test_every_part_is_checked_before_any_runs(kb_root: Path) -> None:
     with pytest.raises(UsageError) as caught:
         run_suite(kb, get_suite(kb.project.reproductions_dir, "broken"), RunSpec(method="", model="nope"), {})
     message = caught.value.message
-    assert "SIUO MCQA: no reproduction 'no-such-method'" in message
+    assert "SIUO MCQA: no attack or benchmark 'no-such-method'" in message
     assert "MM-SafetyBench SD: no judge 'refusal-gcg-advbench-2'" in message and "no model" in message.lower()
     assert not (kb_root / "runs").exists()
 

@@ -14,11 +14,12 @@ import importlib.util
 import pkgutil
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from lvlmkb.choices import choice_hint
 from lvlmkb.errors import LvlmkbError, NotFoundError
 from lvlmkb.eval.datasets.base import Sample
 from lvlmkb.eval.plugin import Defense, Method, Plugin
@@ -170,19 +171,35 @@ def load_defenses(folder: Path) -> dict[str, type[Defense]]:
     return {k: v for k, v in load_plugins(folder).items() if issubclass(v, Defense)}
 
 
+def unknown(kind: str, name: str, known: Iterable[str], listing: str, elsewhere: str | None = None) -> NotFoundError:
+    """The one error for an id that no registry of ``kind`` holds.
+
+    Its hint is ``elsewhere`` when the id is a thing of another kind (a defense given as the method), else a
+    did-you-mean, else the ids or where ``listing`` shows them.
+    """
+    return NotFoundError(f"no {kind} '{name}'", elsewhere or choice_hint(kind, name, known, f"`{listing}`"))
+
+
 def get_method(folder: Path, method_id: str) -> type[Method]:
-    """The attack or benchmark ``method_id`` or a helpful error."""
-    methods = load_methods(folder)
-    if method_id not in methods:
-        known = ", ".join(sorted(methods)) or "none"
-        raise NotFoundError(f"no reproduction '{method_id}'", f"registered reproductions: {known}")
-    return methods[method_id]
+    """The attack or benchmark ``method_id`` or a helpful error (a defense's id says to pass it with ``--defense``)."""
+    plugins = load_plugins(folder)
+    found = plugins.get(method_id)
+    if found is not None and issubclass(found, Method):
+        return found
+    methods = sorted(i for i, cls in plugins.items() if issubclass(cls, Method))
+    elsewhere = f"'{method_id}' is a defense: wrap it around the model with --defense {method_id}" if found else None
+    raise unknown("attack or benchmark", method_id, methods, "lvlmkb methods", elsewhere)
 
 
 def get_defense(folder: Path, defense_id: str) -> type[Defense]:
-    """The defense ``defense_id`` or a helpful error."""
-    defenses = load_defenses(folder)
-    if defense_id not in defenses:
-        known = ", ".join(sorted(defenses)) or "none"
-        raise NotFoundError(f"no defense '{defense_id}'", f"registered defenses: {known}")
-    return defenses[defense_id]
+    """The defense ``defense_id`` or a helpful error (an attack's id says to pass it as the method)."""
+    plugins = load_plugins(folder)
+    found = plugins.get(defense_id)
+    if found is not None and issubclass(found, Defense):
+        return found
+    defenses = sorted(i for i, cls in plugins.items() if issubclass(cls, Defense))
+    elsewhere = None
+    if found is not None:
+        what = "an attack" if found.kind == "attack" else f"a {found.kind}"
+        elsewhere = f"'{defense_id}' is {what}: run it as METHOD, and name a defense with --defense"
+    raise unknown("defense", defense_id, defenses, "lvlmkb methods", elsewhere)

@@ -15,7 +15,6 @@ The method returns the path of what it wrote, and resumes itself when rerun with
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from lvlmkb.choices import suggestions
 from lvlmkb.errors import LvlmkbError, UsageError
 
 if TYPE_CHECKING:
@@ -181,7 +181,7 @@ def validated(model_cls: type[ModelT], values: Mapping[str, Any], what: str, hin
 
 def closest(word: str, known: Sequence[str]) -> str | None:
     """The one of ``known`` that ``word`` most likely misspells, if any is close."""
-    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    close = suggestions(word, known, n=1)
     return close[0] if close else None
 
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from lvlmkb.errors import NotFoundError
 from lvlmkb.eval.datasets.base import DatasetError, Sample, sha256_file
-from lvlmkb.eval.registry import DatasetEntry, datasets
+from lvlmkb.eval.registry import DatasetEntry, datasets, unknown
 
 
 def dataset_entry(name: str) -> DatasetEntry:
     """The registered dataset ``name`` or an error listing the known ones."""
     known = datasets()
     if name not in known:
-        raise NotFoundError(f"no dataset '{name}'", f"known datasets: {', '.join(known)} (see `lvlmkb datasets`)")
+        raise unknown("dataset", name, known, "lvlmkb datasets")
     return known[name]
 
 

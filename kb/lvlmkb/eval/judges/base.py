@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from lvlmkb.errors import NotFoundError, UsageError
+from lvlmkb.errors import UsageError
 from lvlmkb.eval.datasets.base import Sample
 from lvlmkb.eval.overrides import validation_problems
 
@@ -111,7 +111,9 @@ class JudgeRegistry:
         """Instantiate ``judge_id`` (with its validated settings) or raise with the known ids."""
         factory = self.factories.get(judge_id)
         if factory is None:
-            raise NotFoundError(f"no judge '{judge_id}'", f"known judges: {', '.join(sorted(self.factories))}")
+            from lvlmkb.eval.registry import unknown
+
+            raise unknown("judge", judge_id, self.factories, "lvlmkb judges")
         return factory({**(options or {}), **(settings or {})})
 
     def ids(self) -> list[str]:

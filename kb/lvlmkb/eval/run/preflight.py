@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import importlib.util
 import re
 from typing import Any
 
+from lvlmkb.choices import choice_hint
 from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.hf_inputs import DTYPES
 from lvlmkb.eval.backends.registry import BackendOptions
@@ -32,9 +32,7 @@ def check_judges(
     known = registry.ids()
     for judge_id in judge_ids:
         if judge_id not in known:
-            close = difflib.get_close_matches(judge_id, known, n=1, cutoff=0.6)
-            hint = f"did you mean '{close[0]}'? (see `lvlmkb methods`)" if close else f"known: {', '.join(known)}"
-            raise UsageError(f"no judge '{judge_id}'", hint)
+            raise UsageError(f"no judge '{judge_id}'", choice_hint("judge", judge_id, known, "`lvlmkb judges`"))
         if registry.needs_model(judge_id) and judge_model is None:
             raise UsageError(f"judge '{judge_id}' needs a model", "pass --judge-model ALIAS")
     registry.split_settings(judge_ids, settings or {})

@@ -17,10 +17,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from lvlmkb.errors import LvlmkbError, NotFoundError, UsageError
+from lvlmkb.errors import LvlmkbError, UsageError
 from lvlmkb.eval.datasets.base import DatasetError
 from lvlmkb.eval.judges.registry import default_registry
-from lvlmkb.eval.registry import get_method
+from lvlmkb.eval.registry import get_method, unknown
 from lvlmkb.eval.run.preflight import check_judges, check_models
 from lvlmkb.eval.run.records import RunRecord
 from lvlmkb.eval.run.runner import RunResult, RunSpec, run_reproduction
@@ -97,8 +97,7 @@ def get_suite(reproductions_dir: Path, suite_id: str) -> Suite:
     """The suite ``suite_id`` or an error listing the known ones."""
     suites = load_suites(reproductions_dir)
     if suite_id not in suites:
-        known = ", ".join(sorted(suites)) or "none"
-        raise NotFoundError(f"no suite '{suite_id}'", f"suites: {known} (see `lvlmkb suites`)")
+        raise unknown("suite", suite_id, suites, "lvlmkb suites")
     return suites[suite_id]
 
 
