@@ -1,4 +1,4 @@
-"""A rich progress bar with samples per second, as a context manager yielding an update callback."""
+"""A rich progress bar with samples per second and elapsed and remaining time, as a context manager."""
 
 from __future__ import annotations
 
@@ -6,12 +6,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 
 @contextmanager
 def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
-    """Yield ``update(done, total)``; the bar shows samples/s and the time left.
+    """Yield ``update(done, total)``; the bar shows samples/s, the time taken so far and the time left.
 
     The bar is drawn at the first update, so an argument the run refuses is reported on a clean screen.
     """
@@ -21,7 +29,10 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
         MofNCompleteColumn(),
         TaskProgressColumn(),
         TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("elapsed,"),
         TimeRemainingColumn(),
+        TextColumn("left"),
     )
     progress = Progress(*columns, console=Console(stderr=True), transient=False)
     task = progress.add_task(label, total=None, rate="")
