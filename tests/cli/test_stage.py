@@ -137,6 +137,11 @@ def test_the_broken_model_would_fail_to_load(broken_checkout: Path, tmp_path: Pa
         (["hades", "optimize", "--model", "no-such-model", "--set", "scenario=Animal"], "no model 'no-such-model'"),
         ([*TRAIN, "--set", "attack=figstp"], "no attack or benchmark 'figstp'\n  hint: did you mean 'figstep'?"),
         ([*TRAIN, "--set", "attack_config={font_size: big}"], "bad settings for figstep: font_size:"),
+        (
+            ["visual-adv", "optimize", "--model", "qwen2.5-vl-7b", "--base-url", "http://127.0.0.1:9/v1"],
+            "model 'qwen2.5-vl-7b' runs on the 'openai' backend, which gives no gradients",
+        ),
+        ([*TRAIN, "--backend", "vllm"], "unknown backend 'vllm'"),
         ([*TRAIN, "--defender-device", "gpu"], "--set defender=mock-comply: --defender-device 'gpu' is not a device"),
         ([*TRAIN, "--defender-dtype", "fp16"], "--defender-dtype 'fp16' is not a choice"),
         ([*TRAIN, "--defender-backend", "vllm"], "--set defender=mock-comply: defender model: unknown backend 'vllm'"),

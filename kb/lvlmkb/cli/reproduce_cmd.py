@@ -12,6 +12,9 @@ import typer
 from lvlmkb.cli.common import RootOption, handle_errors, project_for
 from lvlmkb.cli.derived import narrowed
 from lvlmkb.cli.role_options import (
+    BackendOption,
+    BackendSettingOption,
+    BaseUrlOption,
     JudgeBackendOption,
     JudgeBackendSettingOption,
     JudgeBaseUrlOption,
@@ -19,6 +22,7 @@ from lvlmkb.cli.role_options import (
     JudgeDtypeOption,
     JudgeServedModelOption,
     JudgeSetOption,
+    ServedModelOption,
     role_backend_options,
 )
 from lvlmkb.cli.validate_cmd import OutputFormat
@@ -76,16 +80,9 @@ def reproduce_command(
     device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1 ...")] = None,
     dtype: Annotated[str | None, typer.Option(help="auto, bfloat16, float16, float32.")] = None,
     trust_remote_code: Annotated[bool, typer.Option(help="Allow the checkpoint's own code to run.")] = False,
-    base_url: Annotated[
-        str | None,
-        typer.Option(help="OpenAI-compatible server URL (e.g. a vLLM server); implies --backend openai."),
-    ] = None,
-    backend: Annotated[
-        str | None, typer.Option(help="hf, openai or mock (default: the model's backend in models.yaml).")
-    ] = None,
-    served_model: Annotated[
-        str | None, typer.Option(help="Model name on the server (default: the registry's served name or checkpoint).")
-    ] = None,
+    base_url: BaseUrlOption = None,
+    backend: BackendOption = None,
+    served_model: ServedModelOption = None,
     out: Annotated[
         Path | None, typer.Option(help="Run folder (default: runs/METHOD/MODEL/DATASET).", file_okay=False)
     ] = None,
@@ -96,9 +93,7 @@ def reproduce_command(
     output: Annotated[
         OutputFormat, typer.Option("--format", help="text, or json for a machine-readable summary on stdout.")
     ] = OutputFormat.text,
-    backend_option: Annotated[
-        list[str] | None, typer.Option(help="Backend setting KEY=VALUE, repeatable (e.g. concurrency=16).")
-    ] = None,
+    backend_option: BackendSettingOption = None,
 ) -> None:
     """Run a reproduction: samples → attack → model → judges → run record (resumable).
 

@@ -1,4 +1,4 @@
-"""The backend options of a model in another role than the target: ``--judge-*`` and ``--defender-*``.
+"""Backend options by role: the target's (``--backend``, ``--base-url``, ...), ``--judge-*`` and ``--defender-*``.
 
 Without any of them the model shares only the target's device and dtype: the target's server, backend,
 served name, backend options and ``--trust-remote-code`` never reach it (the engine applies the rule,
@@ -32,6 +32,24 @@ def role_option(role: str, key: str, what: str) -> Any:
     text = _HELP[key].format(what=what, What=what[:1].upper() + what[1:])
     return typer.Option(f"--{role}-{key}", help=text, rich_help_panel=what[:1].upper() + what[1:])
 
+
+BackendOption = Annotated[
+    str | None, typer.Option("--backend", help="hf, openai or mock (default: the model's backend in models.yaml).")
+]
+BaseUrlOption = Annotated[
+    str | None,
+    typer.Option("--base-url", help="OpenAI-compatible server URL (e.g. a vLLM server); implies --backend openai."),
+]
+ServedModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--served-model", help="Model name on the server (default: the registry's served name or checkpoint)."
+    ),
+]
+BackendSettingOption = Annotated[
+    list[str] | None,
+    typer.Option("--backend-option", help="Backend setting KEY=VALUE, repeatable (e.g. concurrency=16)."),
+]
 
 JudgeBackendOption = Annotated[str | None, role_option("judge", "backend", "judge model")]
 JudgeBaseUrlOption = Annotated[str | None, role_option("judge", "base-url", "judge model")]

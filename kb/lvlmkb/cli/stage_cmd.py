@@ -10,12 +10,16 @@ import typer
 
 from lvlmkb.cli.common import RootOption, handle_errors, project_for
 from lvlmkb.cli.role_options import (
+    BackendOption,
+    BackendSettingOption,
+    BaseUrlOption,
     DefenderBackendOption,
     DefenderBackendSettingOption,
     DefenderBaseUrlOption,
     DefenderDeviceOption,
     DefenderDtypeOption,
     DefenderServedModelOption,
+    ServedModelOption,
     role_backend_options,
 )
 from lvlmkb.cli.validate_cmd import OutputFormat
@@ -39,6 +43,10 @@ def stage_command(
     device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1 ...")] = None,
     dtype: Annotated[str | None, typer.Option(help="auto, bfloat16, float16, float32.")] = None,
     trust_remote_code: Annotated[bool, typer.Option(help="Allow the checkpoint's own code to run.")] = False,
+    backend: BackendOption = None,
+    base_url: BaseUrlOption = None,
+    served_model: ServedModelOption = None,
+    backend_option: BackendSettingOption = None,
     defender_backend: DefenderBackendOption = None,
     defender_base_url: DefenderBaseUrlOption = None,
     defender_served_model: DefenderServedModelOption = None,
@@ -75,7 +83,15 @@ def stage_command(
         settings=parse_overrides(set_),
         data=data,
         limit=limit,
-        options=BackendOptions(device=device, dtype=dtype, trust_remote_code=trust_remote_code),
+        options=BackendOptions(
+            device=device,
+            dtype=dtype,
+            trust_remote_code=trust_remote_code,
+            base_url=base_url,
+            extra=parse_overrides(backend_option),
+            backend=backend,
+            served_model=served_model,
+        ),
         roles={"defender": defender} if defender is not None else {},
     )
     result = prepare_stage(kb, request, report=lambda message: typer.echo(message, err=True)).run()
