@@ -22,14 +22,28 @@ class OutputFormat(StrEnum):
 def validate_command(
     root: RootOption = None,
     output: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
+    plugins: Annotated[
+        bool,
+        typer.Option("--plugins", help="Also import the checkout's plugins and check them, their datasets and suites."),
+    ] = False,
 ) -> None:
     """Check every taxonomy, model and paper file; report all problems at once (exit 1 if any).
 
-    Example: lvlmkb validate --format json
+    With --plugins, also import the checkout's plugins (which runs their code) and check each against the KB:
+    its paper lists it, its default dataset has the fields it reads, its judges exist; suites and datasets
+    name known papers, methods and judges.
+
+    Example: lvlmkb validate --plugins --format json
     """
+    import dataclasses
+
     from lvlmkb.kb.validate import validate
 
     report = validate(project_for(root))
+    if plugins:
+        from lvlmkb.eval.checks import plugin_diagnostics
+
+        report = dataclasses.replace(report, diagnostics=[*report.diagnostics, *plugin_diagnostics(report.kb)])
     if output is OutputFormat.json:
         payload = {
             "ok": report.ok,
