@@ -56,6 +56,9 @@ _EXPORTS = {
     "RemoteFile": "lvlmkb.eval.datasets.base",
     "fetch": "lvlmkb.eval.datasets.base",
     "inside": "lvlmkb.eval.datasets.base",
+    "register_judge": "lvlmkb.eval.registry",
+    "Judge": "lvlmkb.eval.judges.base",
+    "Verdict": "lvlmkb.eval.judges.base",
     "StageContext": "lvlmkb.eval.stages",
     "StageOptions": "lvlmkb.eval.stages",
     "stage": "lvlmkb.eval.stages",
@@ -79,6 +82,7 @@ __all__ = [
     "GeneratorSettings",
     "HFBackend",
     "ImageInput",
+    "Judge",
     "LvlmkbError",
     "Message",
     "Method",
@@ -92,6 +96,7 @@ __all__ = [
     "StageOptions",
     "TextToImage",
     "UsageError",
+    "Verdict",
     "attack",
     "benchmark",
     "check_font",
@@ -103,6 +108,7 @@ __all__ = [
     "missing_checkpoint_error",
     "open_rgb",
     "read_state",
+    "register_judge",
     "resolve_dtype",
     "resumable_state",
     "sha256_file",
@@ -128,6 +134,7 @@ if TYPE_CHECKING:
     from lvlmkb.eval.backends.hf import HFBackend
     from lvlmkb.eval.backends.hf_inputs import missing_checkpoint_error, resolve_dtype
     from lvlmkb.eval.datasets.base import DatasetError, RemoteFile, Sample, fetch, inside, sha256_file
+    from lvlmkb.eval.judges.base import Judge, Verdict
     from lvlmkb.eval.judges.refusal import REFUSAL_LISTS, RefusalList
     from lvlmkb.eval.media.fonts import check_font, find_font
     from lvlmkb.eval.media.imagefiles import open_rgb
@@ -144,7 +151,7 @@ if TYPE_CHECKING:
         defense,
         sourced,
     )
-    from lvlmkb.eval.registry import dataset
+    from lvlmkb.eval.registry import dataset, register_judge
     from lvlmkb.eval.run.attached_image import (
         FINAL,
         STATE,

@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from pydantic import BaseModel
+
 from lvlmkb.choices import choice_hint
 from lvlmkb.errors import LvlmkbError, NotFoundError
 from lvlmkb.eval.datasets.base import Sample
+from lvlmkb.eval.judges.base import JudgeFactory
 from lvlmkb.eval.plugin import Defense, Method, Plugin
 from lvlmkb.kb.schema.common import SLUG_PATTERN
 
@@ -61,6 +64,22 @@ class DatasetEntry:
 
 
 _DATASETS: dict[str, DatasetEntry] = {}
+
+
+@dataclass(frozen=True)
+class JudgeEntry:
+    """A registered judge: its factory, the settings model of ``--judge-set``, and whether it asks a model."""
+
+    id: str
+    factory: JudgeFactory
+    settings: type[BaseModel] | None
+    needs_model: bool
+    module: str
+
+
+_JUDGES: dict[str, JudgeEntry] = {}
+BUILTIN_JUDGES = "lvlmkb.eval.judges.builtin"
+"""The module that registers the engine's judges, imported on the first lookup."""
 
 
 def slug_of_module(module: str) -> str:
@@ -110,6 +129,33 @@ def datasets() -> dict[str, DatasetEntry]:
     return dict(sorted(_DATASETS.items()))
 
 
+def register_judge(
+    judge_id: str,
+    factory: JudgeFactory,
+    *,
+    settings: type[BaseModel] | None = None,
+    needs_model: bool = False,
+) -> None:
+    """Register a judge: ``factory(options)`` makes it; ``settings`` is what ``--judge-set`` may change.
+
+    ``needs_model``: the judge asks the model that ``--judge-model`` names (an LLM judge). A checkout's module
+    may register a judge beside its paper; it is forgotten when another checkout loads.
+    """
+    if not re.fullmatch(SLUG_PATTERN, judge_id):
+        raise LvlmkbError(f"judge id {judge_id!r} is not a slug", "use lowercase letters, digits and hyphens")
+    module = getattr(factory, "__module__", "") or ""
+    existing = _JUDGES.get(judge_id)
+    if existing is not None and existing.module != module:
+        raise LvlmkbError(f"two judges are called '{judge_id}'", f"{existing.module} and {module}")
+    _JUDGES[judge_id] = JudgeEntry(judge_id, factory, settings, needs_model, module)
+
+
+def judges() -> dict[str, JudgeEntry]:
+    """Every registered judge by id: the built-in ones and those of the loaded checkout."""
+    importlib.import_module(BUILTIN_JUDGES)
+    return dict(sorted(_JUDGES.items()))
+
+
 def import_checkout(folder: Path) -> ModuleType | None:
     """The package ``reproductions`` of the checkout whose plugin folder is ``folder``, imported once.
 
@@ -147,6 +193,8 @@ def _unload_checkout() -> None:
         del _REGISTRY[plugin_id]
     for name in [n for n, entry in _DATASETS.items() if entry.module.startswith(f"{PACKAGE}.")]:
         del _DATASETS[name]
+    for judge_id in [i for i, entry in _JUDGES.items() if entry.module.startswith(f"{PACKAGE}.")]:
+        del _JUDGES[judge_id]
 
 
 def load_plugins(folder: Path) -> dict[str, type[Plugin]]:

@@ -1,45 +1,14 @@
-"""The built-in judges."""
+"""The judges by id, as the engine uses them: a :class:`JudgeRegistry` over the one registry's judge entries."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from lvlmkb.errors import UsageError
-from lvlmkb.eval.judges import classifiers, mm_safetybench, siuo
-from lvlmkb.eval.judges.base import Judge, JudgeFactory, JudgeRegistry
-from lvlmkb.eval.judges.llm import TEMPLATES, LLMJudge
-from lvlmkb.eval.judges.refusal import REFUSAL_LISTS, RefusalJudge, RefusalList
-
-
-def _llm_factory(template_id: str) -> JudgeFactory:
-    def create(options: dict[str, Any]) -> Judge:
-        backend, model = options.get("backend"), options.get("model")
-        if backend is None or model is None:
-            raise UsageError(f"judge 'llm-{template_id}' needs a model", "pass --judge-model ALIAS")
-        return LLMJudge(ALL_TEMPLATES[template_id], backend, str(model))
-
-    return create
-
-
-ALL_TEMPLATES = {**TEMPLATES, **mm_safetybench.TEMPLATES}
-
-
-def _refusal_factory(refusals: RefusalList) -> JudgeFactory:
-    def create(_options: dict[str, Any]) -> Judge:
-        return RefusalJudge(refusals)
-
-    return create
+from lvlmkb.eval.judges.base import JudgeRegistry
+from lvlmkb.eval.registry import judges
 
 
 def default_registry() -> JudgeRegistry:
-    """Every refusal list as ``refusal-<list>`` and every template as ``llm-<template>``."""
+    """Every registered judge: the built-in ones and those the loaded checkout declares."""
     registry = JudgeRegistry()
-    for list_id, refusals in REFUSAL_LISTS.items():
-        registry.register(f"refusal-{list_id}", _refusal_factory(refusals))
-    for template_id in ALL_TEMPLATES:
-        registry.register(f"llm-{template_id}", _llm_factory(template_id), needs_model=True)
-    registry.register(mm_safetybench.JUDGE_ID, mm_safetybench.create, needs_model=True)
-    for judge_id, factory in {**classifiers.FACTORIES, **siuo.FACTORIES}.items():
-        asks = judge_id == siuo.SAFETY_JUDGE_ID
-        registry.register(judge_id, factory, classifiers.SETTINGS.get(judge_id), needs_model=asks)
+    for entry in judges().values():
+        registry.register(entry.id, entry.factory, entry.settings, needs_model=entry.needs_model)
     return registry
