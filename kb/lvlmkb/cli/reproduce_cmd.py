@@ -24,6 +24,7 @@ from lvlmkb.cli.role_options import (
     JudgeSetOption,
     ServedModelOption,
     role_backend_options,
+    target_backend_options,
 )
 from lvlmkb.cli.validate_cmd import OutputFormat
 from lvlmkb.errors import UsageError
@@ -101,7 +102,6 @@ def reproduce_command(
     """
     from lvlmkb.cli.progress import progress_bar
     from lvlmkb.eval.backends.base import GenerationSettings
-    from lvlmkb.eval.backends.registry import BackendOptions
     from lvlmkb.eval.run.runner import RunSpec, run_reproduction
     from lvlmkb.kb.validate import open_kb
 
@@ -110,14 +110,8 @@ def reproduce_command(
         raise UsageError(
             "reproduce needs METHOD and --model (or --matrix)", "e.g. lvlmkb reproduce figstep --model tiny-janus"
         )
-    target_options = BackendOptions(
-        device=device,
-        dtype=dtype,
-        trust_remote_code=trust_remote_code,
-        base_url=base_url,
-        extra=parse_overrides(backend_option),
-        backend=backend,
-        served_model=served_model,
+    target_options = target_backend_options(
+        device, dtype, trust_remote_code, base_url, backend, served_model, backend_option
     )
     spec = RunSpec(
         method=method or "",

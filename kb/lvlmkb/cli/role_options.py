@@ -75,6 +75,29 @@ JudgeSetOption = Annotated[
 ]
 
 
+def target_backend_options(
+    device: str | None,
+    dtype: str | None,
+    trust_remote_code: bool,
+    base_url: str | None,
+    backend: str | None,
+    served_model: str | None,
+    settings: list[str] | None,
+) -> BackendOptions:
+    """The target model's options from its flags (``--device``, ``--base-url``, ``--backend-option`` ...)."""
+    from lvlmkb.eval.backends.registry import BackendOptions
+
+    return BackendOptions(
+        device=device,
+        dtype=dtype,
+        trust_remote_code=trust_remote_code,
+        base_url=base_url,
+        extra=parse_overrides(settings),
+        backend=backend,
+        served_model=served_model,
+    )
+
+
 def role_backend_options(
     backend: str | None,
     base_url: str | None,

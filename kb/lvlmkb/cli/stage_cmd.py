@@ -21,6 +21,7 @@ from lvlmkb.cli.role_options import (
     DefenderServedModelOption,
     ServedModelOption,
     role_backend_options,
+    target_backend_options,
 )
 from lvlmkb.cli.validate_cmd import OutputFormat
 from lvlmkb.eval.overrides import parse_overrides
@@ -62,7 +63,6 @@ def stage_command(
 
     Example: lvlmkb stage hades optimize --model llava-1.5-7b --data HADES/ --set scenario=Violence --out adv/
     """
-    from lvlmkb.eval.backends.registry import BackendOptions
     from lvlmkb.eval.run.offline import StageRequest, prepare_stage
     from lvlmkb.kb.validate import open_kb
 
@@ -83,14 +83,8 @@ def stage_command(
         settings=parse_overrides(set_),
         data=data,
         limit=limit,
-        options=BackendOptions(
-            device=device,
-            dtype=dtype,
-            trust_remote_code=trust_remote_code,
-            base_url=base_url,
-            extra=parse_overrides(backend_option),
-            backend=backend,
-            served_model=served_model,
+        options=target_backend_options(
+            device, dtype, trust_remote_code, base_url, backend, served_model, backend_option
         ),
         roles={"defender": defender} if defender is not None else {},
     )
