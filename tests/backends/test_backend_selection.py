@@ -118,3 +118,19 @@ def test_judge_options_default_to_the_targets_device_and_dtype_only() -> None:
     own = BackendOptions(backend="mock", base_url="http://127.0.0.1:8/v1", extra={"concurrency": 2})
     assert options_for_role(target, own) == dataclasses.replace(own, device="cpu", dtype="float32")
     assert options_for_role(target, BackendOptions(device="cuda:1")).device == "cuda:1", "the judge's own wins"
+
+
+def test_a_registered_backend_opens_lazily_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lvlmkb.errors import LvlmkbError
+    from lvlmkb.eval import registry
+    from lvlmkb.eval.backends.mock import MockBackend
+    from lvlmkb.eval.backends.registry import backend_class
+
+    monkeypatch.setattr(registry, "_BACKENDS", dict(registry._BACKENDS))
+    registry.register_backend("echo-copy", "lvlmkb.eval.backends.mock:MockBackend")
+    assert backend_class("echo-copy") is MockBackend and "echo-copy" in registry.backends()
+    with pytest.raises(LvlmkbError, match="module:Class"):
+        registry.register_backend("broken", "no-colon-here")
+    with pytest.raises(UsageError, match="unknown backend 'mokc'") as caught:
+        backend_class("mokc")
+    assert "did you mean 'mock'?" in caught.value.hint

@@ -78,6 +78,27 @@ class JudgeEntry:
 
 
 _JUDGES: dict[str, JudgeEntry] = {}
+
+
+@dataclass(frozen=True)
+class BackendEntry:
+    """A registered backend: the class that runs models (``module:Class``, imported on first use) and its extra."""
+
+    name: str
+    target: str
+    extra: str | None = None
+    """The ``pip install 'lvlmkb[EXTRA]'`` that provides its dependencies (None: the core ones)."""
+
+
+_BACKENDS: dict[str, BackendEntry] = {
+    entry.name: entry
+    for entry in (
+        BackendEntry("hf", "lvlmkb.eval.backends.hf:HFBackend", "hf"),
+        BackendEntry("openai", "lvlmkb.eval.backends.openai_compat:OpenAIBackend"),
+        BackendEntry("mock", "lvlmkb.eval.backends.mock:MockBackend"),
+    )
+}
+"""The built-in backends, named lazily: nothing of theirs is imported until a model opens."""
 BUILTIN_JUDGES = "lvlmkb.eval.judges.builtin"
 """The module that registers the engine's judges, imported on the first lookup."""
 
@@ -148,6 +169,18 @@ def register_judge(
     if existing is not None and existing.module != module:
         raise LvlmkbError(f"two judges are called '{judge_id}'", f"{existing.module} and {module}")
     _JUDGES[judge_id] = JudgeEntry(judge_id, factory, settings, needs_model, module)
+
+
+def register_backend(name: str, target: str, *, extra: str | None = None) -> None:
+    """Register a backend by name: ``target`` is ``module:Class``, imported when a model first opens with it."""
+    if not re.fullmatch(SLUG_PATTERN, name) or target.count(":") != 1:
+        raise LvlmkbError(f"backend {name!r} -> {target!r} is not a slug and a module:Class", "see register_backend")
+    _BACKENDS[name] = BackendEntry(name, target, extra)
+
+
+def backends() -> dict[str, BackendEntry]:
+    """Every registered backend by name."""
+    return dict(sorted(_BACKENDS.items()))
 
 
 def judges() -> dict[str, JudgeEntry]:

@@ -1,4 +1,4 @@
-"""Backends by name, imported only when asked for, and model aliases resolved through the registry."""
+"""Opening a model: its alias resolved through the KB's registry, its backend through the one registry (lazily)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,12 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from lvlmkb.choices import choice_hint
 from lvlmkb.errors import NotFoundError, UsageError
 from lvlmkb.eval.backends.base import Backend, BackendError
+from lvlmkb.eval.registry import backends
 from lvlmkb.kb.knowledge import KnowledgeBase
 from lvlmkb.kb.schema import ModelEntry
-
-# name -> (module, class, extra that provides its dependencies)
-BACKENDS: dict[str, tuple[str, str, str | None]] = {
-    "hf": ("lvlmkb.eval.backends.hf", "HFBackend", "hf"),
-    "openai": ("lvlmkb.eval.backends.openai_compat", "OpenAIBackend", None),
-    "mock": ("lvlmkb.eval.backends.mock", "MockBackend", None),
-}
 
 
 class MissingExtraError(BackendError):
@@ -68,8 +63,8 @@ def backend_name(entry: ModelEntry, options: BackendOptions) -> str:
             f"model '{entry.id}' ({entry.label}) has no backend that runs it",
             entry.notes or "pass --backend, or --base-url for a server that serves it",
         )
-    if name not in BACKENDS:
-        raise UsageError(f"unknown backend '{name}'", f"choose one of: {', '.join(sorted(BACKENDS))}")
+    if name not in backends():
+        raise UsageError(f"unknown backend '{name}'", choice_hint("backend", name, backends()))
     if options.base_url and name != "openai":
         raise UsageError(f"--base-url is for the openai backend, not '{name}'", "drop --backend or --base-url")
     return name
@@ -82,9 +77,10 @@ def served_model(entry: ModelEntry, options: BackendOptions) -> str | None:
 
 def backend_class(name: str) -> type[Any]:
     """Import and return the class of backend ``name``."""
-    if name not in BACKENDS:
-        raise UsageError(f"unknown backend '{name}'", f"choose one of: {', '.join(sorted(BACKENDS))}")
-    module_name, class_name, extra = BACKENDS[name]
+    entry = backends().get(name)
+    if entry is None:
+        raise UsageError(f"unknown backend '{name}'", choice_hint("backend", name, backends()))
+    (module_name, class_name), extra = entry.target.split(":"), entry.extra
     try:
         module = importlib.import_module(module_name)
     except ImportError as err:
