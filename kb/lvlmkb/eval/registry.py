@@ -36,20 +36,10 @@ _REGISTRY: dict[str, type[Plugin]] = {}
 DatasetLoader = Callable[[Path | None], tuple[list[Sample], Path]]
 """Loads a dataset from a local copy (a file or folder, or None for the pinned download): samples and the path read."""
 
-BUILTIN_DATASETS = (
-    "figstep_pro",
-    "hades",
-    "harmbench_mm",
-    "jailbreakv",
-    "jip",
-    "mm_safetybench",
-    "mossbench",
-    "safebench",
-    "siuo",
-    "visual_adv",
-    "vlsbench",
-)
-"""The modules of :mod:`lvlmkb.eval.datasets` that declare datasets, imported on the first lookup."""
+BUILTIN_DATASETS = "lvlmkb.eval.datasets"
+"""The package whose modules declare the engine's datasets, imported on the first lookup."""
+NOT_DATASETS = frozenset({"base", "registry"})
+"""Its modules that declare none (the dataset contract and the loading)."""
 
 
 @dataclass(frozen=True)
@@ -145,8 +135,10 @@ def dataset(name: str, *, fields: Sequence[str], paper: str | None = None) -> Ca
 
 def datasets() -> dict[str, DatasetEntry]:
     """Every registered dataset by name: the built-in ones and those of the loaded checkout."""
-    for module in BUILTIN_DATASETS:
-        importlib.import_module(f"lvlmkb.eval.datasets.{module}")
+    package = importlib.import_module(BUILTIN_DATASETS)
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name not in NOT_DATASETS:
+            importlib.import_module(f"{BUILTIN_DATASETS}.{info.name}")
     return dict(sorted(_DATASETS.items()))
 
 

@@ -192,7 +192,7 @@ def run_reproduction(
     pending = _unique_pending(requests, store, keyer)
     if pending:
         backend = backend or spec.context(kb).open_model(spec.model)
-        backend = DefendedBackend(backend, defense) if defense else backend
+        backend = defense.wrap(backend) if defense else backend
     try:
         calls = _generate(backend, pending, store, keyer, spec.batch_size, progress, len(requests))
     except KeyboardInterrupt:
