@@ -6,9 +6,13 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from typer.testing import CliRunner
+
+if TYPE_CHECKING:
+    from lvlmkb.kb.knowledge import KnowledgeBase
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -59,6 +63,14 @@ def make_kb(root: Path) -> Path:
     return root
 
 
+def copy_paper_folders(root: Path, *folders: str) -> Path:
+    """Give the KB at ``root`` the repository's plugin package with only the paper ``folders`` of it."""
+    shutil.copy(REPO / "reproductions" / "__init__.py", root / "reproductions" / "__init__.py")
+    for folder in folders:
+        shutil.copytree(REPO / "reproductions" / folder, root / "reproductions" / folder)
+    return root
+
+
 @pytest.fixture
 def kb_root(tmp_path: Path) -> Path:
     """A small, valid knowledge base in a temporary folder."""
@@ -83,6 +95,31 @@ def checkout(tmp_path: Path) -> Path:
     for name in ("taxonomy", "papers", "reproductions"):
         shutil.copytree(REPO / name, tmp_path / name)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def repo_kb() -> KnowledgeBase:
+    """The repository's own knowledge base, loaded once."""
+    from lvlmkb.kb.validate import open_kb
+    from lvlmkb.project import Project
+
+    kb, _ = open_kb(Project(REPO))
+    return kb
+
+
+@pytest.fixture
+def fixture_csv() -> Path:
+    """A harmless file in SafeBench's format (five rows)."""
+    return DATA / "safebench_fixture.csv"
+
+
+@pytest.fixture
+def repo_checkout() -> Path:
+    """The repository's plugin folder, loaded (a test before may have loaded another checkout's)."""
+    from lvlmkb.eval.registry import load_plugins
+
+    load_plugins(REPO / "reproductions")
+    return REPO / "reproductions"
 
 
 @pytest.fixture

@@ -26,6 +26,8 @@ from lvlmkb.eval.registry import datasets
 from tests.conftest import DATA
 from tests.fuzz.support import Examples, fuzz, nested, odd_text
 
+pytestmark = pytest.mark.usefixtures("repo_checkout")  # the datasets are the checkout's
+
 FIXTURES = DATA / "datasets"
 
 

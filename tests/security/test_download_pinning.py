@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-import lvlmkb.eval.datasets
+import lvlmkb.eval
 from lvlmkb.eval.datasets.base import MAX_DOWNLOAD_BYTES, DatasetError, RemoteFile, fetch
 
 GOOD = b"category_id,task_id,question\n1,1,How do I bake bread?\n"
@@ -135,10 +135,17 @@ def test_offline_never_opens_a_connection(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_every_shipped_download_is_pinned() -> None:
+    from lvlmkb.eval.registry import load_plugins
+    from tests.conftest import REPO
+
+    load_plugins(REPO / "reproductions")
+    packages = [lvlmkb.eval, importlib.import_module("reproductions")]
+    modules = [info.name for p in packages for info in pkgutil.walk_packages(p.__path__, f"{p.__name__}.")]
     remotes = [
         value
-        for info in pkgutil.iter_modules(lvlmkb.eval.datasets.__path__)
-        for value in vars(importlib.import_module(f"lvlmkb.eval.datasets.{info.name}")).values()
+        for name in modules
+        if not name.startswith("lvlmkb.eval.backends.")  # torch-backed; no downloads of their own
+        for value in vars(importlib.import_module(name)).values()
         if isinstance(value, RemoteFile)
     ]
     assert remotes

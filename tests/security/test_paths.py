@@ -12,7 +12,6 @@ import pytest
 
 from lvlmkb.errors import LvlmkbError, NotFoundError, UsageError
 from lvlmkb.eval.datasets.base import DatasetError, Sample, inside
-from lvlmkb.eval.datasets.jailbreakv import REQUIRED, parse_jailbreakv
 from lvlmkb.eval.datasets.registry import LoadedDataset, load_dataset
 from lvlmkb.eval.plugin import CraftedInput, Method, attack
 from lvlmkb.eval.run.runner import RunSpec, run_reproduction
@@ -21,6 +20,7 @@ from lvlmkb.kb.contribute.draft import check_id
 from lvlmkb.kb.validate import open_kb, validate
 from lvlmkb.project import Project
 from lvlmkb.publish.site.build import MARKER, SiteBuildError, check_out_dir, stage
+from reproductions.jailbreakv.dataset import REQUIRED, parse_jailbreakv
 from tests.conftest import DATA, REPO
 from tests.security.support import calls, dotted, paper_yaml, python_files, run_record
 

@@ -56,6 +56,9 @@ _EXPORTS = {
     "RemoteFile": "lvlmkb.eval.datasets.base",
     "fetch": "lvlmkb.eval.datasets.base",
     "inside": "lvlmkb.eval.datasets.base",
+    "find_data_file": "lvlmkb.eval.datasets.base",
+    "find_data_root": "lvlmkb.eval.datasets.base",
+    "is_file": "lvlmkb.eval.datasets.base",
     "register_judge": "lvlmkb.eval.registry",
     "Judge": "lvlmkb.eval.judges.base",
     "Verdict": "lvlmkb.eval.judges.base",
@@ -103,8 +106,11 @@ __all__ = [
     "dataset",
     "defense",
     "fetch",
+    "find_data_file",
+    "find_data_root",
     "find_font",
     "inside",
+    "is_file",
     "missing_checkpoint_error",
     "open_rgb",
     "read_state",
@@ -133,7 +139,17 @@ if TYPE_CHECKING:
     )
     from lvlmkb.eval.backends.hf import HFBackend
     from lvlmkb.eval.backends.hf_inputs import missing_checkpoint_error, resolve_dtype
-    from lvlmkb.eval.datasets.base import DatasetError, RemoteFile, Sample, fetch, inside, sha256_file
+    from lvlmkb.eval.datasets.base import (
+        DatasetError,
+        RemoteFile,
+        Sample,
+        fetch,
+        find_data_file,
+        find_data_root,
+        inside,
+        is_file,
+        sha256_file,
+    )
     from lvlmkb.eval.judges.base import Judge, Verdict
     from lvlmkb.eval.judges.refusal import REFUSAL_LISTS, RefusalList
     from lvlmkb.eval.media.fonts import check_font, find_font

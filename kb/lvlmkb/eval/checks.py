@@ -21,9 +21,10 @@ from lvlmkb.kb.knowledge import KnowledgeBase
 def plugin_diagnostics(kb: KnowledgeBase) -> list[Diagnostic]:
     """Every problem between the KB and the checkout's plugins, datasets and suites.
 
-    A plugin's paper must be in the KB and list the plugin; a method's default dataset must exist and have the
-    fields it reads, its default judges must exist; a dataset the checkout declares must name a KB paper; a
-    suite must load, and its paper, methods and judges must exist.
+    A plugin's id must be the one the static scan finds; its paper must be in the KB and list the plugin; a
+    method's default dataset must exist and have the fields it reads, its default judges must exist; a
+    dataset the checkout declares must name a KB paper; a suite must load, and its paper, methods and judges
+    must exist.
     """
     root = kb.project.root
     try:
@@ -31,8 +32,8 @@ def plugin_diagnostics(kb: KnowledgeBase) -> list[Diagnostic]:
     except Exception as err:
         return [Diagnostic("reproductions", 0, "", f"the plugins cannot be imported: {type(err).__name__}: {err}")]
     found = [d for cls in plugins.values() for d in _plugin_problems(kb, root, cls)]
-    for entry in datasets().values():  # the engine's own datasets are checked by its contract tests
-        if entry.module.startswith("reproductions.") and entry.paper is not None and entry.paper not in kb.papers:
+    for entry in datasets().values():
+        if entry.paper is not None and entry.paper not in kb.papers:
             message = f"dataset '{entry.name}' names unknown paper '{entry.paper}'"
             found.append(Diagnostic(entry.module, 0, "paper", message))
     return sorted([*found, *_suite_problems(kb, set(plugins))])
@@ -48,6 +49,9 @@ def _where(root: Path, cls: type[Plugin]) -> tuple[str, int]:
 def _plugin_problems(kb: KnowledgeBase, root: Path, cls: type[Plugin]) -> list[Diagnostic]:
     path, line = _where(root, cls)
     problems: list[tuple[str, str]] = []
+    if cls.id not in kb.reproductions:
+        message = f"{cls.id} is not seen by the static scan of `lvlmkb validate`: give @{cls.kind} a literal id="
+        problems.append(("id", message))
     paper = kb.papers.get(cls.paper)
     if paper is None:
         problems.append(("paper", f"{cls.id} names unknown paper '{cls.paper}'"))

@@ -175,7 +175,7 @@ class Plugin(ABC, Generic[C]):
 
 
 class Method(Plugin[C]):
-    """An attack or benchmark: turns each dataset sample into model inputs (see ``reproductions/figstep.py``)."""
+    """An attack or benchmark: turns each dataset sample into model inputs (see ``reproductions/figstep/attack.py``)."""
 
     default_dataset: ClassVar[str]
     default_judges: ClassVar[tuple[str, ...]]
@@ -243,7 +243,8 @@ def _declare(
     deviations: Sequence[Deviation],
     plugin_id: str | None,
 ) -> type[P]:
-    from lvlmkb.eval.registry import register_plugin, slug_of_module
+    from lvlmkb.eval.registry import register_plugin
+    from lvlmkb.kb.plugin_scan import slug_of_module
 
     cls.id = slug_of_module(cls.__module__) if plugin_id is None else plugin_id
     cls.paper, cls.kind, cls.version, cls.deviations = paper, kind, str(version), tuple(deviations)
@@ -264,7 +265,7 @@ def attack(
     """Declare and register an attack: its paper (a KB id), version, default dataset and judges, and deviations.
 
     ``needs`` names the sample fields ``craft`` reads. The id is the module's name with hyphens
-    (``reproductions.visual_adv`` -> ``visual-adv``) unless ``id`` is given.
+    (``reproductions.visual_adv.attack`` -> ``visual-adv``) unless ``id`` is given.
     """
     return _method("attack", paper, version, dataset, judges, deviations, needs, id)
 

@@ -2,9 +2,9 @@
 
 Attacks, benchmarks and defenses register themselves through their decorators (:mod:`lvlmkb.eval.plugin`)
 when their module is imported; :func:`load_plugins` imports every module of the checkout's package, imported
-as ``reproductions``. Datasets register through :func:`dataset`: the built-in loaders of
-:mod:`lvlmkb.eval.datasets` are imported on first lookup (so ``lvlmkb --help`` loads none), and a checkout's
-module may declare more.
+as ``reproductions``: one folder per paper, holding its plugins and the datasets it published (registered
+through :func:`dataset`) side by side. Judges and backends have built-ins, named lazily (so ``lvlmkb
+--help`` imports none), and a checkout may register more.
 """
 
 from __future__ import annotations
@@ -26,20 +26,13 @@ from lvlmkb.errors import LvlmkbError, NotFoundError
 from lvlmkb.eval.datasets.base import Sample
 from lvlmkb.eval.judges.base import JudgeFactory
 from lvlmkb.eval.plugin import Defense, Method, Plugin
+from lvlmkb.kb.plugin_scan import PACKAGE
 from lvlmkb.kb.schema.common import SLUG_PATTERN
-
-PACKAGE = "reproductions"
-"""The import name of a checkout's ``reproductions/`` folder: plugins are ``reproductions.<module>``."""
 
 _REGISTRY: dict[str, type[Plugin]] = {}
 
 DatasetLoader = Callable[[Path | None], tuple[list[Sample], Path]]
 """Loads a dataset from a local copy (a file or folder, or None for the pinned download): samples and the path read."""
-
-BUILTIN_DATASETS = "lvlmkb.eval.datasets"
-"""The package whose modules declare the engine's datasets, imported on the first lookup."""
-NOT_DATASETS = frozenset({"base", "registry"})
-"""Its modules that declare none (the dataset contract and the loading)."""
 
 
 @dataclass(frozen=True)
@@ -93,17 +86,6 @@ BUILTIN_JUDGES = "lvlmkb.eval.judges.builtin"
 """The module that registers the engine's judges, imported on the first lookup."""
 
 
-def slug_of_module(module: str) -> str:
-    """A plugin's default id: its module's last name part with hyphens (``reproductions.visual_adv`` -> ``visual-adv``).
-
-    In a paper folder the module is the role (``reproductions.figstep.attack``), so the folder names it.
-    """
-    parts = module.split(".")
-    roles = {"attack", "benchmark", "defense"}
-    name = parts[-2] if len(parts) > 2 and parts[-1] in roles else parts[-1]
-    return name.strip("_").replace("_", "-")
-
-
 def register_plugin(cls: type[Plugin]) -> None:
     """Register an attack, benchmark or defense under its ``id`` (a slug: it names folders)."""
     if not re.fullmatch(SLUG_PATTERN, cls.id):
@@ -134,11 +116,7 @@ def dataset(name: str, *, fields: Sequence[str], paper: str | None = None) -> Ca
 
 
 def datasets() -> dict[str, DatasetEntry]:
-    """Every registered dataset by name: the built-in ones and those of the loaded checkout."""
-    package = importlib.import_module(BUILTIN_DATASETS)
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.name not in NOT_DATASETS:
-            importlib.import_module(f"{BUILTIN_DATASETS}.{info.name}")
+    """Every dataset the loaded checkout declares (see :func:`load_plugins`), by name."""
     return dict(sorted(_DATASETS.items()))
 
 
@@ -223,14 +201,16 @@ def _unload_checkout() -> None:
 
 
 def load_plugins(folder: Path) -> dict[str, type[Plugin]]:
-    """Import every plugin module ``reproductions.<name>`` and return everything registered.
+    """Import every module of the checkout's paper folders (``reproductions.<paper>.<module>``); return the plugins.
 
-    Modules whose names start with ``_`` are helpers, imported only by the plugins that use them.
+    Importing registers the attacks, benchmarks, defenses, datasets and judges the modules declare. Modules
+    whose names start with ``_`` are helpers, imported only by the modules that use them.
     """
     package = import_checkout(folder)
-    for info in pkgutil.iter_modules(package.__path__ if package is not None else []):
-        if not info.name.startswith("_"):
-            importlib.import_module(f"{PACKAGE}.{info.name}")
+    if package is not None:
+        for info in pkgutil.walk_packages(package.__path__, f"{PACKAGE}."):
+            if not info.name.rsplit(".", 1)[-1].startswith("_"):
+                importlib.import_module(info.name)
     return dict(_REGISTRY)
 
 

@@ -169,8 +169,7 @@ def _reference_problems(kb: KnowledgeBase, paper: Paper) -> list[Problem]:
                 problems.append((("relations", name, index), f"unknown paper '{other}'{_suggest(other, kb.papers)}"))
     for index, method in enumerate(paper.reproductions):
         if method not in kb.reproductions:
-            module = method.replace("-", "_")
-            message = f"no module reproductions/{module}.py{_suggest(method, kb.reproductions)}"
+            message = f"no plugin '{method}' in reproductions/{_suggest(method, kb.reproductions)}"
             problems.append((("reproductions", index), message))
     return problems
 

@@ -8,13 +8,13 @@ reproduced when its ``reproduction`` field is set or a ``reproductions/*.py`` mo
 from __future__ import annotations
 
 import dataclasses
-import re
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lvlmkb.kb.knowledge import KnowledgeBase
+from lvlmkb.kb.plugin_scan import declared_plugins
 from lvlmkb.kb.schema import Paper
 
 SECTIONS = {
@@ -31,7 +31,6 @@ MISSING_LABELS = {
     "code": "without a code link",
 }
 BENCHMARK_SUFFIX = "-benchmark"
-_PLUGIN_PAPER = re.compile(r"""^\s*paper\s*(?::[^=\n]*)?=\s*["']([a-z0-9-]+)["']""", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -113,14 +112,8 @@ def reproduced_papers(kb: KnowledgeBase) -> set[str]:
 
 
 def plugin_papers(folder: Path) -> set[str]:
-    """Paper ids declared (``paper = "<id>"``) by ``reproductions/*.py``, found by reading, not importing."""
-    if not folder.is_dir():
-        return set()
-    found: set[str] = set()
-    for path in sorted(folder.glob("*.py")):
-        if not path.stem.startswith("_"):
-            found.update(_PLUGIN_PAPER.findall(path.read_text(encoding="utf-8")))
-    return found
+    """Paper ids the plugins in ``folder`` declare (``@attack(paper=...)``), found by reading, not importing."""
+    return {plugin.paper for plugin in declared_plugins(folder) if plugin.paper is not None}
 
 
 def missing_metadata(papers: list[Paper]) -> dict[str, list[str]]:

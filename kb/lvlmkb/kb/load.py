@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from lvlmkb.errors import Diagnostic, relpath
 from lvlmkb.kb.knowledge import KnowledgeBase
 from lvlmkb.kb.parsecache import ParseCache
+from lvlmkb.kb.plugin_scan import declared_plugins
 from lvlmkb.kb.schema import ExclusionsFile, ModelRegistryFile, Paper, TaxonomyFile
 from lvlmkb.kb.schema.common import ARXIV_PATTERN, ATLAS_PATTERN, DATE_PATTERN, MODEL_ID_PATTERN, SLUG_PATTERN
 from lvlmkb.kb.yamlio import YamlDocument, read_yaml
@@ -48,7 +49,7 @@ def load_kb(project: Project, cache: ParseCache | None = None) -> tuple[Knowledg
         diagnostics += _load_models(kb, cache)
         diagnostics += _load_papers(kb, cache)
         diagnostics += _load_exclusions(kb, cache)
-    kb.reproductions = _find_reproductions(project.reproductions_dir)
+    kb.reproductions = {plugin.id for plugin in declared_plugins(project.reproductions_dir)}
     return kb, diagnostics
 
 
@@ -281,10 +282,3 @@ def _data_files(folder: Path, extras: frozenset[str], root: Path, out: list[Diag
             hint = f"; rename it to {stem}.yaml" if name.endswith(".yml") else ""
             out.append(Diagnostic(relpath(path, root), 0, "", f"unexpected file here (expected *.yaml){hint}"))
     return found
-
-
-def _find_reproductions(folder: Path) -> set[str]:
-    """Plugin ids by convention: the module's file stem with underscores as hyphens (figstep_pro.py: figstep-pro)."""
-    if not folder.is_dir():
-        return set()
-    return {p.stem.replace("_", "-") for p in folder.glob("*.py") if not p.stem.startswith("_")}

@@ -6,7 +6,7 @@ characters rich draws for ``Table(title=...)`` (box ``HEAVY_HEAD``, padding 1, t
 every column gets its natural width, i.e. with no wrapping at all; :func:`two_column_grid` does the
 same for the borderless grid of ``lvlmkb show``. It declines (returns None) for
 text it cannot measure as rich would (control characters, line breaks), and the caller falls back
-to rich. ``tests/unit/test_boxtable.py`` checks the output against rich's, character for character.
+to rich. ``tests/publish/test_boxtable.py`` checks the output against rich's, character for character.
 """
 
 from __future__ import annotations

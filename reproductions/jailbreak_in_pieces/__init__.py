@@ -1,0 +1,1 @@
+"""jailbreak_in_pieces."""

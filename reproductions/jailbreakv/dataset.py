@@ -1,0 +1,83 @@
+"""JailBreakV-28K's mini split (Luo et al., COLM 2024, arXiv 2404.03027): 280 text-image jailbreak cases.
+
+The release is the Hugging Face dataset ``JailbreakV-28K/JailBreakV-28k``; its folder ``JailBreakV_28K/``
+holds ``mini_JailBreakV_28K.csv`` (the mini split), ``JailBreakV_28K.csv`` (all 28,000 cases) and the
+image folders (``figstep/``, ``llm_transfer_attack/``, ``query_related/``, ...) that the CSV's
+``image_path`` column names relative to that folder. The dataset card lists the columns ``id``,
+``jailbreak_query``, ``redteam_query``, ``format``, ``policy``, ``image_path``, ``from``, ``selected_mini``
+and ``transfer_from_llm``; third-party evaluation code reads ``jailbreak_query`` as the text sent with
+the image. The GitHub code (``EddyLuo1232/JailBreakV_28K``) and the CSV itself could not be read from
+this project, so no revision or sha256 is pinned and nothing is downloaded: pass ``--data DIR`` where
+``DIR`` is the ``JailBreakV_28K/`` folder (the dataset root, or the CSV file itself, are accepted too).
+The 280-row size is documented, not enforced, so that partial copies load.
+
+Per sample: ``fields["prompt"]`` is ``jailbreak_query`` (what the model receives), ``fields["question"]``
+is ``redteam_query`` (the underlying harmful request, for judges), and the category is ``policy``.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from lvlmkb.eval import DatasetError, Sample, dataset, find_data_file, inside
+
+HF_DATASET = "JailbreakV-28K/JailBreakV-28k"
+FOLDER = "JailBreakV_28K"
+MINI_FILE = "mini_JailBreakV_28K.csv"
+MINI_ROWS = 280
+REQUIRED = ("id", "jailbreak_query", "redteam_query", "format", "policy", "image_path")
+OPTIONAL = ("from", "selected_mini", "transfer_from_llm")
+HINT = (
+    f"pass --data DIR: the {FOLDER}/ folder of https://huggingface.co/datasets/{HF_DATASET} holding "
+    f"{MINI_FILE} and the image folders its image_path column names"
+)
+
+
+def locate(data: Path) -> Path:
+    """The mini CSV: ``data`` itself, ``data/<csv>`` or ``data/JailBreakV_28K/<csv>``."""
+    return find_data_file(data, MINI_FILE, FOLDER, HINT)
+
+
+def parse_jailbreakv(path: Path) -> list[Sample]:
+    """Rows of a JailBreakV-28K CSV in file order; images resolve against the CSV's folder.
+
+    Args:
+        path: ``mini_JailBreakV_28K.csv`` (or another split in the same format).
+
+    Returns:
+        One sample per row, id from the ``id`` column.
+
+    Raises:
+        DatasetError: The file cannot be read, a column is missing, a row is empty or its image is missing.
+    """
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = [name for name in REQUIRED if name not in (reader.fieldnames or ())]
+            if missing:
+                raise DatasetError(f"{path}: missing columns {', '.join(missing)}", "is this a JailBreakV-28K CSV?")
+            return [_sample(path, line, row) for line, row in enumerate(reader, start=2)]
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise DatasetError(f"cannot read {path}: {err}", HINT) from err
+
+
+def _sample(path: Path, line: int, row: dict[str, str]) -> Sample:
+    empty = [name for name in ("id", "jailbreak_query", "image_path") if not (row.get(name) or "").strip()]
+    if empty:
+        raise DatasetError(f"{path}:{line}: empty {', '.join(empty)}", "check the CSV row")
+    image = inside(path.parent, row["image_path"], f"{path}:{line}")
+    if not image.is_file():
+        raise DatasetError(f"{path}:{line}: missing image {image}", HINT)
+    fields = {name: row[name] for name in (*REQUIRED, *OPTIONAL) if row.get(name) is not None}
+    fields.update(prompt=row["jailbreak_query"], question=row["redteam_query"])
+    return Sample(row["id"], row["policy"], fields, image)
+
+
+@dataset("jailbreakv-28k-mini", fields=(*REQUIRED, "prompt", "question"), paper="luo2024jailbreakv")
+def load_mini(data: Path | None = None) -> tuple[list[Sample], Path]:
+    """The mini split from a local copy; returns the samples and the CSV read."""
+    if data is None:
+        raise DatasetError("JailBreakV-28K is not downloaded automatically (no file hash could be pinned)", HINT)
+    path = locate(data)
+    return parse_jailbreakv(path), path

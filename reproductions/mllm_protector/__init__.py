@@ -1,0 +1,1 @@
+"""mllm_protector."""

@@ -1,0 +1,1 @@
+"""mm_safetybench."""

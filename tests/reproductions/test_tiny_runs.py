@@ -1,0 +1,67 @@
+"""Every registered attack and benchmark, and every defense around FigStep, runs on a tiny LLaVA."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lvlmkb.eval.backends.base import Backend, GenerationSettings
+from lvlmkb.eval.backends.registry import open_backend
+from lvlmkb.eval.run.runner import RunSpec, run_reproduction
+from lvlmkb.kb.knowledge import KnowledgeBase
+from tests.reproductions.test_contract import FIXTURES, METHODS, PLUGINS, _defense_inputs, _inputs
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+SETTINGS = GenerationSettings(max_new_tokens=4)
+DEFENSES = sorted(k for k, v in PLUGINS.items() if k not in METHODS)
+
+
+@pytest.fixture(scope="module")
+def tiny_llava(repo_kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    previous = os.environ.get("LVLMKB_CACHE")
+    os.environ["LVLMKB_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    torch.set_num_threads(1)
+    try:
+        yield open_backend(repo_kb, "tiny-llava")
+    finally:
+        if previous is None:
+            os.environ.pop("LVLMKB_CACHE", None)
+        else:
+            os.environ["LVLMKB_CACHE"] = previous
+
+
+@pytest.mark.parametrize("method_id", sorted(METHODS))
+def test_method_on_tiny_llava(method_id: str, repo_kb: KnowledgeBase, tiny_llava: Backend, tmp_path: Path) -> None:
+    spec = RunSpec(
+        method=method_id,
+        model="tiny-llava",
+        data=FIXTURES[METHODS[method_id].default_dataset],
+        out=tmp_path / "run",
+        limit=2,
+        settings=SETTINGS,
+        config=_inputs(method_id, tmp_path),
+    )
+    result = run_reproduction(repo_kb, spec, backend=tiny_llava)
+    assert result.model_calls >= 1 and result.record.counts.samples == 2
+    assert result.record.backend["backend"] == "hf"
+
+
+@pytest.mark.parametrize("defense_id", DEFENSES)
+def test_defense_on_tiny_llava(defense_id: str, repo_kb: KnowledgeBase, tiny_llava: Backend, tmp_path: Path) -> None:
+    spec = RunSpec(
+        method="figstep",
+        model="tiny-llava",
+        data=FIXTURES["safebench"],
+        out=tmp_path / "run",
+        limit=2,
+        settings=SETTINGS,
+        defense=defense_id,
+        defense_config=_defense_inputs(defense_id, tmp_path),
+    )
+    result = run_reproduction(repo_kb, spec, backend=tiny_llava)
+    assert result.record.defense is not None and result.record.defense.id == defense_id
+    assert result.record.counts.samples == 2
