@@ -20,6 +20,7 @@ from figures import figure
 
 from lvlmkb.eval.backends.base import GenerationRequest, GenerationResponse
 from lvlmkb.eval.backends.mock import MockBackend
+from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.run.runner import RunResult, RunSpec, run_reproduction
 from lvlmkb.eval.run.store import SHARED_ENV
 from lvlmkb.kb.schema.bench import BenchFigure
@@ -69,9 +70,9 @@ def run_twice(samples: int) -> tuple[int, int, RunResult, float]:
         data = write_dataset(Path(tmp) / "safebench.csv", samples)
         spec = RunSpec(method="figstep", model="mock-refuse", data=data, out=Path(tmp) / "run", batch_size=4)
         first, second = CountingBackend(), CountingBackend()
-        run_reproduction(kb, spec, backend=first)
+        run_reproduction(RunContext(kb), spec, backend=first)
         start = time.perf_counter()
-        again = run_reproduction(kb, spec, backend=second)
+        again = run_reproduction(RunContext(kb), spec, backend=second)
         seconds = time.perf_counter() - start
     if first.calls != samples:
         raise RuntimeError(f"the first run made {first.calls} model calls for {samples} samples")

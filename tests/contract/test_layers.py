@@ -138,6 +138,13 @@ def test_plugins_import_lvlmkb_only_through_the_plugin_api() -> None:
     assert found == set()
 
 
+@pytest.mark.parametrize("module", ["runner", "matrix", "suite"])
+def test_runs_need_no_knowledge_base(module: str) -> None:
+    """A run reads the checkout through its RunContext (plugins, models, published numbers), not the KB object."""
+    path = REPO / "kb" / "lvlmkb" / "eval" / "run" / f"{module}.py"
+    assert [name for name, _line in imported_modules(path) if name.startswith("lvlmkb.kb")] == []
+
+
 def test_no_exported_name_is_also_a_submodule() -> None:
     """Importing ``lvlmkb.eval.X`` binds ``X`` on the package, which would hide an exported ``X``."""
     import pkgutil

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.judges.registry import default_registry
 from lvlmkb.eval.registry import judges, load_plugins
 from lvlmkb.eval.run.runner import RunSpec, run_reproduction
@@ -39,7 +40,7 @@ def test_a_checkout_judge_is_usable_and_forgotten_with_its_checkout(
     spec = RunSpec(
         method="figstep", model="mock-refuse", data=fixture_csv, limit=2, judges=("always-success",), out=tmp_path / "r"
     )
-    record = run_reproduction(kb, spec).record
+    record = run_reproduction(RunContext(kb), spec).record
     assert record.aggregates[0].judge == "always-success" and record.aggregates[0].overall.asr == 1.0
     assert "always-success" in default_registry().ids() and judges()["always-success"].module.startswith(
         "reproductions"

@@ -50,3 +50,20 @@ def test_checks_name_the_roles_own_flags(repo_kb: KnowledgeBase) -> None:
 
 def test_a_stage_option_names_its_role() -> None:
     assert [role_of_option(name) for name in ("defender", "judge", "sd_model")] == ["defender", "judge", "auxiliary"]
+
+
+def test_the_context_answers_what_a_run_asks_of_the_checkout(repo_kb: KnowledgeBase) -> None:
+    context = RunContext(repo_kb)
+    assert context.reproductions_dir == repo_kb.project.root / "reproductions"
+    assert context.model("janus-pro").checkpoint == repo_kb.models["janus-pro"].checkpoint
+    assert context.has_paper("gong2023figstep") and not context.has_paper("nobody2020nothing")
+    reported = context.reported("gong2023figstep", "llava-1.5-7b", "figstep", "safebench")
+    assert reported and all(paper == "gong2023figstep" for paper, _ in reported)
+    assert {r.model for r in context.published("gong2023figstep", "llava-1.5-7b")} == {"llava-1.5-7b"}
+
+
+def test_check_models_checks_the_judge_with_its_own_options(repo_kb: KnowledgeBase) -> None:
+    context = RunContext(repo_kb, BackendOptions(), {"judge": BackendOptions(device="gpu")})
+    context.check_models("mock-comply")
+    with pytest.raises(UsageError, match="--judge-device 'gpu' is not a device"):
+        context.check_models("mock-comply", "mock-refuse")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from lvlmkb.eval.backends.mock import MockBackend
+from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.judges.registry import default_registry
 from lvlmkb.eval.plugin import Defense, Method, MethodConfig, Plugin
 from lvlmkb.eval.registry import load_methods, load_plugins
@@ -90,7 +91,7 @@ def test_method_runs_on_the_mock_backend(method_id: str, repo_kb: KnowledgeBase,
         limit=3,
         config=_inputs(method_id, tmp_path),
     )
-    result = run_reproduction(repo_kb, spec, backend=MockBackend("comply"))
+    result = run_reproduction(RunContext(repo_kb), spec, backend=MockBackend("comply"))
     assert result.record.counts.samples == 3 and result.record.aggregates
 
 
@@ -122,7 +123,7 @@ def test_defense_runs_around_an_attack(defense_id: str, repo_kb: KnowledgeBase, 
         defense=defense_id,
         defense_config=_defense_inputs(defense_id, tmp_path),
     )
-    result = run_reproduction(repo_kb, spec, backend=MockBackend("comply"))
+    result = run_reproduction(RunContext(repo_kb), spec, backend=MockBackend("comply"))
     assert result.record.defense is not None and result.record.defense.id == defense_id
 
 

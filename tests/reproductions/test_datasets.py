@@ -14,6 +14,7 @@ import pytest
 
 from lvlmkb.errors import NotFoundError, UsageError
 from lvlmkb.eval import registry
+from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.datasets.base import DatasetError, RemoteFile, fetch
 from lvlmkb.eval.datasets.registry import load_dataset
 from lvlmkb.eval.registry import datasets, load_methods, load_plugins
@@ -145,6 +146,6 @@ def test_a_dataset_without_the_fields_an_attack_reads_is_refused_before_it_loads
 ) -> None:
     spec = RunSpec(method="figstep", model="mock-echo", dataset="jip-prompts", data=tmp_path / "nothing")
     with pytest.raises(UsageError) as caught:
-        run_reproduction(repo_kb, spec)
+        run_reproduction(RunContext(repo_kb), spec)
     assert "dataset 'jip-prompts' has no field 'instruction', 'question', which figstep reads" in caught.value.message
     assert "safebench" in caught.value.hint and "figstep-pro" in caught.value.hint

@@ -11,6 +11,7 @@ import pytest
 from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.base import GenerationRequest, GenerationSettings, ImageInput, Message, single_turn
 from lvlmkb.eval.backends.mock import MockBackend
+from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.plugin import Defense
 from lvlmkb.eval.registry import get_defense, load_defenses
 from lvlmkb.eval.run.runner import RunSpec, run_reproduction
@@ -214,14 +215,14 @@ def _spec(out: Path, defense: str | None) -> RunSpec:
 
 def test_runner_applies_a_defense_and_keys_its_cache_apart(repo_kb: KnowledgeBase, tmp_path: Path) -> None:
     pytest.importorskip("PIL")
-    plain = run_reproduction(repo_kb, _spec(tmp_path / "plain", None), backend=MockBackend("comply"))
+    plain = run_reproduction(RunContext(repo_kb), _spec(tmp_path / "plain", None), backend=MockBackend("comply"))
     assert plain.model_calls == 3 and plain.record.defense is None
     plain_keys = _keys(tmp_path / "plain")
     with pytest.raises(UsageError, match="holds a run of another configuration"):
-        run_reproduction(repo_kb, _spec(tmp_path / "plain", "adashield-s"), backend=MockBackend("comply"))
+        run_reproduction(RunContext(repo_kb), _spec(tmp_path / "plain", "adashield-s"), backend=MockBackend("comply"))
     assert _keys(tmp_path / "plain") == plain_keys, "the plain run's record is kept"
     mock = MockBackend("comply")
-    defended = run_reproduction(repo_kb, _spec(tmp_path / "defended", "adashield-s"), backend=mock)
+    defended = run_reproduction(RunContext(repo_kb), _spec(tmp_path / "defended", "adashield-s"), backend=mock)
     assert defended.model_calls == 3, "the defended requests are new cache entries"
     assert defended.record.defense is not None and defended.record.defense.id == "adashield-s"
     assert defended.record.defense.deviations and defended.record.backend["defense"] == "adashield-s"
@@ -233,7 +234,7 @@ def test_runner_applies_a_defense_and_keys_its_cache_apart(repo_kb: KnowledgeBas
     assert all(row["defense"]["defense"] == "adashield-s" and row["defense"]["defense_prompt_added"] for row in rows)
     assert all(row["defense"]["refused_by_defense"] is False for row in rows)
     assert all(_prompt() in row["defense"]["sent_prompt"] for row in rows)
-    again = run_reproduction(repo_kb, _spec(tmp_path / "defended", "adashield-s"))
+    again = run_reproduction(RunContext(repo_kb), _spec(tmp_path / "defended", "adashield-s"))
     assert again.model_calls == 0 and again.record.counts.model_requests == 0
     assert _rows(tmp_path / "defended") == rows, "the traces come back from the generation cache"
 
@@ -241,7 +242,7 @@ def test_runner_applies_a_defense_and_keys_its_cache_apart(repo_kb: KnowledgeBas
 def test_runner_runs_ecso(repo_kb: KnowledgeBase, tmp_path: Path) -> None:
     pytest.importorskip("PIL")
     mock = MockBackend("comply")
-    result = run_reproduction(repo_kb, _spec(tmp_path, "ecso"), backend=mock)
+    result = run_reproduction(RunContext(repo_kb), _spec(tmp_path, "ecso"), backend=mock)
     assert result.model_calls == 3 and len(mock.history) == 6, "comply never says yes: answer and check only"
     assert result.record.defense is not None and result.record.defense.id == "ecso"
     assert result.record.counts.model_requests == 6 and result.record.counts.generated == 3

@@ -10,6 +10,7 @@ import pytest
 
 from lvlmkb.eval.backends.base import Backend, GenerationSettings
 from lvlmkb.eval.backends.registry import open_backend
+from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.run.runner import RunSpec, run_reproduction
 from lvlmkb.kb.knowledge import KnowledgeBase
 from tests.reproductions.test_contract import FIXTURES, METHODS, PLUGINS, _defense_inputs, _inputs
@@ -45,7 +46,7 @@ def test_method_on_tiny_llava(method_id: str, repo_kb: KnowledgeBase, tiny_llava
         settings=SETTINGS,
         config=_inputs(method_id, tmp_path),
     )
-    result = run_reproduction(repo_kb, spec, backend=tiny_llava)
+    result = run_reproduction(RunContext(repo_kb), spec, backend=tiny_llava)
     assert result.model_calls >= 1 and result.record.counts.samples == 2
     assert result.record.backend["backend"] == "hf"
 
@@ -62,6 +63,6 @@ def test_defense_on_tiny_llava(defense_id: str, repo_kb: KnowledgeBase, tiny_lla
         defense=defense_id,
         defense_config=_defense_inputs(defense_id, tmp_path),
     )
-    result = run_reproduction(repo_kb, spec, backend=tiny_llava)
+    result = run_reproduction(RunContext(repo_kb), spec, backend=tiny_llava)
     assert result.record.defense is not None and result.record.defense.id == defense_id
     assert result.record.counts.samples == 2

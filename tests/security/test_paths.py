@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from lvlmkb.errors import LvlmkbError, NotFoundError, UsageError
+from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.datasets.base import DatasetError, Sample, inside
 from lvlmkb.eval.datasets.registry import LoadedDataset, load_dataset
 from lvlmkb.eval.plugin import CraftedInput, Method, attack
@@ -74,7 +75,7 @@ def test_an_unknown_model_never_becomes_a_run_folder(repro_kb: Path, alias: str)
     kb, _ = open_kb(Project(repro_kb))
     spec = RunSpec(method="figstep", model=alias, data=DATA / "safebench_fixture.csv", limit=1, fresh=True)
     with pytest.raises(NotFoundError):
-        run_reproduction(kb, spec)
+        run_reproduction(RunContext(kb), spec)
     assert list((repro_kb / "runs").rglob("*")) == [repro_kb / "runs" / "figstep"]
     assert victim.is_file() == outside_runs
     assert not outside_runs or victim.read_text(encoding="utf-8") == "not lvlmkb's\n"
@@ -90,11 +91,15 @@ def test_reproduce_out_refuses_a_folder_that_is_not_a_run(repro_kb: Path, tmp_pa
     spec = RunSpec(method="figstep", model="mock-comply", data=DATA / "safebench_fixture.csv", limit=1, out=mine)
     for out in (mine, repro_kb, mine / "notes.txt"):
         with pytest.raises(UsageError, match=r"is not a folder|holds files lvlmkb did not write"):
-            run_reproduction(kb, dataclasses.replace(spec, out=out, fresh=True), backend=MockBackend("comply"))
+            run_reproduction(
+                RunContext(kb), dataclasses.replace(spec, out=out, fresh=True), backend=MockBackend("comply")
+            )
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"] and not (repro_kb / "run.json").exists()
     run = tmp_path / "run"
-    run_reproduction(kb, dataclasses.replace(spec, out=run), backend=MockBackend("comply"))
-    again = run_reproduction(kb, dataclasses.replace(spec, out=run, fresh=True), backend=MockBackend("comply"))
+    run_reproduction(RunContext(kb), dataclasses.replace(spec, out=run), backend=MockBackend("comply"))
+    again = run_reproduction(
+        RunContext(kb), dataclasses.replace(spec, out=run, fresh=True), backend=MockBackend("comply")
+    )
     assert again.out == run and (run / "run.json").is_file()
 
 

@@ -46,7 +46,7 @@ def suites_command(root: RootOption = None, output: FormatOption = OutputFormat.
 
     Example: lvlmkb suites --format json
     """
-    from lvlmkb.eval.run.suite import load_suites
+    from lvlmkb.eval.registry import suites as load_suites
 
     suites = load_suites(project_for(root).reproductions_dir)
     if output is OutputFormat.json:

@@ -31,11 +31,11 @@ from lvlmkb.errors import UsageError
 from lvlmkb.eval.overrides import parse_overrides
 
 if TYPE_CHECKING:
+    from lvlmkb.eval.context import RunContext
     from lvlmkb.eval.plugin import Plugin
     from lvlmkb.eval.run.matrix import MatrixCell
     from lvlmkb.eval.run.records import RunRecord
     from lvlmkb.eval.run.runner import RunSpec
-    from lvlmkb.kb.knowledge import KnowledgeBase
 
 SetOption = Annotated[list[str] | None, typer.Option("--set", help="Override a config value: KEY=VALUE (repeatable).")]
 DataOption = Annotated[Path | None, typer.Option("--data", help="Local copy of the dataset (a file or a folder).")]
@@ -102,6 +102,7 @@ def reproduce_command(
     """
     from lvlmkb.cli.progress import progress_bar
     from lvlmkb.eval.backends.base import GenerationSettings
+    from lvlmkb.eval.context import RunContext
     from lvlmkb.eval.run.runner import RunSpec, run_reproduction
     from lvlmkb.kb.validate import open_kb
 
@@ -113,6 +114,10 @@ def reproduce_command(
     target_options = target_backend_options(
         device, dtype, trust_remote_code, base_url, backend, served_model, backend_option
     )
+    judge_options = role_backend_options(
+        judge_backend, judge_base_url, judge_served_model, judge_device, judge_dtype, judge_backend_option
+    )
+    ctx = RunContext(kb, target_options, {"judge": judge_options} if judge_options else {})
     spec = RunSpec(
         method=method or "",
         model=model or "",
@@ -120,20 +125,11 @@ def reproduce_command(
         data=data,
         judges=tuple(judge or ()),
         judge_model=judge_model,
-        judge_options=role_backend_options(
-            judge_backend,
-            judge_base_url,
-            judge_served_model,
-            judge_device,
-            judge_dtype,
-            judge_backend_option,
-        ),
         limit=limit,
         batch_size=batch_size,
         out=out,
         fresh=fresh,
         settings=GenerationSettings(max_new_tokens=max_new_tokens),
-        options=target_options,
         config=parse_overrides(set_),
         defense=defense,
         defense_config=parse_overrides(defense_set),
@@ -141,35 +137,36 @@ def reproduce_command(
     )
     as_json = output is OutputFormat.json
     if matrix:
-        _matrix(kb, spec, attacks, defenses, models, data_for, as_json)
+        _matrix(ctx, spec, attacks, defenses, models, data_for, as_json)
         return
-    if method in _suite_ids(kb):
-        _suite(kb, spec, method or "", data_for, as_json)
+    if method in _suite_ids(ctx):
+        _suite(ctx, spec, method or "", data_for, as_json)
         return
     label = f"{method}+{spec.defense} × {model}" if spec.defense else f"{method} × {model}"
     with progress_bar(label) as update:
-        result = run_reproduction(kb, spec, progress=update)
+        result = run_reproduction(ctx, spec, progress=update)
     if as_json:
         typer.echo(json.dumps(summary_json(result.record, result.out, result.model_calls), indent=2))
         return
     print_summary(result.record, result.out, result.model_calls)
 
 
-def _suite_ids(kb: KnowledgeBase) -> set[str]:
-    from lvlmkb.eval.run.suite import load_suites
+def _suite_ids(ctx: RunContext) -> set[str]:
+    from lvlmkb.eval.registry import suites
 
-    return set(load_suites(kb.project.reproductions_dir))
+    return set(suites(ctx.reproductions_dir))
 
 
-def _suite(kb: KnowledgeBase, spec: RunSpec, name: str, data: list[str] | None, as_json: bool) -> None:
-    from lvlmkb.eval.run.suite import PartOutcome, get_suite, run_suite
+def _suite(ctx: RunContext, spec: RunSpec, name: str, data: list[str] | None, as_json: bool) -> None:
+    from lvlmkb.eval.registry import get_suite
+    from lvlmkb.eval.run.suite import PartOutcome, run_suite
 
     def report(outcome: PartOutcome) -> None:
         where = outcome.result.out if outcome.result else f"not run: {outcome.error}"
         typer.echo(f"done {outcome.part.benchmark} {outcome.part.setting}: {where}", err=True)
 
     paths = {key: Path(str(value)) for key, value in parse_overrides(data).items()}
-    result = run_suite(kb, get_suite(kb.project.reproductions_dir, name), spec, paths, report)
+    result = run_suite(ctx, get_suite(ctx.reproductions_dir, name), spec, paths, report)
     if as_json:
         parts = [
             {
@@ -209,7 +206,7 @@ def _split(value: str | None, what: str) -> list[str]:
 
 
 def _matrix(
-    kb: KnowledgeBase,
+    ctx: RunContext,
     spec: RunSpec,
     attacks: str | None,
     defenses: str,
@@ -228,7 +225,7 @@ def _matrix(
         typer.echo(f"done {cell.attack} x {cell.defense} x {cell.model}: {outcome}", err=True)
 
     cells = run_matrix(
-        kb,
+        ctx,
         spec,
         _split(attacks, "--attacks"),
         _split(defenses, "--defenses"),
@@ -382,7 +379,7 @@ def models_command(
 
 
 def _must_be_suite(arguments: dict[str, Any]) -> None:
-    from lvlmkb.eval.run.suite import get_suite
+    from lvlmkb.eval.registry import get_suite
 
     get_suite(project_for(arguments["root"]).reproductions_dir, arguments["method"])
 

@@ -13,8 +13,9 @@ from lvlmkb.errors import Diagnostic, LvlmkbError
 from lvlmkb.eval.judges.registry import default_registry
 from lvlmkb.eval.plugin import Method, Plugin
 from lvlmkb.eval.registry import datasets, load_plugins
+from lvlmkb.eval.registry import suites as load_suites
 from lvlmkb.eval.run.preflight import check_dataset_fields
-from lvlmkb.eval.run.suite import load_suites, suites_dir
+from lvlmkb.eval.suites import suites_dir
 from lvlmkb.kb.knowledge import KnowledgeBase
 
 

@@ -15,8 +15,12 @@ from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.registry import BackendOptions, check_runnable, model_entry, open_backend, options_for_role
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from lvlmkb.eval.backends.base import Backend
     from lvlmkb.kb.knowledge import KnowledgeBase
+    from lvlmkb.kb.schema import ModelEntry, ReportedResult
+    from lvlmkb.project import Project
 
 Role = Literal["target", "judge", "defender", "auxiliary"]
 ROLES: tuple[Role, ...] = ("target", "judge", "defender", "auxiliary")
@@ -39,6 +43,48 @@ class RunContext:
     target: BackendOptions = field(default_factory=BackendOptions)
     own: Mapping[Role, BackendOptions] = field(default_factory=dict)
     """What the user gave for each non-target role (absent: nothing)."""
+
+    @property
+    def project(self) -> Project:
+        """The checkout: its root (where ``runs/`` go) and its plugin folder."""
+        return self.kb.project
+
+    @property
+    def reproductions_dir(self) -> Path:
+        """The checkout's plugin folder, ``reproductions/``."""
+        return self.kb.project.reproductions_dir
+
+    def model(self, alias: str) -> ModelEntry:
+        """The registry entry of ``alias`` (checkpoint, revision, backend) or a did-you-mean error."""
+        return model_entry(self.kb, alias)
+
+    def reported(
+        self, paper: str, model: str, setting: str = "", dataset: str = ""
+    ) -> list[tuple[str, ReportedResult]]:
+        """The published numbers (each with its paper) a run of ``paper``'s method on ``model`` compares with."""
+        from lvlmkb.kb.results import published_for_run
+
+        return published_for_run(self.kb, paper, model, setting, dataset)
+
+    def published(self, paper: str, model: str) -> list[ReportedResult]:
+        """Every number ``paper`` reported for ``model`` (a suite picks its cells from them)."""
+        from lvlmkb.kb.results import published
+
+        return published(self.kb, paper, model)
+
+    def has_paper(self, paper: str) -> bool:
+        """Whether ``paper`` is in the knowledge base."""
+        return paper in self.kb.papers
+
+    def check_models(self, model: str, judge_model: str | None = None) -> None:
+        """The target ``model`` and the ``judge_model`` (with the judge's own options) can run.
+
+        Raises:
+            UsageError, NotFoundError: the first problem found.
+        """
+        self.check_model(model)
+        if judge_model is not None:
+            self.check_model(judge_model, "judge")
 
     def options_for(self, role: Role) -> BackendOptions:
         """The options a model of ``role`` opens with."""

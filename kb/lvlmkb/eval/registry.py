@@ -4,7 +4,8 @@ Attacks, benchmarks and defenses register themselves through their decorators (:
 when their module is imported; :func:`load_plugins` imports every module of the checkout's package, imported
 as ``reproductions``: one folder per paper, holding its plugins and the datasets it published (registered
 through :func:`dataset`) side by side. Judges and backends have built-ins, named lazily (so ``lvlmkb
---help`` imports none), and a checkout may register more.
+--help`` imports none), and a checkout may register more. Suites are the checkout's YAML files, read by
+:func:`suites`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -28,6 +30,9 @@ from lvlmkb.eval.judges.base import JudgeFactory
 from lvlmkb.eval.plugin import Defense, Method, Plugin
 from lvlmkb.kb.plugin_scan import PACKAGE
 from lvlmkb.kb.schema.common import SLUG_PATTERN
+
+if TYPE_CHECKING:
+    from lvlmkb.eval.suites import Suite
 
 _REGISTRY: dict[str, type[Plugin]] = {}
 
@@ -157,6 +162,27 @@ def judges() -> dict[str, JudgeEntry]:
     """Every registered judge by id: the built-in ones and those of the loaded checkout."""
     importlib.import_module(BUILTIN_JUDGES)
     return dict(sorted(_JUDGES.items()))
+
+
+def suites(folder: Path) -> dict[str, Suite]:
+    """Every suite of the checkout whose plugin folder is ``folder`` (``suites/*.yaml``), by id.
+
+    Suites are data, read (never imported) on each call, so an edited file is seen at once.
+
+    Raises:
+        UsageError: listing every problem of every file (``path:line: field: message``).
+    """
+    from lvlmkb.eval.suites import load_suites
+
+    return load_suites(folder)
+
+
+def get_suite(folder: Path, suite_id: str) -> Suite:
+    """The suite ``suite_id`` of the checkout or an error listing the known ones."""
+    known = suites(folder)
+    if suite_id not in known:
+        raise unknown("suite", suite_id, known, "lvlmkb suites")
+    return known[suite_id]
 
 
 def import_checkout(folder: Path) -> ModuleType | None:

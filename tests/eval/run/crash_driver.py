@@ -34,6 +34,7 @@ from typing import Any, NoReturn
 
 from lvlmkb.eval.backends.base import GenerationRequest, GenerationResponse
 from lvlmkb.eval.backends.mock import REFUSAL, MockBackend
+from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.registry import get_method
 from lvlmkb.eval.run.records import RunRecord, SampleRecord
 from lvlmkb.eval.run.runner import RunSpec, run_reproduction
@@ -139,7 +140,7 @@ def attempt(kb: KnowledgeBase, spec: RunSpec, point: dict[str, Any] | None) -> d
             backend = MockBackend(script=answer)
             if point is not None:
                 _arm(point, backend)
-            run_reproduction(kb, spec, backend=backend)
+            run_reproduction(RunContext(kb), spec, backend=backend)
         except BaseException:
             traceback.print_exc()
             code = 3

@@ -22,10 +22,12 @@ from typing import Any
 
 from lvlmkb.eval.backends.base import GenerationRequest, GenerationResponse
 from lvlmkb.eval.backends.mock import MockBackend
+from lvlmkb.eval.context import RunContext
+from lvlmkb.eval.registry import get_suite
 from lvlmkb.eval.run.matrix import run_matrix
 from lvlmkb.eval.run.runner import RunSpec
 from lvlmkb.eval.run.store import SHARED_ENV
-from lvlmkb.eval.run.suite import get_suite, run_suite
+from lvlmkb.eval.run.suite import run_suite
 from lvlmkb.kb.validate import open_kb
 from lvlmkb.project import Project
 from tests.eval.run.crash_driver import _arm, _die, inspect
@@ -89,11 +91,11 @@ def _child(plan: dict[str, Any], root: Path, point: dict[str, Any] | None, count
         model, defense = suite_plan["model"], suite_plan["defense"]
         base = RunSpec(method="", model=model, batch_size=plan["batch_size"], defense=defense)
         suite = get_suite(kb.project.reproductions_dir, suite_plan["id"])
-        complete = not run_suite(kb, suite, base, data).failed
+        complete = not run_suite(RunContext(kb), suite, base, data).failed
     else:
         base = RunSpec(method="", model="", batch_size=plan["batch_size"], config=plan["config"])
         m = plan["matrix"]
-        grid = run_matrix(kb, base, m["attacks"], m["defenses"], m["models"], data)
+        grid = run_matrix(RunContext(kb), base, m["attacks"], m["defenses"], m["models"], data)
         complete = all(cell.result is not None for cell in grid)
     if counts_file is not None:
         counts_file.write_text(json.dumps(counts), encoding="utf-8")

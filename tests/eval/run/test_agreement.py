@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from lvlmkb.cli import app
 from lvlmkb.errors import NotFoundError, UsageError
 from lvlmkb.eval.backends.mock import MockBackend
+from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.run.agreement import cohens_kappa, judge_agreement
 from lvlmkb.eval.run.runner import RunSpec, run_reproduction
 from lvlmkb.kb.knowledge import KnowledgeBase
@@ -37,7 +38,7 @@ def test_kappa_edges() -> None:
 
 def _run(repo_kb: KnowledgeBase, fixture_csv: Path, out: Path, judges: tuple[str, ...]) -> Path:
     spec = RunSpec(method="figstep", model="mock-echo", data=fixture_csv, out=out, judges=judges)
-    run_reproduction(repo_kb, spec, backend=MockBackend("refuse"))
+    run_reproduction(RunContext(repo_kb), spec, backend=MockBackend("refuse"))
     return out
 
 

@@ -13,6 +13,7 @@ import pytest
 from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.base import GenerationRequest, GenerationResponse, GenerationSettings
 from lvlmkb.eval.backends.mock import MockBackend
+from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.run.runner import RunInterruptedError, RunSpec, run_reproduction
 from lvlmkb.kb.validate import open_kb
 from lvlmkb.project import Project
@@ -30,7 +31,7 @@ def kb_root(kb_root: Path) -> Path:
 def _run(kb_root: Path, spec: RunSpec) -> Path:
     pytest.importorskip("PIL")
     kb, _ = open_kb(Project(kb_root))
-    return run_reproduction(kb, spec, backend=MockBackend("comply")).out
+    return run_reproduction(RunContext(kb), spec, backend=MockBackend("comply")).out
 
 
 def test_other_settings_get_their_own_default_folder(kb_root: Path) -> None:
@@ -89,7 +90,7 @@ def test_ctrl_c_reports_what_is_cached_and_the_next_run_resumes(kb_root: Path, t
     kb, _ = open_kb(Project(kb_root))
     spec = dataclasses.replace(SPEC, limit=4, batch_size=2, out=tmp_path / "run")
     with pytest.raises(RunInterruptedError, match=r"interrupted: 2/4 requests cached") as caught:
-        run_reproduction(kb, spec, backend=InterruptingBackend("comply"))
+        run_reproduction(RunContext(kb), spec, backend=InterruptingBackend("comply"))
     assert caught.value.exit_code == 130 and "again to resume" in caught.value.hint
-    resumed = run_reproduction(kb, spec, backend=MockBackend("comply"))
+    resumed = run_reproduction(RunContext(kb), spec, backend=MockBackend("comply"))
     assert resumed.model_calls == 2 and resumed.record.counts.samples == 4

@@ -15,6 +15,7 @@ import pytest
 
 from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.mock import MockBackend
+from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.run.records import RunRecord, wilson
 from lvlmkb.eval.run.runner import RunSpec, run_reproduction
 from lvlmkb.eval.run.store import SHARED_ENV
@@ -38,7 +39,7 @@ def _spec(out: Path, fixture_csv: Path, **changes: object) -> RunSpec:
 
 def test_run_writes_a_complete_record(repo_kb: KnowledgeBase, fixture_csv: Path, tmp_path: Path) -> None:
     backend = MockBackend("comply")
-    result = run_reproduction(repo_kb, _spec(tmp_path, fixture_csv), backend=backend)
+    result = run_reproduction(RunContext(repo_kb), _spec(tmp_path, fixture_csv), backend=backend)
     record = RunRecord.model_validate_json((tmp_path / "run.json").read_text())
     assert record == result.record and result.model_calls == 12
     assert record.method.id == "figstep" and record.method.config["font_size"] == 80
@@ -55,17 +56,19 @@ def test_run_writes_a_complete_record(repo_kb: KnowledgeBase, fixture_csv: Path,
 
 
 def test_rerun_makes_no_model_call_and_rejudges(repo_kb: KnowledgeBase, fixture_csv: Path, tmp_path: Path) -> None:
-    run_reproduction(repo_kb, _spec(tmp_path, fixture_csv), backend=MockBackend("refuse"))
-    again = run_reproduction(repo_kb, _spec(tmp_path, fixture_csv, judges=("refusal-lmms-eval-21",)))
+    run_reproduction(RunContext(repo_kb), _spec(tmp_path, fixture_csv), backend=MockBackend("refuse"))
+    again = run_reproduction(RunContext(repo_kb), _spec(tmp_path, fixture_csv, judges=("refusal-lmms-eval-21",)))
     assert again.model_calls == 0
     assert again.record.aggregates[0].judge == "refusal-lmms-eval-21" and again.record.aggregates[0].overall.asr == 0.0
-    fresh = run_reproduction(repo_kb, _spec(tmp_path, fixture_csv, fresh=True), backend=MockBackend("comply"))
+    fresh = run_reproduction(
+        RunContext(repo_kb), _spec(tmp_path, fixture_csv, fresh=True), backend=MockBackend("comply")
+    )
     assert fresh.model_calls == 12 and fresh.record.aggregates[0].overall.asr == 1.0
 
 
 def test_out_of_memory_halves_the_batch(repo_kb: KnowledgeBase, fixture_csv: Path, tmp_path: Path) -> None:
     backend = MockBackend("comply", oom_above=2)
-    result = run_reproduction(repo_kb, _spec(tmp_path, fixture_csv, batch_size=8), backend=backend)
+    result = run_reproduction(RunContext(repo_kb), _spec(tmp_path, fixture_csv, batch_size=8), backend=backend)
     assert result.model_calls == 12 and max(backend.batch_sizes) == 2 and sum(backend.batch_sizes) == 12
 
 
@@ -73,12 +76,14 @@ def test_out_of_memory_at_batch_one_is_reported(repo_kb: KnowledgeBase, fixture_
     from lvlmkb.eval.backends.base import BackendOutOfMemoryError
 
     with pytest.raises(BackendOutOfMemoryError):
-        run_reproduction(repo_kb, _spec(tmp_path, fixture_csv), backend=MockBackend("comply", oom_above=0))
+        run_reproduction(RunContext(repo_kb), _spec(tmp_path, fixture_csv), backend=MockBackend("comply", oom_above=0))
 
 
 def test_bad_override_is_a_usage_error(repo_kb: KnowledgeBase, fixture_csv: Path, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="font_size"):
-        run_reproduction(repo_kb, _spec(tmp_path, fixture_csv, config={"font_size": "big"}), backend=MockBackend())
+        run_reproduction(
+            RunContext(repo_kb), _spec(tmp_path, fixture_csv, config={"font_size": "big"}), backend=MockBackend()
+        )
 
 
 def test_wilson_interval() -> None:
@@ -140,10 +145,12 @@ def test_sigkill_then_resume_equals_uninterrupted(fixture_csv: Path, tmp_path: P
 def test_a_larger_limit_generates_only_the_new_samples(
     repo_kb: KnowledgeBase, fixture_csv: Path, tmp_path: Path
 ) -> None:
-    small = run_reproduction(repo_kb, _spec(tmp_path / "ten", fixture_csv, limit=10), backend=MockBackend("comply"))
+    small = run_reproduction(
+        RunContext(repo_kb), _spec(tmp_path / "ten", fixture_csv, limit=10), backend=MockBackend("comply")
+    )
     assert small.model_calls == 10 and small.record.counts.from_shared_cache == 0
     backend = MockBackend("comply")
-    larger = run_reproduction(repo_kb, _spec(tmp_path / "twelve", fixture_csv, limit=12), backend=backend)
+    larger = run_reproduction(RunContext(repo_kb), _spec(tmp_path / "twelve", fixture_csv, limit=12), backend=backend)
     assert larger.model_calls == 2 and sum(backend.batch_sizes) == 2, "the first ten come from the shared cache"
     assert (larger.record.counts.generated, larger.record.counts.from_shared_cache) == (2, 10)
     own = (tmp_path / "twelve" / "generations.jsonl").read_text().splitlines()
@@ -153,10 +160,12 @@ def test_a_larger_limit_generates_only_the_new_samples(
 def test_fresh_regenerates_and_replaces_the_shared_answers(
     repo_kb: KnowledgeBase, fixture_csv: Path, tmp_path: Path
 ) -> None:
-    run_reproduction(repo_kb, _spec(tmp_path / "a", fixture_csv), backend=MockBackend("refuse"))
-    fresh = run_reproduction(repo_kb, _spec(tmp_path / "b", fixture_csv, fresh=True), backend=MockBackend("comply"))
+    run_reproduction(RunContext(repo_kb), _spec(tmp_path / "a", fixture_csv), backend=MockBackend("refuse"))
+    fresh = run_reproduction(
+        RunContext(repo_kb), _spec(tmp_path / "b", fixture_csv, fresh=True), backend=MockBackend("comply")
+    )
     assert fresh.model_calls == 12 and fresh.record.aggregates[0].overall.asr == 1.0
-    later = run_reproduction(repo_kb, _spec(tmp_path / "c", fixture_csv), backend=MockBackend("refuse"))
+    later = run_reproduction(RunContext(repo_kb), _spec(tmp_path / "c", fixture_csv), backend=MockBackend("refuse"))
     assert later.model_calls == 0 and later.record.aggregates[0].overall.asr == 1.0, "the later line wins"
     first = RunRecord.model_validate_json((tmp_path / "a" / "run.json").read_text())
     assert first.aggregates[0].overall.asr == 0.0, "another run's record is never touched"
@@ -165,9 +174,9 @@ def test_fresh_regenerates_and_replaces_the_shared_answers(
 def test_another_model_or_backend_setting_shares_nothing(
     repo_kb: KnowledgeBase, fixture_csv: Path, tmp_path: Path
 ) -> None:
-    run_reproduction(repo_kb, _spec(tmp_path / "a", fixture_csv), backend=MockBackend("comply"))
+    run_reproduction(RunContext(repo_kb), _spec(tmp_path / "a", fixture_csv), backend=MockBackend("comply"))
     other = run_reproduction(
-        repo_kb, _spec(tmp_path / "b", fixture_csv, model="mock-refuse"), backend=MockBackend("refuse")
+        RunContext(repo_kb), _spec(tmp_path / "b", fixture_csv, model="mock-refuse"), backend=MockBackend("refuse")
     )
     assert other.model_calls == 12 and other.record.counts.from_shared_cache == 0
 
@@ -190,3 +199,26 @@ def test_concurrent_appends_to_the_shared_file_stay_whole(tmp_path: Path) -> Non
     store = GenerationStore(path)
     assert len(store.responses) == 160 and all(r.text == "x" * 70000 for r in store.responses.values())
     assert path.read_bytes().count(b"\n") == 160
+
+
+def test_a_defended_response_cached_without_its_trace_is_generated_again(
+    repo_kb: KnowledgeBase, fixture_csv: Path, tmp_path: Path
+) -> None:
+    spec = _spec(tmp_path / "run", fixture_csv, defense="adashield-s", limit=3)
+    first = run_reproduction(RunContext(repo_kb), spec, backend=MockBackend("refuse"))
+    generations = first.out / "generations.jsonl"
+    lines = [json.loads(line) for line in generations.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 3 and all(line["trace"] for line in lines)
+    untraced = [{k: v for k, v in line.items() if k != "trace"} for line in lines]
+    generations.write_text("".join(json.dumps(line) + "\n" for line in untraced), encoding="utf-8")
+    shared = Path(os.environ[SHARED_ENV])
+    for path in shared.glob("*.jsonl"):
+        path.unlink()  # as if cached by a version that recorded no traces
+    again = run_reproduction(RunContext(repo_kb), spec, backend=MockBackend("refuse"))
+    assert again.model_calls == 3
+    rows = [json.loads(line) for line in (again.out / "samples.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert all(row["defense"] for row in rows), "every sample says what the defense did"
+    kept = generations.read_text(encoding="utf-8").splitlines()
+    assert len(kept) == 6 and [json.loads(line) for line in kept[:3]] == untraced, "nothing is rewritten"
+    third = run_reproduction(RunContext(repo_kb), spec, backend=MockBackend("refuse"))
+    assert third.model_calls == 0, "the traced lines win when the file is read again"

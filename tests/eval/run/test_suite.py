@@ -12,8 +12,11 @@ from typer.testing import CliRunner
 
 from lvlmkb.cli import app
 from lvlmkb.errors import NotFoundError, UsageError
+from lvlmkb.eval.context import RunContext
+from lvlmkb.eval.registry import get_suite
+from lvlmkb.eval.registry import suites as load_suites
 from lvlmkb.eval.run.runner import RunSpec
-from lvlmkb.eval.run.suite import get_suite, load_suites, run_suite
+from lvlmkb.eval.run.suite import run_suite
 from lvlmkb.kb.knowledge import KnowledgeBase
 from lvlmkb.kb.validate import open_kb
 from lvlmkb.project import Project
@@ -42,7 +45,7 @@ def _survey_kb(kb_root: Path, model: str) -> KnowledgeBase:
 def test_survey_suite_on_a_mock_model(kb_root: Path) -> None:
     kb = _survey_kb(kb_root, "mock-refuse")
     suite = get_suite(kb.project.reproductions_dir, "survey-janus-pro")
-    result = run_suite(kb, suite, RunSpec(method="", model="mock-refuse"), SURVEY_DATA)
+    result = run_suite(RunContext(kb), suite, RunSpec(method="", model="mock-refuse"), SURVEY_DATA)
     assert not result.failed
     by_setting = {(r.benchmark, r.setting): r for r in result.rows}
     openqa = by_setting[("SIUO", "OpenQA")]
@@ -84,7 +87,9 @@ def test_every_part_is_checked_before_any_runs(kb_root: Path) -> None:
     suite["parts"][2]["judge"] = "refusal-gcg-advbench-2"
     (folder / "broken.yaml").write_text(yaml.safe_dump(suite))
     with pytest.raises(UsageError) as caught:
-        run_suite(kb, get_suite(kb.project.reproductions_dir, "broken"), RunSpec(method="", model="nope"), {})
+        run_suite(
+            RunContext(kb), get_suite(kb.project.reproductions_dir, "broken"), RunSpec(method="", model="nope"), {}
+        )
     message = caught.value.message
     assert "SIUO MCQA: no attack or benchmark 'no-such-method'" in message
     assert "MM-SafetyBench SD: no judge 'refusal-gcg-advbench-2'" in message and "no model" in message.lower()
@@ -112,8 +117,8 @@ def test_every_suite_of_the_checkout_can_run(suite_id: str, repo_kb: KnowledgeBa
     from lvlmkb.eval.run.suite import preflight_suite
 
     suite = get_suite(REPO / "reproductions", suite_id)
-    preflight_suite(repo_kb, suite, RunSpec(method="", model="mock-refuse"))
-    preflight_suite(repo_kb, suite, RunSpec(method="", model="mock-refuse", judge_model="mock-comply"))
+    preflight_suite(RunContext(repo_kb), suite, RunSpec(method="", model="mock-refuse"))
+    preflight_suite(RunContext(repo_kb), suite, RunSpec(method="", model="mock-refuse", judge_model="mock-comply"))
     assert any(r.benchmark in {p.benchmark for p in suite.parts} for r in repo_kb.papers[suite.paper].reported_results)
 
 
@@ -141,7 +146,9 @@ def test_survey_suite_on_tiny_llava(kb_root: Path, tiny_cache: Path) -> None:
 
     kb = _survey_kb(kb_root, "tiny-llava")
     base = RunSpec(method="", model="tiny-llava", limit=2, settings=GenerationSettings(max_new_tokens=4))
-    rows = run_suite(kb, get_suite(kb.project.reproductions_dir, "survey-janus-pro"), base, SURVEY_DATA).rows
+    rows = run_suite(
+        RunContext(kb), get_suite(kb.project.reproductions_dir, "survey-janus-pro"), base, SURVEY_DATA
+    ).rows
     assert {r.benchmark for r in rows} == {"SIUO", "MM-SafetyBench"}
     assert all(r.paper is not None for r in rows if r.benchmark == "SIUO")
     records = list((kb_root / "runs" / "mm-safetybench" / "tiny-llava").glob("mm-safetybench-limit2-*/run.json"))
@@ -156,7 +163,7 @@ def test_matrix_on_tiny_llava(kb_root: Path, tiny_cache: Path) -> None:
     kb = _survey_kb(kb_root, "tiny-llava")
     base = RunSpec(method="", model="", limit=1, settings=GenerationSettings(max_new_tokens=4))
     cells = run_matrix(
-        kb,
+        RunContext(kb),
         base,
         ["figstep", "mm-safetybench"],
         ["none", "adashield-s"],

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from lvlmkb.eval.backends.mock import MockBackend
+from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.run.runner import RunSpec, run_reproduction
 from lvlmkb.kb.validate import open_kb
 from lvlmkb.project import Project
@@ -36,7 +37,7 @@ def test_reproduced_run_appears_with_delta(kb_root: Path) -> None:
     kb, diagnostics = open_kb(Project(kb_root))
     assert not [d for d in diagnostics if d.severity == "error"]
     spec = RunSpec(method="figstep", model="mock-comply", data=DATA / "safebench_fixture.csv", limit=4)
-    result = run_reproduction(kb, spec, backend=MockBackend("comply"))
+    result = run_reproduction(RunContext(kb), spec, backend=MockBackend("comply"))
     assert result.out.parent == kb_root / "runs" / "figstep" / "mock-comply"
     assert result.record.fingerprint is not None
     assert result.out.name == f"safebench-limit4-{result.record.fingerprint[:8]}"
@@ -55,7 +56,7 @@ def test_matrix_runs_every_cell(kb_root: Path) -> None:
     kb, _ = open_kb(Project(kb_root))
     base = RunSpec(method="", model="", limit=2)
     cells = run_matrix(
-        kb,
+        RunContext(kb),
         base,
         ["figstep"],
         ["none", "adashield-s"],

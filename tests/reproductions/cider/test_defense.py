@@ -17,6 +17,7 @@ from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.base import GenerationRequest, GenerationSettings, ImageInput, Message, single_turn
 from lvlmkb.eval.backends.mock import MockBackend
 from lvlmkb.eval.backends.tiny import ensure_tiny_model
+from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.plugin import Defense
 from lvlmkb.eval.registry import get_defense
 from lvlmkb.eval.run.records import SampleRecord
@@ -246,7 +247,7 @@ def test_runner_runs_cider(repo_kb: KnowledgeBase, tmp_path: Path) -> None:
         defense_config={**tiny_cider(tmp_path), "threshold": -2.0},
     )
     mock = MockBackend("comply")
-    result = run_reproduction(repo_kb, spec, backend=mock)
+    result = run_reproduction(RunContext(repo_kb), spec, backend=mock)
     assert result.record.defense is not None and result.record.defense.id == "cider"
     assert result.record.counts.model_requests == len(mock.history) == 2 and result.record.counts.generated == 2
     lines = (result.out / "samples.jsonl").read_text(encoding="utf-8").splitlines()

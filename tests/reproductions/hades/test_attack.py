@@ -16,6 +16,7 @@ from lvlmkb.eval.datasets.base import DatasetError, Sample
 from lvlmkb.eval.datasets.registry import load_dataset
 from lvlmkb.eval.registry import load_plugins
 from lvlmkb.eval.run.records import Counts
+from lvlmkb.kb.knowledge import KnowledgeBase
 from reproductions.hades import attack as hades_module
 from reproductions.hades.dataset import SCENARIOS, load_hades
 from tests.conftest import DATA, REPO
@@ -236,8 +237,9 @@ def test_cli_optimises_one_scenario(
     assert invoke_stage("hades", "optimize", *args, scenario="Animal", iterations=2, alpha=0).exit_code == 2
 
 
-def test_runs_through_the_runner_with_the_block(repo_kb: Any, tmp_path: Path) -> None:
+def test_runs_through_the_runner_with_the_block(repo_kb: KnowledgeBase, tmp_path: Path) -> None:
     from lvlmkb.eval.backends.mock import MockBackend
+    from lvlmkb.eval.context import RunContext
     from lvlmkb.eval.run.runner import RunSpec, run_reproduction
 
     for scenario in ("Animal", "Self-harm"):
@@ -251,7 +253,7 @@ def test_runs_through_the_runner_with_the_block(repo_kb: Any, tmp_path: Path) ->
         limit=3,
         config={"adversarial_block": True, "adversarial_dir": tmp_path / "adv"},
     )
-    record = run_reproduction(repo_kb, spec, backend=MockBackend("comply")).record
+    record = run_reproduction(RunContext(repo_kb), spec, backend=MockBackend("comply")).record
     assert record.aggregates
     assert record.counts == Counts(samples=3, unique_requests=3, generated=3, model_requests=3, from_shared_cache=0)
     assert record.method.setting == "abstract+white-box" and "adversarial_Self-harm_sha256" in record.provenance.plugin

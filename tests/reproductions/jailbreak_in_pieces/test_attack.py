@@ -16,6 +16,7 @@ from lvlmkb.eval.datasets.base import DatasetError
 from lvlmkb.eval.datasets.registry import load_dataset
 from lvlmkb.eval.registry import load_plugins
 from lvlmkb.eval.run.records import Counts
+from lvlmkb.kb.knowledge import KnowledgeBase
 from reproductions.jailbreak_in_pieces import attack as jailbreak_in_pieces_module
 from reproductions.jailbreak_in_pieces.dataset import parse_prompts
 from tests.conftest import DATA, REPO
@@ -188,8 +189,9 @@ def test_cli_optimizes_and_resumes(jip: ModuleType, clip_dir: Path, target: Path
     assert other.exit_code == 2 and "cannot load the CLIP encoder" in other.stderr
 
 
-def test_runs_through_the_runner_on_the_mock_backend(repo_kb: Any, tmp_path: Path) -> None:
+def test_runs_through_the_runner_on_the_mock_backend(repo_kb: KnowledgeBase, tmp_path: Path) -> None:
     from lvlmkb.eval.backends.mock import MockBackend
+    from lvlmkb.eval.context import RunContext
     from lvlmkb.eval.run.runner import RunSpec, run_reproduction
 
     image = tmp_path / "adv.png"
@@ -202,7 +204,7 @@ def test_runs_through_the_runner_on_the_mock_backend(repo_kb: Any, tmp_path: Pat
         limit=3,
         config={"adversarial_image": image},
     )
-    record = run_reproduction(repo_kb, spec, backend=MockBackend("comply")).record
+    record = run_reproduction(RunContext(repo_kb), spec, backend=MockBackend("comply")).record
     assert (
         record.counts == Counts(samples=3, unique_requests=3, generated=3, model_requests=3, from_shared_cache=0)
         and record.aggregates

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.base import GenerationRequest, GenerationSettings, ImageInput, single_turn
 from lvlmkb.eval.backends.mock import COMPLIANCE, REFUSAL, MockBackend
+from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.judges.refusal import REFUSAL_LISTS
 from lvlmkb.eval.plugin import Defense
 from lvlmkb.eval.registry import get_defense
@@ -307,7 +308,7 @@ def test_runner_runs_jailguard(repo_kb: KnowledgeBase, tmp_path: Path) -> None:
         defense="jailguard",
     )
     mock = MockBackend("comply")
-    result = run_reproduction(repo_kb, spec, backend=mock)
+    result = run_reproduction(RunContext(repo_kb), spec, backend=mock)
     assert result.record.defense is not None and result.record.defense.id == "jailguard"
     assert result.record.backend["defense"] == "jailguard" and result.model_calls == 2
     assert len(mock.history) == 2 * 8 + 2 and all(r.response == COMPLIANCE for r in _rows(tmp_path))
@@ -323,7 +324,7 @@ def test_runner_records_jailguards_own_refusals(repo_kb: KnowledgeBase, tmp_path
     data = DATA / "safebench_fixture.csv"
     spec = RunSpec(method="figstep", model="mock-refuse", data=data, out=tmp_path, limit=2, defense="jailguard")
     mock = MockBackend("refuse")
-    result = run_reproduction(repo_kb, spec, backend=mock)
+    result = run_reproduction(RunContext(repo_kb), spec, backend=mock)
     assert result.record.counts.model_requests == len(mock.history) == 2 * 8, "flagged requests are never answered"
     rows = _rows(tmp_path)
     assert all(r.response == REFUSAL_TEXT for r in rows)

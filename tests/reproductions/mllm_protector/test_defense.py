@@ -16,6 +16,7 @@ from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.base import BackendError, GenerationSettings, single_turn
 from lvlmkb.eval.backends.mock import MockBackend
 from lvlmkb.eval.backends.tiny import ensure_tiny_model
+from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.plugin import Defense
 from lvlmkb.eval.registry import get_defense
 from lvlmkb.eval.run.records import SampleRecord
@@ -223,7 +224,7 @@ def test_runner_runs_mllm_protector(repo_kb: KnowledgeBase, tmp_path: Path) -> N
         defense_config={**tiny_protector(tmp_path / "models"), "detoxifier_base": None, "max_length": 160},
     )
     mock = MockBackend(script=lambda request: f" {HARMFUL} ")
-    result = run_reproduction(repo_kb, spec, backend=mock)
+    result = run_reproduction(RunContext(repo_kb), spec, backend=mock)
     assert result.record.defense is not None and result.record.defense.id == "mllm-protector"
     assert result.record.counts.model_requests == len(mock.history) == 2 and result.record.counts.generated == 2
     lines = (result.out / "samples.jsonl").read_text(encoding="utf-8").splitlines()

@@ -11,6 +11,7 @@ import pytest
 
 from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.mock import MockBackend
+from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.datasets.base import DatasetError, Sample
 from lvlmkb.eval.datasets.registry import load_dataset
 from lvlmkb.eval.judges import mm_safetybench as judges
@@ -166,7 +167,7 @@ def test_released_images_are_used_as_they_are(method: Any, tmp_path: Path) -> No
 
 def test_runs_end_to_end_on_the_mock_backend(repo_kb: KnowledgeBase, tmp_path: Path) -> None:
     spec = RunSpec(method="mm-safetybench", model="mock-comply", data=FIXTURE, out=tmp_path, limit=3)
-    result = run_reproduction(repo_kb, spec, backend=MockBackend("comply"))
+    result = run_reproduction(RunContext(repo_kb), spec, backend=MockBackend("comply"))
     assert result.record.counts.samples == 3 and result.record.method.setting == "sd-typo"
     assert result.record.provenance.plugin["font_sha256"] == LIBERATION_SANS_SHA256
 

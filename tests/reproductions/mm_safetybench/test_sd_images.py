@@ -14,6 +14,7 @@ from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.base import BackendError
 from lvlmkb.eval.backends.mock import MockBackend
 from lvlmkb.eval.backends.registry import MissingExtraError
+from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.datasets.base import Sample
 from lvlmkb.eval.media.imagegen import INSTALL_HINT, GeneratorSettings, TextToImage, require_diffusers, sample_seed
 from lvlmkb.eval.registry import get_method
@@ -237,7 +238,7 @@ def test_run_record_carries_the_generator(
     spec = RunSpec(
         method="mm-safetybench", model="mock-comply", data=FIXTURE, out=tmp_path / "run", limit=2, config=config
     )
-    result = run_reproduction(repo_kb, spec, backend=MockBackend("comply"))
+    result = run_reproduction(RunContext(repo_kb), spec, backend=MockBackend("comply"))
     assert result.record.provenance.plugin["sd_model"] == str(tiny_sd)
     assert len(list((cache / "sd").glob("*/*.png"))) == 2
 

@@ -11,6 +11,7 @@ import pytest
 from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.base import ImageInput
 from lvlmkb.eval.backends.mock import MockBackend
+from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.datasets.base import Sample
 from lvlmkb.eval.judges import siuo as judges
 from lvlmkb.eval.judges.base import JudgeRegistry
@@ -190,7 +191,7 @@ def test_mcqa_run_scores_the_choices(repo_kb: KnowledgeBase, tmp_path: Path, mon
         out=tmp_path / "run",
         limit=2,
     )
-    record = run_reproduction(repo_kb, spec, backend=backend).record
+    record = run_reproduction(RunContext(repo_kb), spec, backend=backend).record
     assert record.method.setting == "MCQA" and record.counts.samples == 2
     (aggregate,) = record.aggregates
     assert aggregate.judge == "siuo-mcqa-choice" and aggregate.judge_info["parser_version"] == "1"

@@ -16,6 +16,7 @@ from lvlmkb.eval.datasets.base import DatasetError
 from lvlmkb.eval.datasets.registry import load_dataset
 from lvlmkb.eval.registry import load_plugins
 from lvlmkb.eval.run.records import Counts
+from lvlmkb.kb.knowledge import KnowledgeBase
 from reproductions.visual_adv import attack as visual_adv_module
 from reproductions.visual_adv.dataset import parse_instructions
 from tests.conftest import DATA, REPO
@@ -197,8 +198,9 @@ def test_cli_refuses_a_model_without_gradients(va: ModuleType, inputs: tuple[Pat
     assert result.exit_code == 2 and "gives no gradients" in result.stderr and "Traceback" not in result.output
 
 
-def test_runs_through_the_runner_on_the_mock_backend(repo_kb: Any, tmp_path: Path) -> None:
+def test_runs_through_the_runner_on_the_mock_backend(repo_kb: KnowledgeBase, tmp_path: Path) -> None:
     from lvlmkb.eval.backends.mock import MockBackend
+    from lvlmkb.eval.context import RunContext
     from lvlmkb.eval.run.runner import RunSpec, run_reproduction
 
     image = tmp_path / "adv.png"
@@ -211,7 +213,7 @@ def test_runs_through_the_runner_on_the_mock_backend(repo_kb: Any, tmp_path: Pat
         limit=3,
         config={"adversarial_image": image, "epsilon": None},
     )
-    record = run_reproduction(repo_kb, spec, backend=MockBackend("comply")).record
+    record = run_reproduction(RunContext(repo_kb), spec, backend=MockBackend("comply")).record
     assert (
         record.counts == Counts(samples=3, unique_requests=3, generated=3, model_requests=3, from_shared_cache=0)
         and record.aggregates
@@ -228,9 +230,10 @@ def test_the_record_shows_the_optimisation_that_ran(
     tiny_root: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    repo_kb: Any,
+    repo_kb: KnowledgeBase,
 ) -> None:
     from lvlmkb.eval.backends.mock import MockBackend
+    from lvlmkb.eval.context import RunContext
     from lvlmkb.eval.run.runner import RunSpec, run_reproduction
 
     monkeypatch.setenv("LVLMKB_CACHE", str(tiny_root))
@@ -244,7 +247,7 @@ def test_the_record_shows_the_optimisation_that_ran(
     config = {"adversarial_image": tmp_path / "opt" / "adversarial.png"}
     spec = RunSpec(method="visual-adv", model="mock-comply", data=INSTRUCTIONS, out=tmp_path / "run", limit=2)
     spec = dataclasses.replace(spec, config=config)
-    record = run_reproduction(repo_kb, spec, backend=MockBackend("comply")).record
+    record = run_reproduction(RunContext(repo_kb), spec, backend=MockBackend("comply")).record
     assert (
         record.method.config["iterations"],
         record.method.config["batch_size"],

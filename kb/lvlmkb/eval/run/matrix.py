@@ -6,13 +6,14 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lvlmkb.errors import LvlmkbError, UsageError
+from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.datasets.base import DatasetError
 from lvlmkb.eval.registry import get_defense, get_method
-from lvlmkb.eval.run.preflight import check_judges, check_models
+from lvlmkb.eval.run.preflight import check_judges
 from lvlmkb.eval.run.runner import RunResult, RunSpec, run_reproduction
-from lvlmkb.kb.knowledge import KnowledgeBase
 
 NO_DEFENSE = "none"
 
@@ -29,48 +30,41 @@ class MatrixCell:
 
 
 def preflight_matrix(
-    kb: KnowledgeBase, base: RunSpec, attacks: list[str], defenses: list[str], models: list[str]
+    ctx: RunContext, base: RunSpec, attacks: list[str], defenses: list[str], models: list[str]
 ) -> None:
     """Check every attack, defense, model and judge of the grid before any cell runs; report all problems at once.
 
     Raises:
         UsageError: listing every problem found.
     """
-    root = kb.project.reproductions_dir
     problems: list[str] = []
     for attack in attacks:
-        problems += _problem(_check_attack, kb, base, attack)
+        problems += _problem(_check_attack, ctx, base, attack)
     for defense in defenses:
         if defense != NO_DEFENSE:
-            problems += _problem(lambda _kb, _base, name: get_defense(root, name), kb, base, defense)
+            problems += _problem(get_defense, ctx.reproductions_dir, defense)
     for model in models:
-        problems += _problem(
-            lambda _kb, _base, name: check_models(_kb, name, _base.judge_model, _base.options, _base.judge_options),
-            kb,
-            base,
-            model,
-        )
+        problems += _problem(ctx.check_models, model, base.judge_model)
     if problems:
         raise UsageError("the matrix cannot run: " + "; ".join(dict.fromkeys(problems)), "fix these and run it again")
 
 
-def _check_attack(kb: KnowledgeBase, base: RunSpec, attack: str) -> None:
-    method = get_method(kb.project.reproductions_dir, attack)
+def _check_attack(ctx: RunContext, base: RunSpec, attack: str) -> None:
+    method = get_method(ctx.reproductions_dir, attack)
     check_judges(base.judges or method.default_judges, base.judge_model, base.judge_settings)
 
 
-def _problem(
-    check: Callable[[KnowledgeBase, RunSpec, str], object], kb: KnowledgeBase, base: RunSpec, name: str
-) -> list[str]:
+def _problem(check: Callable[..., object], *args: Any) -> list[str]:
+    """The message of the error ``check(*args)`` raises, or nothing."""
     try:
-        check(kb, base, name)
+        check(*args)
     except LvlmkbError as err:
         return [err.message]
     return []
 
 
 def run_matrix(
-    kb: KnowledgeBase,
+    ctx: RunContext,
     base: RunSpec,
     attacks: list[str],
     defenses: list[str],
@@ -83,10 +77,10 @@ def run_matrix(
     The whole grid is checked first; a cell that fails at run time (a dataset that cannot be had, say)
     is marked with its reason and the others still run.
     """
-    preflight_matrix(kb, base, attacks, defenses, models)
+    preflight_matrix(ctx, base, attacks, defenses, models)
     cells = []
     for attack in attacks:
-        dataset = get_method(kb.project.reproductions_dir, attack).default_dataset
+        dataset = get_method(ctx.reproductions_dir, attack).default_dataset
         for defense in defenses:
             for model in models:
                 spec = dataclasses.replace(
@@ -98,7 +92,7 @@ def run_matrix(
                     defense=None if defense == NO_DEFENSE else defense,
                     out=None,
                 )
-                cell = _run_cell(kb, spec, attack, defense, model, dataset, data)
+                cell = _run_cell(ctx, spec, attack, defense, model, dataset, data)
                 if on_cell:
                     on_cell(cell)
                 cells.append(cell)
@@ -106,10 +100,10 @@ def run_matrix(
 
 
 def _run_cell(
-    kb: KnowledgeBase, spec: RunSpec, attack: str, defense: str, model: str, dataset: str, data: dict[str, Path]
+    ctx: RunContext, spec: RunSpec, attack: str, defense: str, model: str, dataset: str, data: dict[str, Path]
 ) -> MatrixCell:
     try:
-        return MatrixCell(attack, defense, model, run_reproduction(kb, spec))
+        return MatrixCell(attack, defense, model, run_reproduction(ctx, spec))
     except LvlmkbError as err:
         missing_data = isinstance(err, DatasetError) and dataset not in data
         hint = f"pass --data-for {dataset}=PATH" if missing_data else err.hint

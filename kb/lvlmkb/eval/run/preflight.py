@@ -9,12 +9,10 @@ from typing import Any
 from lvlmkb.choices import choice_hint
 from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.hf_inputs import DTYPES
-from lvlmkb.eval.backends.registry import BackendOptions
 from lvlmkb.eval.datasets.registry import dataset_entry
 from lvlmkb.eval.judges.registry import default_registry
 from lvlmkb.eval.plugin import Method
 from lvlmkb.eval.registry import datasets
-from lvlmkb.kb.knowledge import KnowledgeBase
 
 DEVICE = re.compile(r"^(?:cpu|mps|cuda(?::\d+)?)$")
 DTYPE_CHOICES = ("auto", *DTYPES)
@@ -88,23 +86,3 @@ def check_dtype(dtype: str | None, flag: str = "--dtype") -> None:
     """
     if dtype is not None and dtype not in DTYPE_CHOICES:
         raise UsageError(f"{flag} '{dtype}' is not a choice", f"choose one of: {', '.join(DTYPE_CHOICES)}")
-
-
-def check_models(
-    kb: KnowledgeBase,
-    model: str,
-    judge_model: str | None,
-    options: BackendOptions,
-    judge_options: BackendOptions | None = None,
-) -> None:
-    """The target model (and the judge model, with its own options) can run; devices and dtypes are valid.
-
-    Raises:
-        UsageError, NotFoundError: the first problem found.
-    """
-    from lvlmkb.eval.context import RunContext
-
-    context = RunContext(kb, options, {"judge": judge_options} if judge_options else {})
-    context.check_model(model)
-    if judge_model is not None:
-        context.check_model(judge_model, "judge")

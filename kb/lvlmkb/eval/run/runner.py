@@ -23,9 +23,7 @@ from lvlmkb.eval.backends.base import (
     single_turn,
 )
 from lvlmkb.eval.backends.registry import (
-    BackendOptions,
     backend_name,
-    model_entry,
     served_model,
 )
 from lvlmkb.eval.context import RunContext
@@ -37,7 +35,7 @@ from lvlmkb.eval.overrides import validation_problems
 from lvlmkb.eval.plugin import CraftedInput, Defense, Method, MethodConfig, Plugin
 from lvlmkb.eval.registry import get_defense, get_method
 from lvlmkb.eval.run.defended import DefendedBackend
-from lvlmkb.eval.run.preflight import check_dataset_fields, check_judges, check_models
+from lvlmkb.eval.run.preflight import check_dataset_fields, check_judges
 from lvlmkb.eval.run.provenance import environment
 from lvlmkb.eval.run.records import (
     Counts,
@@ -55,15 +53,13 @@ from lvlmkb.eval.run.records import (
 )
 from lvlmkb.eval.run.store import RunCache, shared_path
 from lvlmkb.fsio import remove_stale_temps, write_atomic
-from lvlmkb.kb.knowledge import KnowledgeBase
-from lvlmkb.kb.results import published_for_run
 
 Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """What ``lvlmkb reproduce`` was asked to do."""
+    """What ``lvlmkb reproduce`` was asked to run; how each role's model opens is the :class:`RunContext`'s."""
 
     method: str
     model: str
@@ -76,18 +72,11 @@ class RunSpec:
     out: Path | None = None
     fresh: bool = False
     settings: GenerationSettings = field(default_factory=GenerationSettings)
-    options: BackendOptions = field(default_factory=BackendOptions)
-    judge_options: BackendOptions | None = None
-    """The judge model's own options (``--judge-*``); None: the target's device and dtype only."""
     judge_settings: dict[str, Any] = field(default_factory=dict)
     """``--judge-set`` values; each judge takes the keys its settings model declares."""
     config: dict[str, Any] = field(default_factory=dict)
     defense: str | None = None
     defense_config: dict[str, Any] = field(default_factory=dict)
-
-    def context(self, kb: KnowledgeBase) -> RunContext:
-        """The run's models by role: the target's options, and the judge's own."""
-        return RunContext(kb, self.options, {"judge": self.judge_options} if self.judge_options else {})
 
 
 class RunInterruptedError(LvlmkbError):
@@ -105,7 +94,7 @@ class RunResult:
     model_calls: int
 
 
-def default_out(kb: KnowledgeBase, spec: RunSpec, dataset: str, fingerprint: str) -> Path:
+def default_out(ctx: RunContext, spec: RunSpec, dataset: str, fingerprint: str) -> Path:
     """``runs/<method>/<model>/<dataset>[-limitN][+<defense>]-<fingerprint[:8]>`` under the checkout.
 
     The short configuration hash keeps runs of different settings (``--set variant=sd`` and ``typo``,
@@ -114,7 +103,7 @@ def default_out(kb: KnowledgeBase, spec: RunSpec, dataset: str, fingerprint: str
     suffix = f"-limit{spec.limit}" if spec.limit is not None else ""
     defense = f"+{spec.defense}" if spec.defense else ""
     name = f"{dataset}{suffix}{defense}-{fingerprint[:FINGERPRINT_CHARS]}"
-    return kb.project.root / "runs" / spec.method / spec.model / name
+    return ctx.project.root / "runs" / spec.method / spec.model / name
 
 
 FINGERPRINT_CHARS = 8
@@ -122,15 +111,15 @@ CONFIG_FILE = "config.json"
 
 
 def run_configuration(
-    kb: KnowledgeBase, spec: RunSpec, method: Method, defense: Defense | None, dataset: LoadedDataset
+    ctx: RunContext, spec: RunSpec, method: Method, defense: Defense | None, dataset: LoadedDataset
 ) -> dict[str, Any]:
     """Everything that decides a run's results: what a run folder belongs to.
 
     The batch size and the judges are left out: generations are cached per request, and judging can
     be redone on the same generations, so neither makes the folder's record belong to another run.
     """
-    entry = model_entry(kb, spec.model)
-    backend = backend_name(entry, spec.options)
+    entry, options = ctx.model(spec.model), ctx.options_for("target")
+    backend = backend_name(entry, options)
     return {
         "method": {"id": method.id, "version": method.version, "config": method.config.model_dump(mode="json")},
         "defense": _plugin_info(defense) if defense else None,
@@ -138,12 +127,12 @@ def run_configuration(
         "model": {"alias": entry.id, "checkpoint": entry.checkpoint, "revision": entry.revision},
         "backend": {
             "name": backend,
-            "served_model": served_model(entry, spec.options) if backend == "openai" else None,
-            "device": spec.options.device,
-            "dtype": spec.options.dtype,
-            "trust_remote_code": spec.options.trust_remote_code,
-            "base_url": spec.options.base_url,
-            "options": spec.options.extra,
+            "served_model": served_model(entry, options) if backend == "openai" else None,
+            "device": options.device,
+            "dtype": options.dtype,
+            "trust_remote_code": options.trust_remote_code,
+            "base_url": options.base_url,
+            "options": options.extra,
         },
         "generation": dataclasses.asdict(spec.settings),
     }
@@ -165,23 +154,26 @@ def fingerprint(configuration: dict[str, Any]) -> str:
 
 
 def run_reproduction(
-    kb: KnowledgeBase, spec: RunSpec, progress: Progress | None = None, backend: Backend | None = None
+    ctx: RunContext, spec: RunSpec, progress: Progress | None = None, backend: Backend | None = None
 ) -> RunResult:
-    """Run a reproduction end to end; resumes from the generation cache in the output folder."""
+    """Run a reproduction end to end; resumes from the generation cache in the output folder.
+
+    ``ctx`` is the checkout (its plugins, model registry and published numbers) and every role's backend
+    options; ``backend`` replaces the target model (tests pass a mock). Every argument is checked before a
+    model opens.
+    """
     if spec.batch_size < 1:
         raise UsageError("--batch-size must be at least 1", "pass a positive number")
-    method_cls = get_method(kb.project.reproductions_dir, spec.method)
+    method_cls = get_method(ctx.reproductions_dir, spec.method)
     method = method_cls(make_config(method_cls, spec.config))
-    defense = _defense(kb, spec)
-    check_models(
-        kb, spec.model, spec.judge_model, spec.options, spec.judge_options
-    )  # before the alias becomes part of a folder name
+    defense = _defense(ctx, spec)
+    ctx.check_models(spec.model, spec.judge_model)  # before the alias becomes part of a folder name
     check_judges(spec.judges or method_cls.default_judges, spec.judge_model, spec.judge_settings)
     check_dataset_fields(method, spec.dataset or method_cls.default_dataset)
     dataset = load_dataset(spec.dataset or method_cls.default_dataset, spec.data, spec.limit)
-    configuration = run_configuration(kb, spec, method, defense, dataset)
+    configuration = run_configuration(ctx, spec, method, defense, dataset)
     config_hash = fingerprint(configuration)
-    out = check_run_folder(spec.out or default_out(kb, spec, dataset.name, config_hash), config_hash)
+    out = check_run_folder(spec.out or default_out(ctx, spec, dataset.name, config_hash), config_hash)
     claim_run_folder(out, config_hash, configuration)
     crafted = [method.craft(sample) for sample in dataset.samples]
     method.release()
@@ -191,7 +183,7 @@ def run_reproduction(
     keyer = CacheKeyer(defense)
     pending = _unique_pending(requests, store, keyer)
     if pending:
-        backend = backend or spec.context(kb).open_model(spec.model)
+        backend = backend or ctx.open_model(spec.model)
         backend = defense.wrap(backend) if defense else backend
     try:
         calls = _generate(backend, pending, store, keyer, spec.batch_size, progress, len(requests))
@@ -202,10 +194,10 @@ def run_reproduction(
             "run the same command again to resume",
         ) from None
     reused = store.adopt(keyer(r) for r in requests)
-    judges = _judges(kb, spec, method_cls)
+    judges = _judges(ctx, spec, method_cls)
     samples = {sample.id: sample for sample in dataset.samples}
     rows = [_row(c, samples[c.sample_id], keyer(r), store, judges) for c, r in zip(crafted, requests, strict=True)]
-    record = _record(kb, spec, method, defense, dataset, backend if pending else None, judges, rows)
+    record = _record(ctx, spec, method, defense, dataset, backend if pending else None, judges, rows)
     model_requests = backend.inner.requests if isinstance(backend, DefendedBackend) else calls
     update = {"generated": calls, "model_requests": model_requests, "from_shared_cache": reused}
     counts = record.counts.model_copy(update=update)
@@ -288,21 +280,27 @@ class CacheKeyer:
         return hashlib.sha256(f"{key}:{self.salt}".encode()).hexdigest() if self.salt else key
 
 
-def _defense(kb: KnowledgeBase, spec: RunSpec) -> Defense | None:
+def _defense(ctx: RunContext, spec: RunSpec) -> Defense | None:
     if spec.defense is None:
         return None
-    cls = get_defense(kb.project.reproductions_dir, spec.defense)
+    cls = get_defense(ctx.reproductions_dir, spec.defense)
     return cls(make_config(cls, spec.defense_config))
 
 
 def _unique_pending(
     requests: Sequence[GenerationRequest], store: RunCache, keyer: CacheKeyer
 ) -> list[GenerationRequest]:
+    """The requests to generate, once each: those without a cached response.
+
+    Behind a defense, a cached response without a trace (cached before traces were recorded) counts as
+    missing: the sample's record would otherwise not say what the defense did.
+    """
     seen: set[str] = set()
     pending = []
     for request in requests:
         key = keyer(request)
-        if key not in store and key not in seen:
+        cached = store.traced(key) if keyer.salt else key in store
+        if not cached and key not in seen:
             seen.add(key)
             pending.append(request)
     return pending
@@ -340,14 +338,13 @@ def _generate(
     return calls
 
 
-def _judges(kb: KnowledgeBase, spec: RunSpec, method_cls: type[Method]) -> list[Judge]:
+def _judges(ctx: RunContext, spec: RunSpec, method_cls: type[Method]) -> list[Judge]:
     registry = default_registry()
     judge_ids = spec.judges or method_cls.default_judges
-    context = spec.context(kb)
-    chosen = context.options_for("judge")
+    chosen = ctx.options_for("judge")
     options: dict[str, Any] = {"device": chosen.device, "dtype": chosen.dtype}  # guard judges load on these
     if spec.judge_model is not None:
-        options |= {"backend": context.open_model(spec.judge_model, "judge"), "model": spec.judge_model}
+        options |= {"backend": ctx.open_model(spec.judge_model, "judge"), "model": spec.judge_model}
     shares = registry.split_settings(judge_ids, spec.judge_settings)
     return [registry.create(judge_id, options, shares.get(judge_id)) for judge_id in judge_ids]
 
@@ -373,7 +370,7 @@ def _row(crafted: CraftedInput, sample: Sample, key: str, store: RunCache, judge
 
 
 def _record(
-    kb: KnowledgeBase,
+    ctx: RunContext,
     spec: RunSpec,
     method: Method,
     defense: Defense | None,
@@ -382,9 +379,9 @@ def _record(
     judges: list[Judge],
     rows: list[SampleRecord],
 ) -> RunRecord:
-    entry = model_entry(kb, spec.model)
+    entry = ctx.model(spec.model)
     cls = type(method)
-    environment_facts = environment(kb.project.root)
+    environment_facts = environment(ctx.project.root)
     return RunRecord(
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         method=plugin_record(method),
@@ -393,7 +390,7 @@ def _record(
             alias=entry.id,
             checkpoint=entry.checkpoint,
             revision=entry.revision,
-            backend=backend_name(entry, spec.options),
+            backend=backend_name(entry, ctx.options_for("target")),
         ),
         backend=backend.describe() if backend is not None else {"note": "every response came from the cache"},
         dataset=DatasetInfo(
@@ -407,7 +404,7 @@ def _record(
         provenance=Provenance(**environment_facts, plugin=method.provenance()),
         counts=Counts(samples=len(rows), unique_requests=len({r.request_key for r in rows})),
         aggregates=[aggregate(j.id, j.describe(), rows) for j in judges],
-        reported=reported_results(kb, cls.paper, spec.model, method.setting(), dataset.name),
+        reported=reported_results(ctx, cls.paper, spec.model, method.setting(), dataset.name),
     )
 
 
@@ -435,10 +432,10 @@ def _plugin_info(plugin: Plugin) -> dict[str, Any]:
 
 
 def reported_results(
-    kb: KnowledgeBase, paper_id: str, model: str, setting: str = "", dataset: str = ""
+    ctx: RunContext, paper_id: str, model: str, setting: str = "", dataset: str = ""
 ) -> list[ReportedNumber]:
     """Published numbers for this model, printed and stored beside ours (chosen by :mod:`lvlmkb.kb.results`)."""
-    chosen = published_for_run(kb, paper_id, model, setting, dataset)
+    chosen = ctx.reported(paper_id, model, setting, dataset)
     return [ReportedNumber(paper=paper, **r.model_dump(mode="json")) for paper, r in chosen]
 
 

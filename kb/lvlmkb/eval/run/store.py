@@ -87,10 +87,15 @@ class GenerationStore:
         return self.responses[key]
 
     def add(self, items: Iterable[tuple[str, GenerationResponse]]) -> None:
-        """Append responses durably (write, flush, fsync, under the file's lock) and remember them."""
+        """Append responses durably (write, flush, fsync, under the file's lock) and remember them.
+
+        A key already held is kept, unless its response has no defense trace and the new one has: the traced
+        line is appended and wins when the file is read again (the earlier line stays, nothing is rewritten).
+        """
         lines = []
         for key, response in items:
-            if key in self.responses:
+            held = self.responses.get(key)
+            if held is not None and not (held.trace is None and response.trace is not None):
                 continue
             self.responses[key] = response
             entry: dict[str, Any] = {"key": key, "text": response.text, "token_ids": list(response.token_ids)}
@@ -131,9 +136,9 @@ class RunCache:
 
     def get(self, key: str) -> GenerationResponse:
         """The response for ``key`` (after :meth:`adopt`, always from the run's own file)."""
-        if key in self.own or self.shared is None:
-            return self.own.get(key)
-        return self.shared.get(key)
+        if self.shared is not None and key in self.shared and not self._own_has(key, self.shared.get(key)):
+            return self.shared.get(key)
+        return self.own.get(key)
 
     def adopt(self, keys: Iterable[str]) -> int:
         """Copy the responses of ``keys`` found only in the shared file into the run's own, in one append.
@@ -143,9 +148,17 @@ class RunCache:
         if self.shared is None:
             return 0
         shared = self.shared
-        found = [key for key in dict.fromkeys(keys) if key not in self.own and key in shared]
+        found = [key for key in dict.fromkeys(keys) if key in shared and not self._own_has(key, shared.get(key))]
         self.own.add((key, shared.get(key)) for key in found)
         return len(found)
+
+    def _own_has(self, key: str, other: GenerationResponse) -> bool:
+        """Whether the run's own file holds ``key`` as fully as ``other`` does (with its trace, if it has one)."""
+        return key in self.own and (self.own.get(key).trace is not None or other.trace is None)
+
+    def traced(self, key: str) -> bool:
+        """Whether ``key`` has a response that records what the defense did (generated behind one since traces)."""
+        return key in self and self.get(key).trace is not None
 
     def known(self, keys: Iterable[str]) -> int:
         """How many of ``keys`` have a response."""

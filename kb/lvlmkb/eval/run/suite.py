@@ -1,7 +1,6 @@
-"""Suites: several runs whose numbers are compared, cell by cell, with a paper's table.
+"""Running a suite (:mod:`lvlmkb.eval.suites`): its parts, compared cell by cell with the paper's table.
 
-A suite is a YAML file in ``reproductions/suites/`` (``survey-janus-pro.yaml`` re-runs the survey's Janus-Pro-7B
-evaluation). Each part is one run: a method on a dataset with a config, reported under the paper's
+Each part is one run: a method on a dataset with a config, reported under the paper's
 benchmark and setting names, judged by the part's judge (or, when that judge needs a model and none was
 given, by the fallback judge, which the table names). Every part is checked before any runs; a part that
 fails at run time is marked with its reason and the others still run.
@@ -13,92 +12,16 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
-
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from lvlmkb.errors import LvlmkbError, UsageError
+from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.datasets.base import DatasetError
 from lvlmkb.eval.judges.registry import default_registry
-from lvlmkb.eval.registry import get_method, unknown
-from lvlmkb.eval.run.preflight import check_judges, check_models
+from lvlmkb.eval.registry import get_method
+from lvlmkb.eval.run.preflight import check_judges
 from lvlmkb.eval.run.records import RunRecord
 from lvlmkb.eval.run.runner import RunResult, RunSpec, run_reproduction
-from lvlmkb.kb.knowledge import KnowledgeBase
-from lvlmkb.kb.load import parse_model
-from lvlmkb.kb.results import published
-from lvlmkb.kb.schema.common import SLUG_PATTERN
-from lvlmkb.kb.yamlio import read_yaml
-
-Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
-
-
-class SuitePart(BaseModel):
-    """One run of a suite: a method on a dataset, reported under the paper's benchmark and setting names."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    benchmark: str = Field(min_length=1, description="The benchmark as the paper's table names it.")
-    setting: str = Field(min_length=1, description="The setting as the paper's table names it.")
-    method: Slug = Field(description="The attack or benchmark id (see `lvlmkb methods`).")
-    dataset: Slug | None = Field(None, description="The dataset (default: the method's).")
-    config: dict[str, Any] = Field(default_factory=dict, description="Config values of the method (as --set).")
-    judge: Slug = Field(description="The part's own judge.")
-    fallback_judge: Slug | None = Field(
-        None, description="The judge used when `judge` needs a model and no --judge-model is given."
-    )
-    per_category: bool = Field(False, description="Compare per category (the paper reports per scenario).")
-
-
-class Suite(BaseModel):
-    """A named set of parts and the paper whose reported numbers they are compared with."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: Slug = Field(description="The suite's id: the file's stem.")
-    title: str = Field(min_length=1)
-    paper: Slug = Field(description="The KB paper whose reported numbers the parts are compared with.")
-    description: str = Field(min_length=1)
-    parts: tuple[SuitePart, ...] = Field(min_length=1)
-
-
-def suites_dir(reproductions_dir: Path) -> Path:
-    """Where a checkout keeps its suites."""
-    return reproductions_dir / "suites"
-
-
-def load_suites(reproductions_dir: Path) -> dict[str, Suite]:
-    """Every suite of the checkout, by id.
-
-    Raises:
-        UsageError: listing every problem of every file (``path:line: field: message``).
-    """
-    folder = suites_dir(reproductions_dir)
-    suites: dict[str, Suite] = {}
-    problems: list[str] = []
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-        display = f"suites/{path.name}"
-        doc, found = read_yaml(path, display)
-        parsed = None
-        if doc is not None:
-            parsed, more = parse_model(doc, Suite)
-            found += more
-            if parsed is not None and parsed.id != path.stem:
-                found.append(doc.diagnostic(("id",), f"'{parsed.id}' must equal the file's stem '{path.stem}'"))
-        problems += [d.render() for d in found]
-        if parsed is not None and not found:
-            suites[parsed.id] = parsed
-    if problems:
-        raise UsageError("bad suite file(s): " + "; ".join(problems), "fix the suite files in reproductions/suites/")
-    return suites
-
-
-def get_suite(reproductions_dir: Path, suite_id: str) -> Suite:
-    """The suite ``suite_id`` or an error listing the known ones."""
-    suites = load_suites(reproductions_dir)
-    if suite_id not in suites:
-        raise unknown("suite", suite_id, suites, "lvlmkb suites")
-    return suites[suite_id]
+from lvlmkb.eval.suites import Suite, SuitePart
 
 
 def judge_for(part: SuitePart, judge_model: str | None) -> str:
@@ -122,24 +45,23 @@ def part_spec(part: SuitePart, base: RunSpec, data: dict[str, Path], reproductio
     )
 
 
-def preflight_suite(kb: KnowledgeBase, suite: Suite, base: RunSpec) -> None:
+def preflight_suite(ctx: RunContext, suite: Suite, base: RunSpec) -> None:
     """Check the paper, every part's method and judge, and the models before any part runs; report all at once.
 
     Raises:
         UsageError: listing every problem found.
     """
     problems: list[str] = []
-    if suite.paper not in kb.papers:
+    if not ctx.has_paper(suite.paper):
         problems.append(f"paper '{suite.paper}' is not in the KB (the comparison needs its reported numbers)")
-    root = kb.project.reproductions_dir
     for part in suite.parts:
         try:
-            get_method(root, part.method)
+            get_method(ctx.reproductions_dir, part.method)
             check_judges([judge_for(part, base.judge_model)], base.judge_model, base.judge_settings)
         except LvlmkbError as err:
             problems.append(f"{part.benchmark} {part.setting}: {err.message}")
     try:
-        check_models(kb, base.model, base.judge_model, base.options, base.judge_options)
+        ctx.check_models(base.model, base.judge_model)
     except LvlmkbError as err:
         problems.append(err.message)
     if problems:
@@ -186,19 +108,19 @@ class SuiteResult:
 
 
 def run_suite(
-    kb: KnowledgeBase,
+    ctx: RunContext,
     suite: Suite,
     base: RunSpec,
     data: dict[str, Path],
     on_part: Callable[[PartOutcome], None] | None = None,
 ) -> SuiteResult:
     """Run every part (each in its own run folder) and compare with the paper's numbers for ``base.model``."""
-    preflight_suite(kb, suite, base)
-    reported = {(r.benchmark, r.setting or ""): r.value for r in published(kb, suite.paper, base.model)}
+    preflight_suite(ctx, suite, base)
+    reported = {(r.benchmark, r.setting or ""): r.value for r in ctx.published(suite.paper, base.model)}
     rows: list[Row] = []
     outcomes: list[PartOutcome] = []
     for part in suite.parts:
-        outcome = _run_part(kb, part, part_spec(part, base, data, kb.project.reproductions_dir), data)
+        outcome = _run_part(ctx, part, part_spec(part, base, data, ctx.reproductions_dir), data)
         if on_part:
             on_part(outcome)
         outcomes.append(outcome)
@@ -207,9 +129,9 @@ def run_suite(
     return SuiteResult(rows, outcomes)
 
 
-def _run_part(kb: KnowledgeBase, part: SuitePart, spec: RunSpec, data: dict[str, Path]) -> PartOutcome:
+def _run_part(ctx: RunContext, part: SuitePart, spec: RunSpec, data: dict[str, Path]) -> PartOutcome:
     try:
-        return PartOutcome(part, run_reproduction(kb, spec))
+        return PartOutcome(part, run_reproduction(ctx, spec))
     except LvlmkbError as err:
         missing_data = isinstance(err, DatasetError) and spec.dataset not in data
         hint = f"pass --data-for {spec.dataset}=PATH" if missing_data else err.hint
