@@ -23,6 +23,7 @@ from lvlmkb.cli.discover_cmd import discover_command
 from lvlmkb.cli.export_cmd import export_command, gaps_command
 from lvlmkb.cli.query_cmd import graph_command, list_command, search_command, show_command, stats_command
 from lvlmkb.cli.refresh_cmd import refresh_command
+from lvlmkb.cli.rejudge_cmd import rejudge_command
 from lvlmkb.cli.render_cmd import render_app, site_app
 from lvlmkb.cli.reproduce_cmd import (
     craft_command,
@@ -91,6 +92,7 @@ app.command("judges")(judges_command)
 app.command("datasets")(datasets_command)
 app.command("suites")(suites_command)
 app.command("judge-agreement")(judge_agreement_command)
+app.command("rejudge")(rejudge_command)
 app.command("completion")(completion_command)
 app.add_typer(runs_app, name="runs")
 app.add_typer(render_app, name="render")

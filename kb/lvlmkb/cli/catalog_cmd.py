@@ -93,8 +93,8 @@ def judge_agreement_command(
 ) -> None:
     """Compare the judges of finished runs: each judge's ASR and pairwise Cohen's kappa and raw agreement.
 
-    Nothing is generated or judged again. To add judges to a run, rerun its command with several --judge
-    options (no model call is made).
+    Nothing is generated or judged again. To add judges to a run, `lvlmkb rejudge FOLDER --judge ID`
+    (no model call for the target).
 
     Example: lvlmkb judge-agreement runs/figstep/janus-pro/safebench-1a2b3c4d
     """

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from lvlmkb.eval.context import RunContext
     from lvlmkb.eval.plugin import Plugin
     from lvlmkb.eval.run.matrix import MatrixCell
-    from lvlmkb.eval.run.records import RunRecord
+    from lvlmkb.eval.run.records import JudgeAggregate, RunRecord
     from lvlmkb.eval.run.runner import RunSpec
 
 SetOption = Annotated[list[str] | None, typer.Option("--set", help="Override a config value: KEY=VALUE (repeatable).")]
@@ -260,17 +260,7 @@ def _cell_json(cell: MatrixCell) -> dict[str, Any]:
 
 def summary_json(record: RunRecord, out: Path, calls: int) -> dict[str, Any]:
     """What :func:`print_summary` prints, as data: ASR per judge with interval and hash, and the paper's numbers."""
-    aggregates = [
-        {
-            "judge": agg.judge,
-            "asr": agg.overall.asr,
-            "successes": agg.overall.successes,
-            "n": agg.overall.n,
-            "ci95": list(agg.overall.ci95),
-            "sha256": agg.digest or None,
-        }
-        for agg in record.aggregates
-    ]
+    aggregates = [aggregate_json(agg) for agg in record.aggregates]
     return {
         "out": str(out),
         "fingerprint": record.fingerprint,
@@ -281,15 +271,32 @@ def summary_json(record: RunRecord, out: Path, calls: int) -> dict[str, Any]:
     }
 
 
+def aggregate_json(agg: JudgeAggregate) -> dict[str, Any]:
+    """One judge's ASR as data: successes, n, 95 % interval and the judge's list or template hash."""
+    return {
+        "judge": agg.judge,
+        "asr": agg.overall.asr,
+        "successes": agg.overall.successes,
+        "n": agg.overall.n,
+        "ci95": list(agg.overall.ci95),
+        "sha256": agg.digest or None,
+    }
+
+
+def aggregate_line(agg: JudgeAggregate) -> str:
+    """One judge's ASR as a line: with its interval, the judge id and its hash (an ASR never goes without)."""
+    low, high = agg.overall.ci95
+    return (
+        f"ASR {agg.overall.asr:.1%} ({agg.overall.successes}/{agg.overall.n}, 95% CI {low:.1%}-{high:.1%})"
+        f"  judge {agg.judge} sha256 {agg.digest[:12]}"
+    )
+
+
 def print_summary(record: RunRecord, out: Path, calls: int) -> None:
     """ASR per judge with its interval, the paper's numbers beside, and where the record is."""
     typer.echo(f"{record.counts.samples} samples, {calls} model call(s) this time; record: {out / 'run.json'}")
     for agg in record.aggregates:
-        low, high = agg.overall.ci95
-        typer.echo(
-            f"ASR {agg.overall.asr:.1%} ({agg.overall.successes}/{agg.overall.n}, 95% CI {low:.1%}-{high:.1%})"
-            f"  judge {agg.judge} sha256 {agg.digest[:12]}"
-        )
+        typer.echo(aggregate_line(agg))
     if record.reported:
         for reported in record.reported:
             typer.echo(

@@ -86,3 +86,18 @@ def test_every_judge_has_a_card() -> None:
     sections = page.split("\n## ")[1:]
     assert len(sections) == len(default_registry().ids())
     assert all("Known failure modes" in section for section in sections)
+
+
+def test_the_judges_page_shows_agreement_of_rejudged_runs(kb_root: Path) -> None:
+    from lvlmkb.eval.run.rejudge import rejudge_run
+    from lvlmkb.publish.site.kb_pages import judges_page
+
+    shutil.copytree(REPO / "reproductions", kb_root / "reproductions", dirs_exist_ok=True)
+    kb, _ = open_kb(Project(kb_root))
+    assert "No run in `runs/` has two judges yet" in judges_page(kb)
+    spec = RunSpec(method="figstep", model="mock-refuse", data=DATA / "safebench_fixture.csv", limit=4)
+    result = run_reproduction(RunContext(kb), spec, backend=MockBackend("refuse"))
+    rejudge_run(RunContext(kb), result.out, ["refusal-lmms-eval-21"])
+    row = next(line for line in judges_page(kb).splitlines() if line.startswith("| figstep × mock-refuse"))
+    assert "`refusal-gcg-advbench-29` 0.0% · `refusal-lmms-eval-21` 0.0%" in row
+    assert "| undefined | 100.0% | 4 |" in row  # both judges said "refused" to every sample: κ has no chance term

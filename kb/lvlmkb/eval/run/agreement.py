@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from lvlmkb.errors import NotFoundError, UsageError
-from lvlmkb.eval.run.records import RecordError, SampleRecord, read_record
+from lvlmkb.eval.run.records import RecordError, read_record, read_samples
 
 
 @dataclass(frozen=True)
@@ -74,14 +72,11 @@ def read_verdicts(folder: Path) -> dict[str, dict[str, bool]]:
     path = folder / "samples.jsonl"
     if not path.is_file() or path.is_symlink():
         raise NotFoundError(f"no samples.jsonl in {folder}", "pass run folders, as listed by `lvlmkb runs`")
-    verdicts: dict[str, dict[str, bool]] = {}
     try:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            row = SampleRecord.model_validate_json(line)
-            verdicts[row.sample_id] = {judge: v.success for judge, v in row.verdicts.items()}
-    except (OSError, UnicodeDecodeError, ValidationError) as err:
+        rows = read_samples(path)
+    except (OSError, RecordError) as err:
         raise NotFoundError(f"{path} is not a readable run file", "rerun the reproduction to rewrite it") from err
-    return verdicts
+    return {row.sample_id: {judge: v.success for judge, v in row.verdicts.items()} for row in rows}
 
 
 def judge_hashes(folders: list[Path]) -> dict[str, dict[str, str]]:
@@ -112,7 +107,7 @@ def judge_agreement(folders: list[Path]) -> AgreementReport:
     if len(judges) < 2:
         raise UsageError(
             f"these runs were judged by {len(judges)} judge(s); agreement needs two or more",
-            "rerun the same command with several --judge options (no model call is made), then compare",
+            "add judges with `lvlmkb rejudge FOLDER --judge ID` (no model call for the target), then compare",
         )
     hashes = judge_hashes(folders)
     rates = [

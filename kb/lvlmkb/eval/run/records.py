@@ -66,6 +66,9 @@ class JudgeAggregate(_Record):
 
     judge: str
     judge_info: dict[str, JsonValue] = Field(description="The judge's own description: version, list or template hash.")
+    rejudged: str | None = Field(
+        None, description="When `lvlmkb rejudge` added this judge to the finished run (UTC); None: judged in the run."
+    )
     overall: Rate
     per_category: dict[str, Rate]
 
@@ -213,6 +216,26 @@ def read_record(path: Path) -> RunRecord:
             f"{path.name} is not a valid version-{version} run record: {err.error_count()} problem(s)"
         ) from err
     raise RecordError(f"{path.name} has record_version {version!r}, which this lvlmkb does not know")
+
+
+def read_samples(path: Path) -> list[SampleRecord]:
+    """The per-sample lines of ``samples.jsonl``, in order.
+
+    Raises:
+        RecordError: a line that is not a sample record (``path:line: ...``).
+        OSError: the file cannot be read.
+    """
+    rows = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise RecordError(f"{path.name} is not UTF-8 text") from err
+    for number, line in enumerate(text.splitlines(), start=1):
+        try:
+            rows.append(SampleRecord.model_validate_json(line))
+        except ValidationError as err:
+            raise RecordError(f"{path.name}:{number}: not a sample record ({err.error_count()} problem(s))") from err
+    return rows
 
 
 def upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:

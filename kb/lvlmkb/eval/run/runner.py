@@ -339,23 +339,38 @@ def _generate(
 
 
 def _judges(ctx: RunContext, spec: RunSpec, method_cls: type[Method]) -> list[Judge]:
+    return make_judges(ctx, spec.judges or method_cls.default_judges, spec.judge_model, spec.judge_settings)
+
+
+def make_judges(
+    ctx: RunContext, judge_ids: Sequence[str], judge_model: str | None, settings: dict[str, Any]
+) -> list[Judge]:
+    """The judges ``judge_ids``: guard judges on the judge role's device and dtype, LLM judges asking ``judge_model``.
+
+    ``settings`` are the ``--judge-set`` values; each judge takes the keys its settings model declares.
+    """
     registry = default_registry()
-    judge_ids = spec.judges or method_cls.default_judges
     chosen = ctx.options_for("judge")
     options: dict[str, Any] = {"device": chosen.device, "dtype": chosen.dtype}  # guard judges load on these
-    if spec.judge_model is not None:
-        options |= {"backend": ctx.open_model(spec.judge_model, "judge"), "model": spec.judge_model}
-    shares = registry.split_settings(judge_ids, spec.judge_settings)
+    if judge_model is not None:
+        options |= {"backend": ctx.open_model(judge_model, "judge"), "model": judge_model}
+    shares = registry.split_settings(list(judge_ids), settings)
     return [registry.create(judge_id, options, shares.get(judge_id)) for judge_id in judge_ids]
+
+
+def verdicts_of(judges: Sequence[Judge], sample: Sample, prompt: str, response: str) -> dict[str, VerdictRecord]:
+    """Every judge's reading of ``response`` to the crafted ``prompt`` for ``sample``, by judge id."""
+    verdicts = {}
+    for judge in judges:
+        verdict = judge.judge(sample, prompt, response)
+        verdicts[judge.id] = VerdictRecord(success=verdict.success, label=verdict.label, rationale=verdict.rationale)
+    return verdicts
 
 
 def _row(crafted: CraftedInput, sample: Sample, key: str, store: RunCache, judges: list[Judge]) -> SampleRecord:
     generated = store.get(key)
     response = generated.text
-    verdicts = {}
-    for judge in judges:
-        verdict = judge.judge(sample, crafted.prompt, response)
-        verdicts[judge.id] = VerdictRecord(success=verdict.success, label=verdict.label, rationale=verdict.rationale)
+    verdicts = verdicts_of(judges, sample, crafted.prompt, response)
     return SampleRecord(
         sample_id=crafted.sample_id,
         category=crafted.category,

@@ -20,7 +20,7 @@ def kb_pages(kb: KnowledgeBase) -> Pages:
         "graph.md": graph_page(kb),
         "reproductions.md": reproductions_page(kb),
         "results.md": results_page(kb),
-        "judges.md": judges_page(),
+        "judges.md": judges_page(kb),
     }
     pages.update({node_path(n): node_page(kb, n) for n in kb.taxonomy.nodes})
     return pages
@@ -272,8 +272,12 @@ def _reproduced_section(kb: KnowledgeBase) -> list[str]:
     return [*lines, ""]
 
 
-def judges_page() -> str:
-    """A card per registered judge: what it is, its source and its known failure modes."""
+def judges_page(kb: KnowledgeBase | None = None) -> str:
+    """A card per registered judge (what it is, its source, its known failure modes), then how far they agree.
+
+    The agreement section covers every run in ``runs/`` that two or more judges read (``lvlmkb rejudge``
+    adds judges to a finished run): each pair's Cohen's κ and raw agreement over that run's samples.
+    """
     from lvlmkb.eval.judges.cards import JUDGE_CARDS
     from lvlmkb.eval.judges.registry import default_registry
 
@@ -288,4 +292,28 @@ def judges_page() -> str:
             lines += [f"One template of {md_code(family)}, used alone.", ""]
         lines += [f"**{md(card['name'])}** ({md(card['kind'])})", "", md(card["what"]), ""]
         lines += [f"*Source:* {md(card['source'])}", "", f"*Known failure modes:* {md(card['failure_modes'])}", ""]
-    return "\n".join(lines)
+    return "\n".join([*lines, *(_agreement_section(kb) if kb is not None else [])])
+
+
+def _agreement_section(kb: KnowledgeBase) -> list[str]:
+    """Pairwise agreement of the judges of each run that several judges read."""
+    from lvlmkb.eval.run.agreement import judge_agreement
+    from lvlmkb.eval.run.runs import find_runs
+
+    lines = ["## Agreement on the runs in `runs/`", ""]
+    rows = []
+    runs, _unreadable = find_runs(kb.project.root)
+    for run in runs:
+        if len(run.record.aggregates) < 2:
+            continue
+        record, report = run.record, judge_agreement([run.folder])
+        asr = {rate.judge: rate.asr for rate in report.judges}
+        where = f"{record.method.id} × {record.model.alias} ({record.dataset.name})"
+        for pair in report.pairs:
+            kappa = "undefined" if pair.kappa is None else f"{pair.kappa:.3f}"
+            judges = " · ".join(f"{md_code(j)} {100 * asr[j]:.1f}%" for j in (pair.first, pair.second))
+            rows.append([md(where), judges, kappa, f"{100 * pair.agreement:.1f}%", str(pair.n)])
+    if not rows:
+        return [*lines, "No run in `runs/` has two judges yet (`lvlmkb rejudge RUN --judge ID` adds one).", ""]
+    header = ["Run", "Judges (ASR each)", "Cohen's κ", "Agreement", "n"]
+    return [*lines, *table(header, rows), ""]
