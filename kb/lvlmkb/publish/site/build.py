@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from lvlmkb.errors import LvlmkbError, UsageError, relpath
+from lvlmkb.eval.run.runs import find_runs
 from lvlmkb.kb.knowledge import KnowledgeBase
 from lvlmkb.kb.validate import open_kb
 from lvlmkb.project import Project
@@ -22,6 +23,7 @@ from lvlmkb.publish.site.kb_pages import kb_pages
 from lvlmkb.publish.site.links import Pages
 from lvlmkb.publish.site.paper_pages import paper_pages
 from lvlmkb.publish.site.perf_page import performance_page
+from lvlmkb.publish.site.run_pages import run_pages
 from lvlmkb.publish.site.svg import category_chart, relation_graph_svg, taxonomy_tree, timeline_chart
 
 MARKER = ".lvlmkb-site"
@@ -48,6 +50,8 @@ class SiteBuild:
 def generate_pages(kb: KnowledgeBase) -> Pages:
     """Every generated Markdown page and SVG asset, keyed by path inside the docs folder."""
     pages = {**kb_pages(kb), **paper_pages(kb)}
+    runs, _unreadable = find_runs(kb.project.root)  # listed as unreadable on the Results page
+    pages.update(run_pages(kb, runs))
     pages["performance.md"] = performance_page(kb.project.root)
     pages["gaps.md"] = gaps_page(kb)
     pages["assets/timeline.svg"] = timeline_chart(kb)

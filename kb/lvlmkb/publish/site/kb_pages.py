@@ -5,7 +5,7 @@ from __future__ import annotations
 from lvlmkb.kb.knowledge import KnowledgeBase
 from lvlmkb.kb.query import facet_counts, node_counts
 from lvlmkb.publish.escape import md, md_code
-from lvlmkb.publish.site.links import Pages, front_matter, node_link, node_path, paper_link, table
+from lvlmkb.publish.site.links import Pages, front_matter, node_link, node_path, paper_link, relative, table
 
 NEWEST = 10
 
@@ -232,6 +232,7 @@ def results_page(kb: KnowledgeBase) -> str:
 
 def _reproduced_section(kb: KnowledgeBase) -> list[str]:
     from lvlmkb.eval.run.runs import find_runs
+    from lvlmkb.publish.site.run_pages import run_page_path
 
     runs, unreadable = find_runs(kb.project.root)
     lines = [
@@ -263,9 +264,10 @@ def _reproduced_section(kb: KnowledgeBase) -> list[str]:
                     f"{paper_value:g}" if paper_value is not None else "",
                     delta,
                     f"{md_code(agg.judge)} {md_code(digest)}",
+                    f"[samples]({relative('results.md', run_page_path(kb.project.root, run))})",
                 ]
             )
-    header = ["Attack", "Setting", "Defense", "Model", "Dataset", "ASR % (95% CI)", "Paper %", "Δ", "Judge"]
+    header = ["Attack", "Setting", "Defense", "Model", "Dataset", "ASR % (95% CI)", "Paper %", "Δ", "Judge", "Run"]
     lines += table(header, rows) if rows else ["No run record in `runs/` yet."]
     if unreadable:
         lines += ["", "Unreadable run records: " + ", ".join(md_code(p) for p in unreadable)]
