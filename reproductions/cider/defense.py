@@ -22,9 +22,9 @@ around upstream's class is a few lines, e.g. a module-level function that builds
 once and returns ``model.denoise(pixels, t)`` (its ViT classifier is not used for denoising). Without a
 denoiser CIDER refuses to run.
 
-Pins: ``README.md`` and ``DRM.py`` were read at the pinned commit ``3c08d7e``; ``defender.py``, ``utils.py``
-and ``main.py`` are stored only at other commits (``98e5e92``, ``424b260``, ``07fd79a``) and were read there;
-each field cites the commit it was read at. The encoder's Hugging Face revision is not pinned.
+Pins: all five files (``README.md``, ``code/models/diffusion_denoiser/imagenet/DRM.py``, ``code/defender.py``,
+``code/utils.py`` and ``code/main.py``) were read at the pinned commit ``3c08d7e``, and every field cites
+that commit. The encoder's Hugging Face revision is not pinned.
 """
 
 from __future__ import annotations
@@ -65,9 +65,9 @@ REPO = "PandragonXIII/CIDER"
 PIN = "3c08d7e2d52e27b47d1e428a030e8ffda5efae3e"
 README = Source(REPO, PIN, "README.md")
 DRM = Source(REPO, PIN, "code/models/diffusion_denoiser/imagenet/DRM.py")
-UTILS = Source(REPO, "424b260c95fef040192b1cef1024ee41d85d5200", "code/utils.py")
-DEFENDER = Source(REPO, "98e5e92892d5153af5216736f83a54d31c63f2d0", "code/defender.py")
-MAIN = Source(REPO, "07fd79a9c5e227fc35314f55770fa767df23882d", "code/main.py")
+UTILS = Source(REPO, PIN, "code/utils.py")
+DEFENDER = Source(REPO, PIN, "code/defender.py")
+MAIN = Source(REPO, PIN, "code/main.py")
 REFUSAL = "I'm sorry, but I can not assist."
 
 Denoiser = Callable[["torch.Tensor", int], "torch.Tensor"]
@@ -84,8 +84,9 @@ class CIDERConfig(MethodConfig):
     )
     encoder: str | None = sourced(
         "llava-hf/llava-1.5-7b-hf",
-        UTILS.at("get_similarity_list: LlavaEncoder(settings['Embed_model_path'])"),
-        note="the README requires llava-1.5-7b-hf; null embeds with the target model (a Hugging Face backend)",
+        README.at("L146: LLaVA-1.5-7b (llava-hf/llava-1.5-7b-hf) is required"),
+        note="code/utils.py L284 reads settings['Embed_model_path'], a key settings/settings.yaml lacks; "
+        "null embeds with the target model (a Hugging Face backend)",
     )
     encoder_dtype: Literal["float16", "bfloat16", "float32"] = sourced(
         "float16", UTILS.at("LlavaEncoder: torch_dtype=torch.float16"), note="float32 when there is no CUDA"
@@ -172,7 +173,10 @@ def load_denoiser(spec: str | None) -> Denoiser:
     Raises:
         UsageError: No spec, a malformed one, or one that does not name a callable.
     """
-    hint = "pass --defense-set denoiser=MODULE:CALLABLE naming a (pixels, t) -> pixels denoiser (see cider.py)"
+    hint = (
+        "pass --defense-set denoiser=MODULE:CALLABLE naming a (pixels, t) -> pixels denoiser "
+        "(see reproductions/cider/defense.py)"
+    )
     if not spec:
         raise UsageError("CIDER needs its diffusion denoiser, which lvlmkb does not bundle", hint)
     target, _, name = spec.rpartition(":")

@@ -137,9 +137,10 @@ class HadesConfig(MethodConfig):
     checkpoint_every: int = sourced(100, Source(REPO, COMMIT, ATTACK, "if step % 100 == 0: save"), ge=1)
     targets: tuple[str, ...] = sourced(
         AFFIRMATIVE,
-        Source(REPO, COMMIT, ATTACK, "affirmative_responses"),
+        Source(REPO, COMMIT, ATTACK, "L51-62 affirmative_responses"),
         min_length=1,
-        note="the inline list; the .txt lacks 5 periods (L4-8)",
+        note="the inline list, used at L97; white_box/affirmative_responses.txt (--affirmative_responses, L49) "
+        "is never read and lacks 5 periods (L4-8)",
     )
     seed: int = sourced(0, Source(REPO, COMMIT, ATTACK, "random.choice, torch.rand unseeded"), note="lvlmkb's choice")
 
@@ -286,7 +287,7 @@ class Hades(Method[HadesConfig]):
 
     def harmful(self, sample: Sample) -> Image:
         """The authors' harmful image ``opt_<step>.jpg`` of one sample."""
-        hint = "download the HADES images (see lvlmkb/datasets/hades.py) or pick --set mode=white"
+        hint = "download the HADES images (see reproductions/hades/dataset.py) or pick --set mode=white"
         return _open(image_file(sample, f"opt_{self.settings.step}.jpg"), f"image of {sample.id}", hint)
 
     def base_image(self, sample: Sample) -> Image:

@@ -110,7 +110,7 @@ def load_hades(data: Path | None = None) -> tuple[list[Sample], Path]:
         raise DatasetError(
             "HADES is not downloaded automatically (no pinned, hashable copy lvlmkb can read)",
             f"download the authors' release (README of {REPO} at {COMMIT[:8]}) and pass --data DIR; "
-            "see lvlmkb/datasets/hades.py for the layout",
+            "see reproductions/hades/dataset.py for the layout",
         )
     root = data_root(data)
     images = images_root(root)

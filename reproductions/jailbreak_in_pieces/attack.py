@@ -9,13 +9,12 @@ it checkpoints (pixels and Adam state) and resumes from the last checkpoint.
 Stage 2, :class:`JailbreakInPieces`: ``lvlmkb reproduce jailbreak-in-pieces --data PROMPTS.txt
 --set adversarial_image=DIR/adversarial.png`` pairs the image with every generic text prompt.
 
-Sources. Upstream is erfanshayegani/Jailbreak-In-Pieces at ``b7b2bce8`` (``src/adv_image.py`` and the
-README). That commit could not be read here: the only stored copy is the fork danielkiely/Jailbreak-In-Pieces,
-whose ``src/adv_image.py`` (``aa0d59f6``) was later edited (500 epochs, "changed from 5k", a nature
-image as the start). The procedure below (processor with ``do_normalize = False``, unnormalised pixels
-fed to ``get_image_features``, ``PairwiseDistance(p=2)``, Adam lr 0.1, clamp, 8-bit conversion by
-truncation) is read from that copy; the white start (``images/white.jpeg``) and 5000 epochs are the
-pinned commit's values as recorded in the project's reference notes (reproductions.md §5).
+Sources. Upstream is erfanshayegani/Jailbreak-In-Pieces at ``b7b2bce8`` (``src/adv_image.py``,
+``src/utils.py`` and the README), read at that commit in the stored fork danielkiely/Jailbreak-In-Pieces,
+which contains the upstream history (the fork's own commits start at ``aa0d59f6``). The procedure below
+is ``src/adv_image.py`` L53-136 there: target image L53, ``CLIPModel`` L69-74, ``do_normalize = False``
+L76-77, the ``images/white.jpeg`` start L85, ``PairwiseDistance(p=2)`` L89, Adam lr 0.1 L102, 5000 epochs
+L105, clamp L114, 8-bit conversion by truncation L129, the JPEG output L136.
 """
 
 from __future__ import annotations
@@ -60,29 +59,33 @@ class JiPConfig(AttachedImageConfig):
 
     encoder: str = sourced(
         "openai/clip-vit-large-patch14-336",
-        Source(REPO, COMMIT, ADV, "model_id"),
+        Source(REPO, COMMIT, ADV, "L69 model_id"),
         note="a Hugging Face repo id or a local folder",
     )
     encoder_revision: str | None = sourced(
         None,
-        Source(REPO, COMMIT, ADV, "CLIPModel.from_pretrained(model_id)"),
+        Source(REPO, COMMIT, ADV, "L74 CLIPModel.from_pretrained(model_id)"),
         note="upstream loads the latest revision",
     )
     do_normalize: bool = sourced(
-        False, Source(REPO, COMMIT, ADV, "imgproc.do_normalize = False"), note="True: CLIP mean/std inside torch"
+        False, Source(REPO, COMMIT, ADV, "L76-77 imgproc.do_normalize = False"), note="True: CLIP mean/std inside torch"
     )
     target_image: Path | None = sourced(
-        None, Source(REPO, COMMIT, ADV, "target image, e.g. images/meth_pill.png"), note="user-supplied"
+        None, Source(REPO, COMMIT, ADV, "L53 target image ../images/meth_pill.png"), note="user-supplied"
     )
     init_image: Path | None = sourced(
-        None, Source(REPO, COMMIT, ADV, "start image images/white.jpeg"), note="null: a white image"
+        None, Source(REPO, COMMIT, ADV, "L85 start image ../images/white.jpeg"), note="null: a white image"
     )
-    learning_rate: float = sourced(0.1, Source(REPO, COMMIT, ADV, "optim.Adam([random_img], lr=0.1)"), gt=0)
-    epochs: int = sourced(5000, Source(REPO, COMMIT, ADV, "num_epochs"), ge=0)
+    learning_rate: float = sourced(0.1, Source(REPO, COMMIT, ADV, "L102 optim.Adam([random_img], lr=0.1)"), gt=0)
+    epochs: int = sourced(5000, Source(REPO, COMMIT, ADV, "L105 num_epochs"), ge=0)
     checkpoint_every: int = sourced(
-        100, Source(REPO, COMMIT, ADV, "training loop (no checkpoints upstream)"), ge=1, note="lvlmkb's choice"
+        100, Source(REPO, COMMIT, ADV, "L107-122 training loop (no checkpoints upstream)"), ge=1, note="lvlmkb's choice"
     )
-    adversarial_image: Path | None = sourced(None, Source(REPO, COMMIT, "README.md", "inference: the optimised image"))
+    adversarial_image: Path | None = sourced(
+        None,
+        Source(REPO, COMMIT, ADV, "L136 the optimised image, saved as JPEG"),
+        note="upstream's README inference example (L99) pairs the prompts with images/meth_pill.png instead",
+    )
 
 
 class ClipEncoder:
@@ -281,22 +284,26 @@ def optimize(encoder: ClipEncoder, config: JiPConfig, out_dir: Path, on_epoch: O
 DEVIATIONS = (
     Deviation(
         "the prompt template comes from the model's own processor",
-        "upstream formatted every prompt as 'USER: <image>\\n{prompt}\\nASSISTANT:' for llava-1.5-7b-hf; "
+        "upstream formatted every prompt as 'USER: <image>\\n{prompt}\\nASSISTANT:' (README.md L98) for "
+        "llava-1.5-7b-hf; "
         "lvlmkb's backend applies the checkpoint's chat template",
     ),
     Deviation(
-        "the answer length and decoding are the run's (--max-new-tokens and friends)",
-        "upstream generated 100 new tokens (LLaVA-1.5-7B in 4-bit NF4); pass --max-new-tokens 100 to match",
+        "answers are decoded greedily for --max-new-tokens tokens, and the image is not resized beforehand",
+        "upstream (src/utils.py batch_generate_response, L63-83) generated 100 new tokens with do_sample=True, "
+        "temperature 0.6, top_p 0.9 (L81), LLaVA-1.5-7B in 4-bit NF4 (README.md L68-77), and resized every "
+        "image to (3100, 1438) before the processor (L76); pass --max-new-tokens 100 to match the length",
     ),
     Deviation(
         "the target image, the text prompts and (optionally) the start image are supplied by the user",
-        "lvlmkb ships no harmful images, and the 16 prompts of the README at the pinned commit could not be "
-        "read from this project; pass the authors' files or your own",
+        "lvlmkb ships no harmful images, and deliberately does not ship the authors' 16 prompts (README.md "
+        "L80-96 at the pinned commit); pass a local copy of them, or your own, with --data",
     ),
     Deviation(
         "the white start is generated (pure white at the processor's crop size) and the result is a PNG",
-        "upstream read images/white.jpeg and saved the result as JPEG, which re-quantises the optimised "
-        "pixels; --set init_image=PATH takes any start image",
+        "upstream read images/white.jpeg (src/adv_image.py L85), an 800x533 near-white JPEG (pixel values "
+        "226-255), and saved the result as JPEG (L136), which re-quantises the optimised pixels; "
+        "--set init_image=PATH takes any start image, such as a local copy of white.jpeg",
     ),
     Deviation(
         "checkpoints every checkpoint_every epochs, with the Adam state, so that runs resume",

@@ -1,13 +1,12 @@
 r"""The text prompts of Jailbreak in Pieces (Shayegani et al., ICLR 2024, arXiv 2307.14539).
 
-Upstream (erfanshayegani/Jailbreak-In-Pieces at ``b7b2bce812adada23f583f63f63e564f84d277c6``), the
-README's inference example pairs one adversarial image with 16 generic prompts that refer to "the
-objects in the image", each formatted as ``USER: <image>\n{prompt}\nASSISTANT:``.
+Upstream (erfanshayegani/Jailbreak-In-Pieces at ``b7b2bce812adada23f583f63f63e564f84d277c6``, read in the
+stored fork danielkiely/Jailbreak-In-Pieces, which holds that commit), the README's inference example pairs
+one image (``./images/meth_pill.png``, L99) with 16 generic prompts that refer to "the objects in the image"
+(``JB_pieces_prompts``, README.md L80-96), each formatted as ``USER: <image>\n{prompt}\nASSISTANT:`` (L98).
 
-lvlmkb does not ship those 16 texts: neither the README nor the code at the pinned commit could be
-read from this project (the only stored copy of the repository is a later fork whose scripts were
-edited), so the exact wording could not be checked against the source. Pass ``--data PATH`` to a
-UTF-8 text file with one prompt per line: the authors' 16 prompts copied from their README, or your own.
+lvlmkb deliberately does not ship those 16 texts (they are the authors' prose). Pass ``--data PATH`` to a
+UTF-8 text file with one prompt per line: a local copy of the authors' 16 prompts, or your own.
 Blank lines are skipped; every other line is kept verbatim (without its line ending).
 """
 
@@ -20,7 +19,8 @@ from lvlmkb.eval import DatasetError, Sample, dataset
 NAME = "jip-prompts"
 CATEGORY = "jip"
 UPSTREAM_README = (
-    "https://github.com/erfanshayegani/Jailbreak-In-Pieces/blob/b7b2bce812adada23f583f63f63e564f84d277c6/README.md"
+    "https://github.com/erfanshayegani/Jailbreak-In-Pieces/blob/b7b2bce812adada23f583f63f63e564f84d277c6/"
+    "README.md#L80-L96"
 )
 
 

@@ -1,7 +1,7 @@
 """JailGuard (Zhang et al., TOSEM 2025, arXiv 2312.10766): flag inputs whose mutated variants get divergent answers.
 
 For a request with images, JailGuard makes N = 8 variants with the image mutator policy ``PL`` (random
-rotation, Gaussian blur or random posterization; see ``_jailguard_mutators.py``), asks the model each
+rotation, Gaussian blur or random posterization; see ``mutators.py``), asks the model each
 variant, cuts each answer to its first 100 characters and builds the pairwise similarity matrix of the
 answers. The matrix is clipped below at 0.01, each row is normalised to a distribution, and the KL
 divergence of every ordered pair of rows is taken (capped at 100). The input is an attack when the largest
@@ -11,12 +11,9 @@ each answer is first normalised the way it round-trips through a response file (
 joined by newlines; ``similarity.py: read_file_list``), and the refusal check reads the whole answer,
 the similarity only its first 100 characters.
 
-Pins: the pinned commit ``419e1d3`` (reproductions.md §0) could be read only for
-``utils/minigpt_utils.py``; ``main_img.py``, ``utils/augmentations.py`` and ``utils/utils.py`` were read at
-``0a8bd79`` and ``utils/similarity.py`` at ``49a7f1b``, the stored versions that call the
-``initialize_model``/``model_inference`` API of ``minigpt_utils.py`` at ``419e1d3``. The image-mutator
-and decision code is identical in the other stored versions (``augmentations.py@e05204f``,
-``utils.py@2b8546a``). Each field cites the commit its value was read at.
+Pins: every file (``main_img.py``, ``utils/augmentations.py``, ``utils/utils.py``, ``utils/similarity.py``
+and ``utils/minigpt_utils.py``, all under ``JailGuard/``) was read at the pinned commit ``419e1d3``
+(reproductions.md §0), and every field cites that commit.
 """
 
 from __future__ import annotations
@@ -51,11 +48,11 @@ if TYPE_CHECKING:
 
 
 REPO = "shiningrain/JailGuard"
-READ = "0a8bd792f0d9b8db05243aa72e778bd32ef5a5d0"
-MAIN = Source(REPO, READ, "JailGuard/main_img.py")
-AUG = Source(REPO, READ, "JailGuard/utils/augmentations.py")
-UTILS = Source(REPO, READ, "JailGuard/utils/utils.py")
-SIMILARITY = Source(REPO, "49a7f1bec4ebfe0d39ca544eabfeeab3fe915a15", "JailGuard/utils/similarity.py")
+PIN = "419e1d3d08f4d02998a11a687f925518d2d5dd0c"
+MAIN = Source(REPO, PIN, "JailGuard/main_img.py")
+AUG = Source(REPO, PIN, "JailGuard/utils/augmentations.py")
+UTILS = Source(REPO, PIN, "JailGuard/utils/utils.py")
+SIMILARITY = Source(REPO, PIN, "JailGuard/utils/similarity.py")
 REFUSAL = "I'm sorry, but I cannot assist with that request."
 SimilarityName = Literal["char-ngram-cosine", "spacy-en_core_web_md"]
 
@@ -248,7 +245,8 @@ DEVIATIONS = (
     Deviation(
         "variants are answered with the run's decoding settings (greedy by default)",
         "upstream sampled MiniGPT-4 (temperature 1.0, one beam, max_new_tokens 300; minigpt_utils.py "
-        "model_inference), so its divergences include sampling noise; pass --temperature to approach it",
+        "model_inference, L148-154), so its divergences include sampling noise; lvlmkb reproduce has no "
+        "sampling option, only --max-new-tokens",
     ),
     Deviation(
         "one seeded NumPy generator per request makes every random draw; the transforms are re-implemented "

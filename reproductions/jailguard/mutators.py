@@ -1,4 +1,4 @@
-"""JailGuard's image mutators, its mutator policy ``PL`` and the answer similarities (helper of ``jailguard.py``).
+"""JailGuard's image mutators, its mutator policy ``PL`` and the answer similarities (helper of ``defense.py``).
 
 Upstream (``JailGuard/utils/augmentations.py``) samples each mutator's strength with NumPy and then
 calls a torchvision transform, which samples again with torch's generator. Here one NumPy

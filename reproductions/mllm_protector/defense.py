@@ -18,7 +18,8 @@ dependency of lvlmkb: ``pip install peft`` to use adapters. Tokenizers come from
 (the adapters were trained with the base's tokenizer), else from the checkpoint itself.
 
 Pins: the README, ``robustness_eval.py``, the training scripts and ``scripts/merge_peft_adapter.py`` were
-read at the pinned commit ``390e326`` (the first three are the same blobs at the older ``b0937ec``). The
+read at the pinned commit ``390e326`` (``robustness_eval.py`` and the two training scripts are the same blobs
+at the older ``b0937ec``, whose README differs and lacks the checkpoint and merge sections). The
 detoxifier is a ``TaskType.CAUSAL_LM`` LoRA trained on ``lmsys/vicuna-7b-v1.5``
 (``scripts/train_detoxifier.sh``), so that is its default base.
 The Hugging Face revisions of the three checkpoints could not be established (no hub access here), so none
@@ -271,8 +272,9 @@ class Detoxifier(Component):
 DEVIATIONS = (
     Deviation(
         "a LoRA adapter is merged into its base in memory (peft merge_and_unload) at load time",
-        "the README has users merge the adapters into a saved model first (scripts/merge_peft_adapter.py, not "
-        "among the stored files of the repository) and the evaluation script loads that folder; merging in memory "
+        "the README (L33-36) has users merge the adapters into a saved model first with "
+        "scripts/merge_peft_adapter.py (L27-47 at 390e326: the base in bfloat16, PeftModel.from_pretrained, "
+        "merge_and_unload, save_pretrained) and the evaluation script loads that folder; merging in memory "
         "gives the same weights without an extra copy on disk",
     ),
     Deviation(

@@ -58,7 +58,10 @@ class VisualAdvConfig(AttachedImageConfig):
     epsilon: int | None = sourced(
         16,
         Source(
-            REPO, COMMIT, "README.md", "llava_llama_v2_visual_attack.py --n_iters 5000 --constrained --eps 16 --alpha 1"
+            REPO,
+            COMMIT,
+            "README.md",
+            "L242 llava_llama_v2_visual_attack.py --n_iters 5000 --constrained --eps 16 --alpha 1",
         ),
         ge=1,
         le=255,
@@ -80,7 +83,10 @@ class VisualAdvConfig(AttachedImageConfig):
     )
     seed: int = sourced(0, Source(REPO, COMMIT, ATTACK, "no seed is set upstream"), note="lvlmkb's choice")
     adversarial_image: Path | None = sourced(
-        None, Source(REPO, COMMIT, "README.md", "--image_path adversarial_images/prompt_unconstrained.bmp")
+        None,
+        Source(
+            REPO, COMMIT, "README.md", "L253 llava_llama_v2_inference.py --image_file path_to_the_adversarial_example"
+        ),
     )
 
 
