@@ -225,7 +225,8 @@ def test_loss_gradient_reaches_pixels(family: str, backends: dict[str, HFBackend
     pixels = backend.pixel_inputs(images)
     assert pixels.ndim == 4 and pixels.shape[:2] == (1, 3)
     assert not pixels.requires_grad and float(pixels.min()) >= 0.0 and float(pixels.max()) <= 1.0
-    reference = backend.processor.image_processor(images=[images[0].to_pil()], return_tensors="pt")["pixel_values"]
+    prepared = backend.prepare_image(images[0].to_pil())  # the family's original step, as in generation
+    reference = backend.processor.image_processor(images=[prepared], return_tensors="pt")["pixel_values"]
     assert torch.equal(backend.normalize(pixels), reference)
 
     delta = torch.zeros_like(pixels, requires_grad=True)
@@ -264,7 +265,10 @@ def test_from_entry_is_lazy_and_never_trusts_remote_code(tiny_root: Path) -> Non
         "transformers",
         "torch",
         "trust_remote_code",
+        "preprocessing",
+        "chat_template_sha256",
     }
+    assert info["chat_template_sha256"] is None, "the processor is not loaded by describe()"
     assert info["backend"] == "hf" and info["checkpoint"] == "lvlmkb-tiny/llava" and info["trust_remote_code"] is False
     assert info["torch"] == torch.__version__ and info["transformers"] == transformers.__version__
     trusted = HFBackend.from_entry(entry("org/model", revision="abc123"), BackendOptions(trust_remote_code=True))

@@ -6,6 +6,7 @@ the cross-entropy of a target answer as a differentiable function of the pixels 
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,6 +34,7 @@ from lvlmkb.eval.backends.hf_inputs import (
     trim_generated,
 )
 from lvlmkb.eval.backends.hub import ensure_hub_reachable
+from lvlmkb.eval.backends.preprocessing import Preprocessing, preprocessing_for
 from lvlmkb.eval.backends.tiny import TINY_FAMILIES, TINY_PREFIX, ensure_tiny_model
 
 if TYPE_CHECKING:
@@ -73,8 +75,13 @@ class HFBackend:
         dtype: str | None = None,
         device: str | None = None,
         trust_remote_code: bool = False,
+        family: str | None = None,
+        preprocessing: str = "original",
     ) -> None:
         self.checkpoint = checkpoint
+        tiny = checkpoint.removeprefix(TINY_PREFIX) if checkpoint.startswith(TINY_PREFIX) else None
+        self.family = family or tiny
+        self.preprocessing_choice = preprocessing
         self.revision = revision
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.dtype = resolve_dtype(dtype, self.device)
@@ -102,6 +109,8 @@ class HFBackend:
             dtype=options.dtype or entry.dtype,
             device=options.device,
             trust_remote_code=options.trust_remote_code,
+            family=entry.family,
+            preprocessing=str(options.extra.get("preprocessing", "original")),
         )
 
     @classmethod
@@ -183,6 +192,8 @@ class HFBackend:
             backend, checkpoint, revision, commit, dtype, device, transformers, torch and trust_remote_code.
         """
         commit = getattr(self._model.config, "_commit_hash", None) if self._model is not None else None
+        template = getattr(self._processor, "chat_template", None) if self._processor is not None else None
+        template_sha256 = hashlib.sha256(template.encode("utf-8")).hexdigest() if isinstance(template, str) else None
         return {
             "backend": self.name,
             "checkpoint": self.checkpoint,
@@ -193,7 +204,19 @@ class HFBackend:
             "transformers": importlib.metadata.version("transformers"),
             "torch": torch.__version__,
             "trust_remote_code": self.trust_remote_code,
+            "preprocessing": self.preprocessing.describe(),
+            "chat_template_sha256": template_sha256,
         }
+
+    @property
+    def preprocessing(self) -> Preprocessing:
+        """The family's original image step before the processor (see :mod:`lvlmkb.eval.backends.preprocessing`)."""
+        model_type = getattr(self._model.config, "model_type", None) if self._model is not None else None
+        return preprocessing_for(self.family, self.preprocessing_choice, model_type)
+
+    def prepare_image(self, image: Any) -> Any:
+        """A PIL image as the original model's code hands it to the processor."""
+        return self.preprocessing.apply(image, self.processor.image_processor)
 
     # -- generation --------------------------------------------------------------------------------
 
@@ -227,7 +250,7 @@ class HFBackend:
         """
         model, processor = self._load()
         inputs = processor.apply_chat_template(
-            [to_chat(r.messages) for r in requests],
+            [to_chat(r.messages, self.prepare_image) for r in requests],
             add_generation_prompt=True,
             tokenize=True,
             return_dict=True,
@@ -281,7 +304,8 @@ class HFBackend:
             A tensor without gradient, on the model's device, to optimise a perturbation on.
         """
         image_processor = self.processor.image_processor
-        out = image_processor(images=[im.to_pil() for im in images], do_normalize=False, return_tensors="pt")
+        prepared = [self.prepare_image(im.to_pil()) for im in images]
+        out = image_processor(images=prepared, do_normalize=False, return_tensors="pt")
         pixels: torch.Tensor = out["pixel_values"]
         if pixels.ndim != 4:
             raise BackendError(

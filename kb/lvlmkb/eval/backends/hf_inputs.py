@@ -60,20 +60,26 @@ def oom_guard(what: str, cleanup: Callable[[], None] | None = None) -> Iterator[
         raise BackendOutOfMemoryError(f"out of memory {what}", "retry with a smaller batch") from err
 
 
-def to_chat(messages: Sequence[Message]) -> list[dict[str, Any]]:
+def to_chat(messages: Sequence[Message], prepare: Callable[[Any], Any] | None = None) -> list[dict[str, Any]]:
     """Convert messages to the processor chat format, images as PIL in the order of the parts.
 
     Args:
         messages: The conversation.
+        prepare: A step each PIL image goes through first (the family's original preprocessing).
 
     Returns:
         A list of ``{"role", "content"}`` dicts whose content items are typed text or image blocks.
     """
+
+    def image(part: Any) -> Any:
+        pil = part.to_pil()
+        return prepare(pil) if prepare is not None else pil
+
     return [
         {
             "role": message.role,
             "content": [
-                {"type": "text", "text": part} if isinstance(part, str) else {"type": "image", "image": part.to_pil()}
+                {"type": "text", "text": part} if isinstance(part, str) else {"type": "image", "image": image(part)}
                 for part in message.parts
             ],
         }

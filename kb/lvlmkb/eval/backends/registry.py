@@ -9,6 +9,7 @@ from typing import Any
 from lvlmkb.choices import choice_hint
 from lvlmkb.errors import NotFoundError, UsageError
 from lvlmkb.eval.backends.base import Backend, BackendError
+from lvlmkb.eval.backends.preprocessing import PREPROCESSING_CHOICES
 from lvlmkb.eval.registry import backends
 from lvlmkb.kb.knowledge import KnowledgeBase
 from lvlmkb.kb.schema import ModelEntry
@@ -120,11 +121,16 @@ def check_runnable(entry: ModelEntry, options: BackendOptions) -> str:
     if unknown:
         allowed = ", ".join(sorted(BACKEND_OPTIONS[name])) or "none"
         raise UsageError(f"backend '{name}' takes no option {', '.join(unknown)}", f"its options: {allowed}")
+    choice = options.extra.get("preprocessing", "original")
+    if name == "hf" and choice not in PREPROCESSING_CHOICES:
+        raise UsageError(
+            f"preprocessing={choice} is not a choice", f"choose one of: {', '.join(PREPROCESSING_CHOICES)}"
+        )
     return name
 
 
 BACKEND_OPTIONS: dict[str, frozenset[str]] = {
-    "hf": frozenset(),
+    "hf": frozenset({"preprocessing"}),
     "openai": frozenset({"concurrency", "timeout", "max_retries", "backoff"}),
     "mock": frozenset({"oom_above", "delay"}),
 }

@@ -22,10 +22,7 @@ from lvlmkb.eval.backends.base import (
     GenerationSettings,
     single_turn,
 )
-from lvlmkb.eval.backends.registry import (
-    backend_name,
-    served_model,
-)
+from lvlmkb.eval.backends.registry import BackendOptions, backend_name, served_model
 from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.datasets.base import Sample
 from lvlmkb.eval.datasets.registry import LoadedDataset, load_dataset
@@ -133,9 +130,17 @@ def run_configuration(
             "trust_remote_code": options.trust_remote_code,
             "base_url": options.base_url,
             "options": options.extra,
+            "preprocessing": _preprocessing_id(entry.family, options) if backend == "hf" else None,
         },
         "generation": dataclasses.asdict(spec.settings),
     }
+
+
+def _preprocessing_id(family: str | None, options: BackendOptions) -> str:
+    """The image step the family's original code runs before the processor (a run of another is another run)."""
+    from lvlmkb.eval.backends.preprocessing import preprocessing_for
+
+    return preprocessing_for(family, str(options.extra.get("preprocessing", "original"))).id
 
 
 def generation_context(configuration: dict[str, Any]) -> dict[str, Any]:
