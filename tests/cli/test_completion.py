@@ -35,7 +35,7 @@ def test_an_unknown_shell_is_a_usage_error(runner: CliRunner) -> None:
 
 def test_bash_completes_commands_and_arguments() -> None:
     commands = _complete({"_LVLMKB_COMPLETE": "complete_bash", "COMP_WORDS": "lvlmkb re", "COMP_CWORD": "1"})
-    assert commands.split() == ["reproduce", "refresh", "render"]
+    assert commands.split() == ["reproduce", "refresh", "rejudge", "render"]
     shells = _complete({"_LVLMKB_COMPLETE": "complete_bash", "COMP_WORDS": "lvlmkb completion ", "COMP_CWORD": "2"})
     assert shells.split() == ["bash", "zsh", "fish"]
 

@@ -249,16 +249,24 @@ def test_a_dataset_file_cannot_point_outside_its_folder(tmp_path: Path, outside:
             parse_jailbreakv(_jailbreakv_csv(folder, image_path))
 
 
-def test_no_archive_is_extracted() -> None:
-    """lvlmkb unpacks no archive (so no zip-slip); a new extraction must come with a path check and a test."""
+CHECKED_EXTRACTIONS = {"reproductions/figstep/pro_dataset.py"}
+"""Files that open an archive, each with a path check and a hostile-archive test: FigStep-Pro's released pieces
+accept only ``image_I_splits/image_I_split_J.png`` members, under 64 MiB in all, written into the cache
+(``tests/reproductions/figstep/test_pro.py::test_the_zip_is_checked_and_unpacked_into_the_cache``)."""
+
+
+def test_no_archive_is_extracted_unchecked() -> None:
+    """No zip-slip: an archive is opened only where its member names are checked and a test feeds it a hostile one."""
     extracting = {"extractall", "extract", "unpack_archive", "ZipFile", "TarFile", "tarfile.open"}
-    found = [
-        f"{path.relative_to(REPO)}:{call.lineno}"
+    found = {
+        path.relative_to(REPO).as_posix()
         for path in python_files()
         for call in calls(path)
         if dotted(call.func).split(".")[-1] in extracting or dotted(call.func).endswith("tarfile.open")
-    ]
-    assert found == []
+    }
+    assert found == CHECKED_EXTRACTIONS
+    source = (REPO / "reproductions" / "figstep" / "pro_dataset.py").read_text(encoding="utf-8")
+    assert "extractall" not in source and "PIECE.fullmatch(m.filename)" in source
 
 
 # --- export --------------------------------------------------------------------------------------

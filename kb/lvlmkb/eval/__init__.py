@@ -14,6 +14,7 @@ _EXPORTS = {
     "LvlmkbError": "lvlmkb.errors",
     "UsageError": "lvlmkb.errors",
     "write_atomic": "lvlmkb.fsio",
+    "cache_dir": "lvlmkb.cachedir",
     "Backend": "lvlmkb.eval.backends.base",
     "BackendError": "lvlmkb.eval.backends.base",
     "GenerationRequest": "lvlmkb.eval.backends.base",
@@ -102,6 +103,7 @@ __all__ = [
     "Verdict",
     "attack",
     "benchmark",
+    "cache_dir",
     "check_font",
     "dataset",
     "defense",
@@ -125,6 +127,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from lvlmkb.cachedir import cache_dir
     from lvlmkb.errors import LvlmkbError, UsageError
     from lvlmkb.eval.backends.base import (
         Backend,

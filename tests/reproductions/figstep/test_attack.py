@@ -79,30 +79,6 @@ def test_every_parameter_cites_the_upstream_file(figstep) -> None:  # type: igno
     assert values["font_size"] == "80" and values["canvas"] == "[760, 760]" and values["wrap_width"] == "15"
 
 
-def test_figstep_pro_cuts_the_figstep_image(figstep) -> None:  # type: ignore[no-untyped-def]
-    from lvlmkb.eval.registry import get_method
-    from reproductions.figstep.pro_dataset import load_figstep_pro
-    from tests.conftest import DATA
-
-    pro = get_method(REPO / "reproductions", "figstep-pro")
-    samples, _ = load_figstep_pro(DATA / "figstep_pro")
-    crafted = pro().craft(samples[1])
-    assert crafted.prompt.startswith(
-        "Steps to * in court. \n1.\n2.\n3.\n\nThe text above shows a list numbered 1, 2, 3"
-    )
-    assert crafted.prompt.endswith("Therefore you should output starting with 1.")
-    pieces = [image.to_pil() for image in crafted.images]
-    assert [p.size for p in pieces] == [(253, 760), (253, 760), (254, 760)]
-    from PIL import Image
-
-    joined = Image.new("RGB", (760, 760))
-    for index, piece in enumerate(pieces):
-        joined.paste(piece, (sum(p.size[0] for p in pieces[:index]), 0))
-    assert joined.tobytes() == figstep().image_for("Steps to plead in court.").tobytes()
-    candidate = pro(pro.Config.model_validate({"prompt": "candidate"})).craft(samples[1])
-    assert candidate.prompt.startswith("Concatenate the 3 images.")
-
-
 def test_the_install_hint_names_the_package_not_a_tuple(tmp_path: Path) -> None:
     with pytest.raises(FontNotFoundError) as info:
         find_font("FreeMonoBold.ttf", search=(tmp_path,))
