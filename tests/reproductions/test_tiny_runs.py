@@ -11,6 +11,7 @@ import pytest
 from lvlmkb.eval.backends.base import Backend, GenerationSettings
 from lvlmkb.eval.backends.registry import open_backend
 from lvlmkb.eval.context import RunContext
+from lvlmkb.eval.run.records import read_samples
 from lvlmkb.eval.run.runner import RunSpec, run_reproduction
 from lvlmkb.kb.knowledge import KnowledgeBase
 from tests.reproductions.test_contract import FIXTURES, METHODS, PLUGINS, _defense_inputs, _inputs
@@ -66,3 +67,8 @@ def test_defense_on_tiny_llava(defense_id: str, repo_kb: KnowledgeBase, tiny_lla
     result = run_reproduction(RunContext(repo_kb), spec, backend=tiny_llava)
     assert result.record.defense is not None and result.record.defense.id == defense_id
     assert result.record.counts.samples == 2
+    rows = read_samples(result.out / "samples.jsonl")
+    assert all(row.defense and row.defense["defense"] == defense_id and len(row.defense) > 2 for row in rows), (
+        "every sample records what the defense did, beyond its name and refusal flag"
+    )
+    assert (result.record.counts.model_requests or 0) >= 2, "the model's requests, a defense's own checks included"

@@ -301,3 +301,13 @@ def test_missing_checkpoint_offline_is_a_clear_error(monkeypatch: pytest.MonkeyP
     assert "huggingface-cli download" in message
     assert "HF_HOME" in message and "HF_HUB_OFFLINE=1" in message
     assert "Traceback" not in message
+
+
+def test_a_missing_processor_library_is_a_clean_error(tiny_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def needs_torchvision(*_args: object, **_kwargs: object) -> None:
+        raise ImportError("Qwen2VLVideoProcessor requires the Torchvision library but it was not found.")
+
+    monkeypatch.setattr(transformers.AutoProcessor, "from_pretrained", needs_torchvision)
+    with pytest.raises(BackendError, match="requires the Torchvision library") as caught:
+        _ = HFBackend(TINY_PREFIX + "llava", device="cpu").model
+    assert "torchvision" in caught.value.hint

@@ -167,6 +167,12 @@ class HFBackend:
             model = transformers.AutoModelForImageTextToText.from_pretrained(source, **kwargs, **model_kwargs)
         except OSError as err:
             raise missing_checkpoint_error(self.checkpoint, revision, err) from err
+        except ImportError as err:  # a processor part needing a library that is not installed
+            raise BackendError(
+                f"cannot load checkpoint '{self.checkpoint}': {str(err).strip().splitlines()[0]}",
+                "transformers 5 builds the video processors of Qwen2-VL, Qwen2.5-VL, LLaVA-OneVision and InternVL "
+                "with torchvision: install the torchvision release built for the installed torch",
+            ) from err
         except ValueError as err:  # unknown model_type, or a processor without a chat template
             raise BackendError(
                 f"cannot load checkpoint '{self.checkpoint}': {str(err).strip().splitlines()[0]}",
