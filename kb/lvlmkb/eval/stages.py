@@ -192,19 +192,27 @@ def did_you_mean(word: str, known: Sequence[str], what: str) -> str:
 
 
 def check_white_box(kb: KnowledgeBase, alias: str, options: BackendOptions, label: str) -> None:
-    """The model ``alias`` runs on the ``hf`` backend, the only one that gives gradients.
+    """The model ``alias`` runs on the ``hf`` backend (the only one that gives gradients) in a family it serves.
 
     Raises:
-        UsageError: it runs on another backend (or cannot run at all).
+        UsageError: it runs on another backend, cannot run at all, or is of a family the white-box path
+            cannot serve (so its loss would not be the model's own).
         NotFoundError: no such alias.
     """
-    from lvlmkb.eval.backends.registry import check_runnable, model_entry
+    from lvlmkb.eval.backends.registry import WHITE_BOX_FAMILIES, check_runnable, model_entry
 
-    backend = check_runnable(model_entry(kb, alias), options)
+    entry = model_entry(kb, alias)
+    backend = check_runnable(entry, options)
     if backend != "hf":
         raise UsageError(
             f"model '{alias}' runs on the '{backend}' backend, which gives no gradients",
             f"{label} is white-box: choose a model with `backend: hf` in reproductions/models.yaml",
+        )
+    if entry.family not in WHITE_BOX_FAMILIES:
+        raise UsageError(
+            f"model '{alias}' ({entry.family} family) is not served by the white-box path",
+            f"{label} computes the loss on one NCHW image per prompt, the inputs of "
+            f"{' and '.join(sorted(WHITE_BOX_FAMILIES))} models only; choose one of those",
         )
 
 

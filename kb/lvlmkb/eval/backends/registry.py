@@ -129,6 +129,13 @@ def check_runnable(entry: ModelEntry, options: BackendOptions) -> str:
     return name
 
 
+WHITE_BOX_FAMILIES = frozenset({"janus", "llava"})
+"""The ``hf`` families whose white-box loss is the model's own (``HFBackend.loss_from_pixels`` is tested equal
+to the model's loss on them). The others need model inputs the white-box path does not pass: LLaVA-NeXT,
+Idefics2/3, SmolVLM, Mllama and Qwen take tiled 5-D/6-D pixels with ``image_sizes``, ``pixel_attention_mask``,
+``image_grid_thw`` or aspect-ratio masks, Gemma 3 needs ``token_type_ids`` for bidirectional image attention,
+and InternVL scores one image's tiles as several images."""
+
 BACKEND_OPTIONS: dict[str, frozenset[str]] = {
     "hf": frozenset({"preprocessing"}),
     "openai": frozenset({"concurrency", "timeout", "max_retries", "backoff"}),
