@@ -35,6 +35,7 @@ from lvlmkb.eval.backends.hf_inputs import (
 )
 from lvlmkb.eval.backends.hub import ensure_hub_reachable
 from lvlmkb.eval.backends.preprocessing import Preprocessing, preprocessing_for
+from lvlmkb.eval.backends.registry import WHITE_BOX_FAMILIES
 from lvlmkb.eval.backends.tiny import TINY_FAMILIES, TINY_PREFIX, ensure_tiny_model
 
 if TYPE_CHECKING:
@@ -308,7 +309,11 @@ class HFBackend:
 
         Returns:
             A tensor without gradient, on the model's device, to optimise a perturbation on.
+
+        Raises:
+            BackendError: the model's family is not one whose loss the white-box path computes faithfully.
         """
+        self.check_white_box()
         image_processor = self.processor.image_processor
         prepared = [self.prepare_image(im.to_pil()) for im in images]
         out = image_processor(images=prepared, do_normalize=False, return_tensors="pt")
@@ -318,6 +323,19 @@ class HFBackend:
                 f"{type(image_processor).__name__} gives no NCHW pixels", "use LLaVA- or Janus-style models"
             )
         return pixels.to(self.model.device, torch.float32)
+
+    def check_white_box(self) -> None:
+        """Refuse a family whose white-box loss would not be the model's own (see ``WHITE_BOX_FAMILIES``).
+
+        Raises:
+            BackendError: naming the family and the ones served.
+        """
+        family = self.family or self.model.config.model_type
+        if family not in WHITE_BOX_FAMILIES:
+            raise BackendError(
+                f"the white-box path does not serve the {family} family: its loss would not be the model's own",
+                f"white-box attacks run on {' and '.join(sorted(WHITE_BOX_FAMILIES))} models",
+            )
 
     def normalize(self, pixels: torch.Tensor) -> torch.Tensor:
         """Apply the image processor's mean/std inside torch, so gradients reach ``pixels``."""
@@ -353,6 +371,7 @@ class HFBackend:
         Returns:
             A scalar tensor; ``backward()`` fills ``pixels.grad`` when ``pixels.requires_grad``.
         """
+        self.check_white_box()
         model = self.model
         if pixels.ndim != 4:
             raise BackendError(f"pixels must be NCHW, got shape {tuple(pixels.shape)}")

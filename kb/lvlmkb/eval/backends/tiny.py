@@ -18,7 +18,7 @@ from typing import Any
 from lvlmkb.cachedir import cache_dir
 
 TINY_PREFIX = "lvlmkb-tiny/"
-TINY_FAMILIES: tuple[str, ...] = ("janus", "llava")
+TINY_FAMILIES: tuple[str, ...] = ("janus", "llava", "llava-next", "gemma-3")
 TINY_VERSION = 1
 _MARKER = "lvlmkb-tiny.json"
 _SEED = 1234
@@ -213,6 +213,19 @@ def _build_janus(folder: Path) -> None:
     _save(model, processor, tokenizer, folder)
 
 
+_TINY_CLIP: dict[str, Any] = {
+    "model_type": "clip_vision_model",
+    "image_size": 32,
+    "patch_size": 8,
+    "hidden_size": 32,
+    "intermediate_size": 64,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "projection_dim": 32,
+}
+"""The tiny CLIP vision tower of the LLaVA families."""
+
+
 def _build_llava(folder: Path) -> None:
     from transformers import CLIPImageProcessorPil, LlavaConfig, LlavaForConditionalGeneration, LlavaProcessor
 
@@ -229,16 +242,7 @@ def _build_llava(folder: Path) -> None:
     )
     config = LlavaConfig(
         text_config=_tiny_llama(tokenizer),
-        vision_config={
-            "model_type": "clip_vision_model",
-            "image_size": 32,
-            "patch_size": 8,
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 4,
-            "projection_dim": 32,
-        },
+        vision_config=_TINY_CLIP,
         image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
         vision_feature_layer=-1,
         vision_feature_select_strategy="default",
@@ -247,4 +251,98 @@ def _build_llava(folder: Path) -> None:
     _save(model, processor, tokenizer, folder)
 
 
-_BUILDERS: dict[str, Callable[[Path], None]] = {"janus": _build_janus, "llava": _build_llava}
+TINY_GRID = [[32, 64], [64, 32], [64, 64]]
+"""LLaVA-NeXT's resolution grid scaled to the tiny 32-px tower (the real one is 336-px tiles up to 672 x 672)."""
+
+
+def _build_llava_next(folder: Path) -> None:
+    """LLaVA-NeXT: the tiny LLaVA with anyres tiling (a base image plus tiles on a grid canvas)."""
+    from transformers import (
+        LlavaNextConfig,
+        LlavaNextForConditionalGeneration,
+        LlavaNextImageProcessorPil,
+        LlavaNextProcessor,
+    )
+
+    specials = ["<unk>", "<s>", "</s>", "<pad>", "<image>"]
+    names = {"unk_token": "<unk>", "bos_token": "<s>", "eos_token": "</s>", "pad_token": "<pad>"}
+    tokenizer = _train_tokenizer(specials, names, {"image_token": "<image>"})
+    image_processor = LlavaNextImageProcessorPil(
+        size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}, image_grid_pinpoints=TINY_GRID
+    )
+    processor = LlavaNextProcessor(  # type: ignore[no-untyped-call]
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        patch_size=8,
+        vision_feature_select_strategy="default",
+        num_additional_image_tokens=1,
+        chat_template=LLAVA_TEMPLATE,
+    )
+    config = LlavaNextConfig(
+        text_config=_tiny_llama(tokenizer),
+        vision_config=_TINY_CLIP,
+        image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
+        vision_feature_layer=-1,
+        vision_feature_select_strategy="default",
+        image_grid_pinpoints=TINY_GRID,
+    )
+    model = _seeded_build(lambda: LlavaNextForConditionalGeneration(config))
+    _save(model, processor, tokenizer, folder)
+
+
+GEMMA_TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}<start_of_turn>{{ 'model' if m['role'] == 'assistant' else m['role'] }}\n"
+    "{% for c in m['content'] %}{% if c['type'] == 'image' %}<start_of_image>{% else %}{{ c['text'] }}{% endif %}"
+    "{% endfor %}<end_of_turn>\n{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+)
+"""Gemma's turn markup, images as ``<start_of_image>`` (which the processor expands), for the tiny build only."""
+
+
+def _build_gemma_3(folder: Path) -> None:
+    """Gemma 3: a tiny SigLIP tower pooled to 4 soft tokens per image, a tiny Gemma 3 text model.
+
+    Random-weight trap: the multimodal projector's input projection is initialised to zeros, so every image
+    would map to the same (zero) features and never change an answer; it is drawn at random here.
+    """
+    import torch
+    from transformers import Gemma3Config, Gemma3ForConditionalGeneration, Gemma3ImageProcessorPil, Gemma3Processor
+
+    specials = ["<pad>", "<eos>", "<bos>", "<unk>", "<start_of_image>", "<end_of_image>", "<image_soft_token>"]
+    specials += ["<start_of_turn>", "<end_of_turn>"]
+    names = {"pad_token": "<pad>", "eos_token": "<eos>", "bos_token": "<bos>", "unk_token": "<unk>"}
+    image_tokens = {"boi_token": "<start_of_image>", "eoi_token": "<end_of_image>", "image_token": "<image_soft_token>"}
+    tokenizer = _train_tokenizer(specials, names, image_tokens)
+    image_processor = Gemma3ImageProcessorPil(
+        size={"height": 32, "width": 32}, image_mean=[0.5, 0.5, 0.5], image_std=[0.5, 0.5, 0.5]
+    )
+    processor = Gemma3Processor(
+        image_processor=image_processor, tokenizer=tokenizer, chat_template=GEMMA_TEMPLATE, image_seq_length=4
+    )
+    text = {**_tiny_llama(tokenizer), "model_type": "gemma3_text", "head_dim": 8, "sliding_window": 64}
+    vision = {**_TINY_CLIP, "model_type": "siglip_vision_model"}
+    del vision["projection_dim"]
+    token = tokenizer.convert_tokens_to_ids
+    config = Gemma3Config(
+        text_config=text,
+        vision_config=vision,
+        mm_tokens_per_image=4,
+        boi_token_index=token("<start_of_image>"),
+        eoi_token_index=token("<end_of_image>"),
+        image_token_index=token("<image_soft_token>"),
+    )
+
+    def build() -> Any:
+        model = Gemma3ForConditionalGeneration(config)
+        with torch.no_grad():
+            model.model.multi_modal_projector.mm_input_projection_weight.normal_(std=0.5)
+        return model
+
+    _save(_seeded_build(build), processor, tokenizer, folder)
+
+
+_BUILDERS: dict[str, Callable[[Path], None]] = {
+    "janus": _build_janus,
+    "llava": _build_llava,
+    "llava-next": _build_llava_next,
+    "gemma-3": _build_gemma_3,
+}
