@@ -18,7 +18,7 @@ from lvlmkb.eval.backends.registry import WHITE_BOX_FAMILIES
 from lvlmkb.eval.backends.tiny import TINY_PREFIX, ensure_tiny_model
 from lvlmkb.kb.knowledge import KnowledgeBase
 
-FAMILIES = ("llava-next", "gemma-3")
+FAMILIES = ("llava-next", "gemma-3", "idefics")
 SETTINGS = GenerationSettings(max_new_tokens=6)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from lvlmkb.cachedir import cache_dir
 
 TINY_PREFIX = "lvlmkb-tiny/"
-TINY_FAMILIES: tuple[str, ...] = ("janus", "llava", "llava-next", "gemma-3")
+TINY_FAMILIES: tuple[str, ...] = ("janus", "llava", "llava-next", "gemma-3", "idefics")
 TINY_VERSION = 1
 _MARKER = "lvlmkb-tiny.json"
 _SEED = 1234
@@ -340,9 +340,58 @@ def _build_gemma_3(folder: Path) -> None:
     _save(_seeded_build(build), processor, tokenizer, folder)
 
 
+IDEFICS_TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}{{ m['role'] | capitalize }}:{% for c in m['content'] %}"
+    "{% if c['type'] == 'image' %}<image>{% else %} {{ c['text'] }}{% endif %}{% endfor %}<end_of_utterance>\n"
+    "{% endfor %}{% if add_generation_prompt %}Assistant:{% endif %}"
+)
+"""Idefics's ``User:``/``Assistant:`` turns ended by ``<end_of_utterance>``, for the tiny build only."""
+
+
+def _build_idefics(folder: Path) -> None:
+    """Idefics3: a tiny SigLIP-style tower, images split into 32-px tiles plus a global image, pixel shuffle 2."""
+    from transformers import (
+        Idefics3Config,
+        Idefics3ForConditionalGeneration,
+        Idefics3ImageProcessorPil,
+        Idefics3Processor,
+    )
+
+    specials = ["<unk>", "<s>", "</s>", "<pad>", "<image>", "<fake_token_around_image>", "<global-img>"]
+    specials.append("<end_of_utterance>")
+    names = {"unk_token": "<unk>", "bos_token": "<s>", "eos_token": "<end_of_utterance>", "pad_token": "<pad>"}
+    image_tokens = {
+        "image_token": "<image>",
+        "fake_image_token": "<fake_token_around_image>",
+        "global_image_token": "<global-img>",
+        "end_of_utterance_token": "<end_of_utterance>",
+    }
+    tokenizer = _train_tokenizer(specials, names, image_tokens)
+    image_processor = Idefics3ImageProcessorPil(
+        size={"longest_edge": 64},
+        max_image_size={"longest_edge": 32},
+        do_image_splitting=True,
+        image_mean=[0.5, 0.5, 0.5],
+        image_std=[0.5, 0.5, 0.5],
+    )
+    processor = Idefics3Processor(
+        image_processor=image_processor, tokenizer=tokenizer, image_seq_len=4, chat_template=IDEFICS_TEMPLATE
+    )
+    vision = {key: value for key, value in _TINY_CLIP.items() if key not in {"model_type", "projection_dim"}}
+    config = Idefics3Config(
+        text_config=_tiny_llama(tokenizer),
+        vision_config=vision,
+        scale_factor=2,
+        image_token_id=tokenizer.convert_tokens_to_ids("<image>"),
+    )
+    model = _seeded_build(lambda: Idefics3ForConditionalGeneration(config))
+    _save(model, processor, tokenizer, folder)
+
+
 _BUILDERS: dict[str, Callable[[Path], None]] = {
     "janus": _build_janus,
     "llava": _build_llava,
     "llava-next": _build_llava_next,
     "gemma-3": _build_gemma_3,
+    "idefics": _build_idefics,
 }
