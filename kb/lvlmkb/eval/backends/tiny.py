@@ -18,7 +18,7 @@ from typing import Any
 from lvlmkb.cachedir import cache_dir
 
 TINY_PREFIX = "lvlmkb-tiny/"
-TINY_FAMILIES: tuple[str, ...] = ("janus", "llava", "llava-next", "gemma-3", "idefics")
+TINY_FAMILIES: tuple[str, ...] = ("janus", "llava", "llava-next", "gemma-3", "idefics", "mllama")
 TINY_VERSION = 1
 _MARKER = "lvlmkb-tiny.json"
 _SEED = 1234
@@ -388,10 +388,67 @@ def _build_idefics(folder: Path) -> None:
     _save(model, processor, tokenizer, folder)
 
 
+MLLAMA_TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}<|start_header_id|>{{ m['role'] }}<|end_header_id|>\n\n"
+    "{% for c in m['content'] %}{% if c['type'] == 'image' %}<|image|>{% else %}{{ c['text'] }}{% endif %}"
+    "{% endfor %}<|eot_id|>{% endfor %}{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>"
+    "\n\n{% endif %}"
+)
+"""Llama 3's header markup with ``<|image|>``, for the tiny build only."""
+
+
+def _build_mllama(folder: Path) -> None:
+    """Mllama (Llama 3.2 Vision): up to 4 tiles of 32 px, one cross-attention layer in a tiny Llama.
+
+    Random-weight traps: the cross-attention gates and the tile and positional embedding gates start at
+    zero, and the projector starts small, so a freshly built model ignores its image; the gates are set to 3
+    (tanh 0.995) and the projector drawn with unit variance.
+    """
+    import torch
+    from transformers import MllamaConfig, MllamaForConditionalGeneration, MllamaImageProcessorPil, MllamaProcessor
+
+    specials = ["<|begin_of_text|>", "<|eot_id|>", "<|finetune_right_pad_id|>", "<|image|>"]
+    specials += ["<|start_header_id|>", "<|end_header_id|>"]
+    names = {"bos_token": specials[0], "eos_token": specials[1], "pad_token": specials[2]}
+    tokenizer = _train_tokenizer(specials, names, {"image_token": "<|image|>"})
+    image_processor = MllamaImageProcessorPil(size={"height": 32, "width": 32}, max_image_tiles=4)
+    processor = MllamaProcessor(  # type: ignore[no-untyped-call]
+        image_processor=image_processor, tokenizer=tokenizer, chat_template=MLLAMA_TEMPLATE
+    )
+    text = {**_tiny_llama(tokenizer), "model_type": "mllama_text_model", "cross_attention_layers": [1]}
+    vision = {
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 2,
+        "num_global_layers": 1,
+        "attention_heads": 4,
+        "image_size": 32,
+        "patch_size": 8,
+        "max_num_tiles": 4,
+        "intermediate_layers_indices": [0, 1],
+        "vision_output_dim": 96,
+    }
+    config = MllamaConfig(
+        text_config=text, vision_config=vision, image_token_index=tokenizer.convert_tokens_to_ids("<|image|>")
+    )
+
+    def build() -> Any:
+        model = MllamaForConditionalGeneration(config)
+        with torch.no_grad():
+            for name, parameter in model.named_parameters():
+                if name.endswith(("cross_attn_attn_gate", "cross_attn_mlp_gate", "embedding.gate")):
+                    parameter.fill_(3.0)
+            model.model.multi_modal_projector.weight.normal_(std=1.0)
+        return model
+
+    _save(_seeded_build(build), processor, tokenizer, folder)
+
+
 _BUILDERS: dict[str, Callable[[Path], None]] = {
     "janus": _build_janus,
     "llava": _build_llava,
     "llava-next": _build_llava_next,
     "gemma-3": _build_gemma_3,
     "idefics": _build_idefics,
+    "mllama": _build_mllama,
 }
