@@ -83,3 +83,24 @@ def test_the_image_changes_the_answer(family: str, loaded: dict[str, HFBackend])
 def test_the_tiny_alias_is_registered(family: str, repo_kb: KnowledgeBase) -> None:
     entry = repo_kb.models[f"tiny-{family}"]
     assert (entry.family, entry.checkpoint, entry.backend) == (family, TINY_PREFIX + family, "hf")
+
+
+def _tall_red_over_blue() -> ImageInput:
+    image = Image.new("RGB", (20, 30), (255, 0, 0))
+    image.paste((0, 0, 255), (0, 15, 20, 30))
+    return ImageInput.from_pil(image)
+
+
+def test_llava_next_chooses_the_originals_canvas(loaded: dict[str, HFBackend]) -> None:
+    """A small tall image: the original reads [32, 64] as 32 wide, 64 tall, so its two tiles are top and bottom."""
+    backend = loaded["llava-next"]
+    assert backend.processor.image_processor.image_grid_pinpoints == [[64, 32], [32, 64], [64, 64]]
+    assert backend.model.config.image_grid_pinpoints == [[64, 32], [32, 64], [64, 64]]
+    rendered = backend.render([single_turn("what?", [_tall_red_over_blue()], SETTINGS)])
+    tiles = rendered["pixel_values"][0]  # the whole image squashed, then the canvas's tiles
+    red, blue = tiles[1, 0].mean() - tiles[1, 2].mean(), tiles[2, 2].mean() - tiles[2, 0].mean()
+    assert float(red) > 1 and float(blue) > 1, "the first tile is the red top, the second the blue bottom"
+    assert backend.generate([single_turn("what?", [_tall_red_over_blue()], SETTINGS)])[0].token_ids
+    converted = HFBackend(TINY_PREFIX + "llava-next", device="cpu", preprocessing="processor")
+    tiles = converted.render([single_turn("what?", [_tall_red_over_blue()], SETTINGS)])["pixel_values"][0]
+    assert abs(float(tiles[1, 0].mean() - tiles[2, 0].mean())) < 0.5, "the converted grid cuts left and right halves"

@@ -128,6 +128,7 @@ class HFBackend:
         """
         backend = cls(checkpoint, dtype=str(model.dtype).removeprefix("torch."), device=str(model.device))
         backend._model, backend._processor = cls._prepare(model, processor)
+        backend.preprocessing.setup(backend._model, backend._processor)
         return backend
 
     # -- loading -----------------------------------------------------------------------------------
@@ -180,6 +181,7 @@ class HFBackend:
                 "only checkpoints in transformers' native format load; see reproductions/models.yaml notes",
             ) from err
         self._model, self._processor = self._prepare(model, processor)
+        self.preprocessing.setup(self._model, self._processor)
         return self._model, self._processor
 
     @property

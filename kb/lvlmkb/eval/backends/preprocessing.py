@@ -9,13 +9,15 @@ truncating the short one (``int``) where the converted processor rounds it, whic
 one row or column for many sizes. lvlmkb runs each original step before the processor, whose own resize,
 crop and pad are then no-ops.
 
+LLaVA-NeXT's original reads its resolution grid as (width, height) where transformers reads (height, width),
+so an image with both sides under about 331 px gets a transposed canvas; lvlmkb gives the processor and the
+model config the grid with each pair swapped, so both choose the original's canvas (the processor's tiles
+then match the original bit for bit; the model side is checked on the tiny LLaVA-NeXT build only).
+
 Compared with each family's original code (the other registered families): LLaVA-OneVision, Qwen2-VL and
 Qwen2.5-VL, InternVL 2.5 give the same pixels through their processors; Idefics2/3 and SmolVLM were written
 into transformers by their authors; Gemma 3 and Mllama follow the same algorithm (Gemma's original resizes
-with JAX, so interpolation may differ slightly; not measured). Known and not yet reproduced: LLaVA-NeXT's
-original reads its resolution grid as (width, height) where transformers reads (height, width), so an image
-with both sides under about 331 px gets a transposed canvas; fixing it needs the model config changed as
-well, which has not been checked on a model.
+with JAX, so interpolation may differ slightly; not measured).
 
 A family without an entry here is run as its processor prepares it; ``--backend-option preprocessing=processor``
 asks for that for every family (to compare with evaluations that used the converted processors). The choice
@@ -44,6 +46,13 @@ class Preprocessing:
     """The original code (``owner/repo@commit:file (function)``)."""
     prepare: Callable[[Image.Image, Any], Image.Image] | None = None
     """``prepare(image, image_processor)``; None: the image goes to the processor as it is."""
+    configure: Callable[[Any, Any], None] | None = None
+    """``configure(model, processor)``, once when the model loads (a setting both must share)."""
+
+    def setup(self, model: Any, processor: Any) -> None:
+        """Apply :attr:`configure` to a freshly loaded model and processor."""
+        if self.configure is not None:
+            self.configure(model, processor)
 
     def apply(self, image: Image.Image, image_processor: Any) -> Image.Image:
         """The image as the original model's code hands it to its vision tower's processor."""
@@ -107,11 +116,34 @@ JANUS_RESIZE_PAD = Preprocessing(
     "L127-162 (resize: max(int(side / long * size), min_size), bicubic), L41-52 (expand2square, background)",
     _janus_resize_and_pad,
 )
+
+
+def _grid_as_width_height(model: Any, processor: Any) -> None:
+    """Swap each (height, width) pair of the resolution grid, so transformers reads it as the original did."""
+    swapped = [[second, first] for first, second in model.config.image_grid_pinpoints]
+    model.config.image_grid_pinpoints = swapped
+    processor.image_processor.image_grid_pinpoints = swapped
+
+
+LLAVA_NEXT_GRID = Preprocessing(
+    "llava-next-grid-width-height",
+    "haotian-liu/LLaVA@c121f0432da27facab705978f83c4ada465e46fd:llava/mm_utils.py "
+    "L12-39 (select_best_resolution reads each pair as (width, height)), L119-145 (process_anyres_image)",
+    configure=_grid_as_width_height,
+)
 PROCESSOR = Preprocessing("processor", "the checkpoint's Hugging Face processor, unchanged")
 
-BY_FAMILY: dict[str, Preprocessing] = {"llava": LLAVA_15_PAD, "janus": JANUS_RESIZE_PAD}
+BY_FAMILY: dict[str, Preprocessing] = {
+    "llava": LLAVA_15_PAD,
+    "janus": JANUS_RESIZE_PAD,
+    "llava-next": LLAVA_NEXT_GRID,
+}
 """The registry families (``family:`` in models.yaml) whose original code prepares images differently."""
-BY_MODEL_TYPE: dict[str, Preprocessing] = {"llava": LLAVA_15_PAD, "janus": JANUS_RESIZE_PAD}
+BY_MODEL_TYPE: dict[str, Preprocessing] = {
+    "llava": LLAVA_15_PAD,
+    "janus": JANUS_RESIZE_PAD,
+    "llava_next": LLAVA_NEXT_GRID,
+}
 """The same, by the loaded model's ``config.model_type`` (for models built in memory)."""
 
 
