@@ -21,6 +21,7 @@ from lvlmkb.eval import (
     MethodConfig,
     Sample,
     Source,
+    UsageError,
     attack,
     open_rgb,
     sourced,
@@ -108,7 +109,15 @@ def even_cuts(
 
     The released pieces are cut at character boundaries too (mostly inside words), at points no published
     rule gives; this spread is lvlmkb's choice.
+
+    Raises:
+        UsageError: the keyword has fewer characters than ``pieces`` (a piece would be empty).
     """
+    if len(keyword) < pieces:
+        raise UsageError(
+            f"keyword {keyword!r} has fewer than {pieces} characters to cut into {pieces} pieces",
+            "lower --set pieces, or use a dataset whose keywords are longer",
+        )
     stops = [round(len(keyword) * k / pieces) for k in range(1, pieces)]
     xs = [0, *(int(font.getlength(keyword[:stop])) for stop in stops), width]
     return [(xs[i], 0, xs[i + 1], height) for i in range(pieces)]

@@ -17,6 +17,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 from lvlmkb.eval import DatasetError, RemoteFile, Sample, cache_dir, dataset, fetch, sha256_file
@@ -57,6 +58,24 @@ def extract_pieces(archive: Path) -> Path:
     if target.is_dir():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        _unpack(archive, staging)
+        staging.rename(target)
+    except OSError as err:
+        if not target.is_dir():  # not another process that extracted it first
+            raise DatasetError(f"cannot unpack {archive} into {target}: {err}", "check the cache folder") from err
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _unpack(archive: Path, staging: Path) -> None:
+    """Write the checked members of ``archive`` below ``staging``.
+
+    Raises:
+        DatasetError: the zip is not readable (corrupt, encrypted, truncated) or not FigStep-Pro's.
+    """
     try:
         with zipfile.ZipFile(archive) as bundle:
             members = [m for m in bundle.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
@@ -64,18 +83,12 @@ def extract_pieces(archive: Path) -> Path:
                 raise DatasetError(f"{archive}: unexpected member {odd[0]!r}", "is this FigStep-Pro's sub-figures.zip?")
             if sum(m.file_size for m in members) > MAX_EXTRACTED_BYTES:
                 raise DatasetError(f"{archive} unpacks to more than 64 MiB", "is this FigStep-Pro's sub-figures.zip?")
-            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
             for member in members:
                 path = staging / member.filename
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(bundle.read(member))
-    except (OSError, zipfile.BadZipFile) as err:
+    except (OSError, EOFError, RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error) as err:
         raise DatasetError(f"cannot read {archive}: {err}", "pass --data DIR holding sub-figures.zip") from err
-    try:
-        staging.rename(target)
-    except OSError:  # another process extracted it first
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
 
 
 def pieces_in(split_dir: Path) -> list[Path]:

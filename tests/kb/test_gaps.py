@@ -48,6 +48,7 @@ def gap_kb(kb_root: Path, write_paper: PaperWriter) -> KnowledgeBase:
     write_paper("bench2024done", paper_yaml("bench2024done", "evaluation", "over-refusal-benchmark", None, done_extra))
     judge_extra = "reproductions: [fake-bench]\n" + code.format("judge")
     write_paper("eval2024judge", paper_yaml("eval2024judge", "evaluation", "model-based-evaluation", None, judge_extra))
+    (kb_root / "reproductions" / "__init__.py").write_text("", encoding="utf-8")
     (kb_root / "reproductions" / "fake_bench.py").write_text(PLUGIN, encoding="utf-8")
     kb, diagnostics = open_kb(find_root(explicit=kb_root))
     assert [d.render() for d in diagnostics if d.severity == "error"] == []
@@ -83,6 +84,7 @@ def test_defends_against_from_a_non_defense_does_not_count(
 
 
 def test_plugin_papers_are_read_from_the_decorators(tmp_path: Path) -> None:
+    (tmp_path / "__init__.py").write_text("")
     (tmp_path / "a.py").write_text('import torch  # never imported\n@attack(paper="x2024a")\nclass A: ...\n')
     (tmp_path / "_helper.py").write_text('@attack(paper="z2024c")\nclass H: ...\n')
     assert plugin_papers(tmp_path) == {"x2024a"}

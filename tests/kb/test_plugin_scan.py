@@ -26,11 +26,17 @@ class NotAPlugin: ...
 
 
 def test_ids_follow_the_registry_rule(tmp_path: Path) -> None:
+    (tmp_path / "__init__.py").write_text("", encoding="utf-8")
     (tmp_path / "x_paper").mkdir()
+    (tmp_path / "x_paper" / "__init__.py").write_text("", encoding="utf-8")
     (tmp_path / "x_paper" / "attack.py").write_text(FOLDER_PLUGIN, encoding="utf-8")
-    (tmp_path / "x_paper" / "extra.py").write_text('@benchmark(paper="x2024a")\nclass E: ...\n', encoding="utf-8")
+    (tmp_path / "x_paper" / "extra.py").write_text('@eval.benchmark(paper="x2024a")\nclass E: ...\n', "utf-8")
     (tmp_path / "x_paper" / "_helper.py").write_text('@attack(paper="z")\nclass H: ...\n', encoding="utf-8")
     (tmp_path / "broken.py").write_text("@attack(\n", encoding="utf-8")
+    (tmp_path / "no_package").mkdir()  # no __init__.py: the package import never reaches it
+    (tmp_path / "no_package" / "attack.py").write_text('@attack(paper="z")\nclass N: ...\n', encoding="utf-8")
+    (tmp_path / "x_paper" / "linked.py").symlink_to(tmp_path / "x_paper" / "extra.py")
+    (tmp_path / "x_paper" / "folder.py").mkdir()
     found = declared_plugins(tmp_path)
     assert [(p.id, p.kind, p.paper, p.path.name, p.line) for p in found] == [
         ("x-paper", "attack", "x2024a", "attack.py", 7),
@@ -41,6 +47,7 @@ def test_ids_follow_the_registry_rule(tmp_path: Path) -> None:
 
 
 def test_a_computed_id_or_paper_is_left_to_the_importing_check(tmp_path: Path) -> None:
+    (tmp_path / "__init__.py").write_text("", encoding="utf-8")
     (tmp_path / "c.py").write_text('@attack(paper=PAPER, id="-".join("ab"))\nclass C: ...\n', encoding="utf-8")
     assert declared_plugins(tmp_path) == [DeclaredPlugin("c", "attack", None, tmp_path / "c.py", 2)]
 

@@ -149,6 +149,12 @@ def reproduce_command(
         typer.echo(json.dumps(summary_json(result.record, result.out, result.model_calls), indent=2))
         return
     print_summary(result.record, result.out, result.model_calls)
+    for dropped in result.dropped_judges:
+        typer.echo(
+            f"note: judge {dropped}, added by `lvlmkb rejudge`, no longer matches the responses and was not kept; "
+            f"add it again with: lvlmkb rejudge {result.out} --judge {dropped}",
+            err=True,
+        )
 
 
 def _suite_ids(ctx: RunContext) -> set[str]:

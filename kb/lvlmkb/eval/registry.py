@@ -234,10 +234,15 @@ def load_plugins(folder: Path) -> dict[str, type[Plugin]]:
     """
     package = import_checkout(folder)
     if package is not None:
-        for info in pkgutil.walk_packages(package.__path__, f"{PACKAGE}."):
-            if not info.name.rsplit(".", 1)[-1].startswith("_"):
+        for info in pkgutil.walk_packages(package.__path__, f"{PACKAGE}.", onerror=_reraise):
+            if not any(part.startswith("_") for part in info.name.split(".")[1:]):
                 importlib.import_module(info.name)
     return dict(_REGISTRY)
+
+
+def _reraise(name: str) -> None:
+    """``walk_packages`` calls this when a package fails to import: the error reaches the caller."""
+    raise
 
 
 def load_methods(folder: Path) -> dict[str, type[Method]]:

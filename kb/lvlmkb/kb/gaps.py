@@ -1,8 +1,8 @@
 """What the knowledge base does not cover yet: attack families, defenses, reproductions and metadata.
 
 Reproductions are found without importing them (plugins may import torch): a paper counts as
-reproduced when its ``reproduction`` field is set or a ``reproductions/*.py`` module declares
-``paper = "<id>"``.
+reproduced when its ``reproductions`` list is set or a plugin in ``reproductions/`` names it in its
+decorator (``@attack(paper="<id>", ...)``, read by :mod:`lvlmkb.kb.plugin_scan`).
 """
 
 from __future__ import annotations

@@ -51,19 +51,21 @@ def module_name(folder: Path, path: Path) -> str:
 
 
 def declared_plugins(folder: Path) -> list[DeclaredPlugin]:
-    """Every plugin class declared below ``folder``, in file order; helpers (``_name``) and unparsable files skipped.
+    """Every plugin class declared below ``folder``, file by file; helpers (``_name``) and unparsable files skipped.
 
-    A file that does not parse is left to ``validate --plugins``, which imports it and says why it fails.
+    Only the modules the package import reaches are read (regular files, ``__init__.py`` in every folder on
+    the way, not through a link). A file that does not parse is left to ``validate --plugins``, which imports
+    it and says why it fails.
     """
     if not folder.is_dir():
         return []
     found: list[DeclaredPlugin] = []
     for path in sorted(folder.rglob("*.py")):
         relative = path.relative_to(folder)
-        if any(part.startswith("_") for part in relative.parts):
+        if any(part.startswith("_") for part in relative.parts) or not _importable(folder, path):
             continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if not any(f"@{name}" in text for name in PLUGIN_DECORATORS):
+        text = _source(path)
+        if text is None or not any(f"{name}(" in text for name in PLUGIN_DECORATORS):
             continue
         try:
             tree = ast.parse(text, filename=str(path))
@@ -72,6 +74,31 @@ def declared_plugins(folder: Path) -> list[DeclaredPlugin]:
         default_id = slug_of_module(module_name(folder, path))
         found += [plugin for node in ast.walk(tree) if (plugin := _declared(node, default_id, path)) is not None]
     return found
+
+
+MAX_SOURCE_BYTES = 1024 * 1024
+"""A plugin module larger than this is not read by the scan (``validate --plugins`` imports it)."""
+
+
+def _importable(folder: Path, path: Path) -> bool:
+    """Whether ``path`` is a regular file the package import reaches: every folder on the way has ``__init__.py``."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    return all(
+        (parent / "__init__.py").is_file()
+        for parent in [path.parent, *path.parent.parents]
+        if parent.is_relative_to(folder)
+    )
+
+
+def _source(path: Path) -> str | None:
+    """The module's text, or None when it cannot be read or is too large to be a plugin."""
+    try:
+        if path.stat().st_size > MAX_SOURCE_BYTES:
+            return None
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
 
 
 def _declared(node: ast.AST, default_id: str, path: Path) -> DeclaredPlugin | None:

@@ -93,3 +93,17 @@ def test_the_command_prints_each_added_asr_with_its_hash(
     assert again.exit_code == 2 and "already judged" in again.output and "Traceback" not in again.output
     agreement = runner.invoke(app, ["judge-agreement", str(folder)])
     assert agreement.exit_code == 0 and f"{FIRST} vs {SECOND}" in agreement.stdout
+
+
+def test_a_rerun_keeps_added_judges_while_the_responses_are_the_same(
+    repo_kb: KnowledgeBase, fixture_csv: Path, tmp_path: Path
+) -> None:
+    folder = _run(repo_kb, tmp_path / "run", fixture_csv, FIRST)
+    rejudge_run(RunContext(repo_kb), folder, [SECOND])
+    spec = RunSpec(method="figstep", model="mock-echo", data=fixture_csv, out=folder, judges=(FIRST,), limit=4)
+    again = run_reproduction(RunContext(repo_kb), spec, backend=MockBackend("refuse"))
+    assert [a.judge for a in again.record.aggregates] == [FIRST, SECOND] and again.dropped_judges == ()
+    assert all(SECOND in row.verdicts for row in read_samples(folder / "samples.jsonl"))
+    fresh = RunSpec(**{**spec.__dict__, "fresh": True})
+    changed = run_reproduction(RunContext(repo_kb), fresh, backend=MockBackend("comply"))  # other responses
+    assert changed.dropped_judges == (SECOND,) and [a.judge for a in changed.record.aggregates] == [FIRST]

@@ -59,3 +59,14 @@ def test_responses_are_escaped(kb_root: Path) -> None:
     page = generate_pages(kb)[run_page_path(kb.project.root, find_runs(kb.project.root)[0][0])]
     line = next(line for line in page.splitlines() if "alert" in line)
     assert "<script>" not in line and "{{" not in line and "&lt;script&gt;" in line, line
+
+
+def test_a_record_cannot_inject_markup_through_its_paper(kb_root: Path) -> None:
+    kb = _kb(kb_root)
+    spec = RunSpec(method="figstep", model="mock-echo", data=DATA / "safebench_fixture.csv", limit=1)
+    result = run_reproduction(RunContext(kb), spec, backend=MockBackend("echo"))
+    record = result.out / "run.json"
+    hostile = "x.md) <img src=x onerror=alert(1)> [y](z"
+    record.write_text(record.read_text(encoding="utf-8").replace('"gong2023figstep"', f'"{hostile}"', 1), "utf-8")
+    page = generate_pages(kb)[run_page_path(kb.project.root, find_runs(kb.project.root)[0][0])]
+    assert "<img" not in page and "&lt;img" in page

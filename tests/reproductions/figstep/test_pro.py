@@ -119,3 +119,19 @@ def test_the_zip_is_checked_and_unpacked_into_the_cache(tmp_path: Path, monkeypa
     (copy / "sub-figures.zip").unlink()
     with pytest.raises(DatasetError, match=r"holds no sub-figures\.zip"):
         load_figstep_pro(copy)
+
+
+def test_broken_zips_and_short_keywords_are_clean_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lvlmkb.eval import UsageError
+
+    monkeypatch.setenv("LVLMKB_CACHE", str(tmp_path / "cache"))
+    corrupt = tmp_path / "sub-figures.zip"
+    corrupt.write_bytes((FIXTURE / "sub-figures.zip").read_bytes()[:-200])  # truncated
+    with pytest.raises(DatasetError, match="cannot read"):
+        extract_pieces(corrupt)
+    leftovers = [p for p in (tmp_path / "cache").rglob(".sub-figures-*")]
+    assert leftovers == [], "no staging folder is left behind"
+    pro = get_method(REPO / "reproductions", "figstep-pro")
+    method = pro(pro.Config.model_validate({"images": "rendered", "keyword_field": "key"}))
+    with pytest.raises(UsageError, match="fewer than 3 characters"):
+        method.craft(Sample("s", "c", {"key": "ab", "pro_sentence": "*"}))

@@ -50,6 +50,22 @@ _TOKEN_CACHE_SIZE = 64
 quiet_cosmetic_warnings()
 
 
+def _first_line(err: BaseException) -> str:
+    """The first line of an exception's message (its type when the message is empty)."""
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else type(err).__name__
+
+
+def _missing_hint(err: ImportError) -> str:
+    """What to install for a processor whose import failed."""
+    if "torchvision" in str(err).lower() or err.name == "torchvision":
+        return (
+            "transformers 5 builds the video processors of Qwen2-VL, Qwen2.5-VL, LLaVA-OneVision and InternVL "
+            "with torchvision: install the torchvision release built for the installed torch"
+        )
+    return f"install the missing library ({err.name or 'named above'}) in lvlmkb's environment"
+
+
 def _empty_cuda_cache() -> None:
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
@@ -116,7 +132,10 @@ class HFBackend:
 
     @classmethod
     def from_objects(cls, model: Any, processor: Any, *, checkpoint: str = "<in-memory>") -> HFBackend:
-        """Wrap an already built model and processor (benchmarks, tests); they are used as they are.
+        """Wrap an already built model and processor (benchmarks, tests).
+
+        They are put in evaluation mode, and the family's original preprocessing configures them once (LLaVA-NeXT's
+        resolution grid); wrapping the same objects again leaves them as they are.
 
         Args:
             model: An ``AutoModelForImageTextToText``-style model.
@@ -171,13 +190,11 @@ class HFBackend:
             raise missing_checkpoint_error(self.checkpoint, revision, err) from err
         except ImportError as err:  # a processor part needing a library that is not installed
             raise BackendError(
-                f"cannot load checkpoint '{self.checkpoint}': {str(err).strip().splitlines()[0]}",
-                "transformers 5 builds the video processors of Qwen2-VL, Qwen2.5-VL, LLaVA-OneVision and InternVL "
-                "with torchvision: install the torchvision release built for the installed torch",
+                f"cannot load checkpoint '{self.checkpoint}': {_first_line(err)}", _missing_hint(err)
             ) from err
         except ValueError as err:  # unknown model_type, or a processor without a chat template
             raise BackendError(
-                f"cannot load checkpoint '{self.checkpoint}': {str(err).strip().splitlines()[0]}",
+                f"cannot load checkpoint '{self.checkpoint}': {_first_line(err)}",
                 "only checkpoints in transformers' native format load; see reproductions/models.yaml notes",
             ) from err
         self._model, self._processor = self._prepare(model, processor)

@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from PIL import Image
 
+_CONFIGURED = "_lvlmkb_preprocessing"
+"""The attribute a model carries once :meth:`Preprocessing.setup` has configured it."""
 PreprocessingChoice = Literal["original", "processor"]
 PREPROCESSING_CHOICES: tuple[PreprocessingChoice, ...] = ("original", "processor")
 
@@ -50,9 +52,10 @@ class Preprocessing:
     """``configure(model, processor)``, once when the model loads (a setting both must share)."""
 
     def setup(self, model: Any, processor: Any) -> None:
-        """Apply :attr:`configure` to a freshly loaded model and processor."""
-        if self.configure is not None:
+        """Apply :attr:`configure` to a model and processor, once (the model remembers it was configured)."""
+        if self.configure is not None and getattr(model, _CONFIGURED, None) != self.id:
             self.configure(model, processor)
+            setattr(model, _CONFIGURED, self.id)
 
     def apply(self, image: Image.Image, image_processor: Any) -> Image.Image:
         """The image as the original model's code hands it to its vision tower's processor."""

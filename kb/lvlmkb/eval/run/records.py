@@ -112,6 +112,9 @@ class DatasetInfo(_Record):
 
     name: str
     path: str
+    data: str | None = Field(
+        None, description="The --data the run was given (None: the pinned download), to load it again as it was."
+    )
     sha256: str
     samples: int = Field(description="Rows in the dataset (before --limit).")
     limit: int | None

@@ -48,11 +48,14 @@ def rejudge_run(
 
     Raises:
         NotFoundError: ``folder`` holds no run.
-        UsageError: a judge is unknown, already in the run, or needs a model; the dataset changed.
+        UsageError: a judge is unknown, named twice, already in the run, or needs a model; the dataset changed.
+        DatasetError: the dataset cannot be loaded again (pass ``data``).
     """
     record, rows = _read_run(folder)
     if not judge_ids:
         raise UsageError("rejudge needs at least one --judge", "e.g. --judge refusal-gcg-advbench-29")
+    if len(set(judge_ids)) != len(judge_ids):
+        raise UsageError("a --judge is named twice", "name each judge once")
     present = {agg.judge for agg in record.aggregates}
     if already := sorted(set(judge_ids) & present):
         raise UsageError(
@@ -89,13 +92,17 @@ def _read_run(folder: Path) -> tuple[RunRecord, list[SampleRecord]]:
 
 
 def _samples_of(ctx: RunContext, record: RunRecord, data: Path | None) -> dict[str, Sample]:
-    """The run's dataset by sample id, from ``data`` or the file the run read, if it still hashes the same."""
+    """The run's dataset by sample id, loaded as the run loaded it (or from ``data``), if it still hashes the same.
+
+    A record of an older lvlmkb names only the path its loader returned, which is tried instead.
+    """
     load_plugins(ctx.reproductions_dir)
-    source = data if data is not None else Path(record.dataset.path)
+    given = record.dataset.data if "data" in record.dataset.model_fields_set else record.dataset.path
+    source = data if data is not None else (Path(given) if given is not None else None)
     loaded = load_dataset(record.dataset.name, source)
     if loaded.sha256 != record.dataset.sha256:
         raise UsageError(
-            f"{source} is not the dataset the run read "
+            f"{source or 'the pinned download'} is not the dataset the run read "
             f"(sha256 {loaded.sha256[:12]}, the run's {record.dataset.sha256[:12]})",
             "pass --data PATH to the copy the run read",
         )

@@ -31,6 +31,7 @@ from lvlmkb.eval.judges.registry import default_registry
 from lvlmkb.eval.overrides import validation_problems
 from lvlmkb.eval.plugin import CraftedInput, Defense, Method, MethodConfig, Plugin
 from lvlmkb.eval.registry import get_defense, get_method
+from lvlmkb.eval.run.carry import carry_rejudged
 from lvlmkb.eval.run.defended import DefendedBackend
 from lvlmkb.eval.run.preflight import check_dataset_fields, check_judges
 from lvlmkb.eval.run.provenance import environment
@@ -89,6 +90,8 @@ class RunResult:
     record: RunRecord
     out: Path
     model_calls: int
+    dropped_judges: tuple[str, ...] = ()
+    """Judges ``lvlmkb rejudge`` had added that no longer match the responses, so were not kept."""
 
 
 def default_out(ctx: RunContext, spec: RunSpec, dataset: str, fingerprint: str) -> Path:
@@ -207,8 +210,9 @@ def run_reproduction(
     update = {"generated": calls, "model_requests": model_requests, "from_shared_cache": reused}
     counts = record.counts.model_copy(update=update)
     record = record.model_copy(update={"fingerprint": config_hash, "counts": counts})
-    _write(out, record, rows)
-    return RunResult(record, out, calls)
+    carried = carry_rejudged(out, record, rows)
+    _write(out, carried.record, carried.rows)
+    return RunResult(carried.record, out, calls, carried.dropped)
 
 
 RUN_FILES = ("run.json", "samples.jsonl", "generations.jsonl", CONFIG_FILE)
@@ -416,6 +420,7 @@ def _record(
         dataset=DatasetInfo(
             name=dataset.name,
             path=str(dataset.path),
+            data=str(spec.data) if spec.data is not None else None,
             sha256=dataset.sha256,
             samples=len(dataset.samples),
             limit=spec.limit,

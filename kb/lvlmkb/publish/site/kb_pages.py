@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lvlmkb.errors import LvlmkbError
 from lvlmkb.kb.knowledge import KnowledgeBase
 from lvlmkb.kb.query import facet_counts, node_counts
 from lvlmkb.publish.escape import md, md_code
@@ -308,7 +309,11 @@ def _agreement_section(kb: KnowledgeBase) -> list[str]:
     for run in runs:
         if len(run.record.aggregates) < 2:
             continue
-        record, report = run.record, judge_agreement([run.folder])
+        record = run.record
+        try:
+            report = judge_agreement([run.folder])
+        except LvlmkbError:  # its samples cannot be read: the Results page lists it as unreadable
+            continue
         asr = {rate.judge: rate.asr for rate in report.judges}
         where = f"{record.method.id} × {record.model.alias} ({record.dataset.name})"
         for pair in report.pairs:

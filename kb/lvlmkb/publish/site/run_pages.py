@@ -47,7 +47,7 @@ def run_page(kb: KnowledgeBase, run: StoredRun) -> str:
     lines = [
         f"# {md(record.method.id)}{defense} × {md(record.model.alias)}",
         "",
-        f"[All results]({relative(page, 'results.md')}) · paper {paper_link(kb, page, record.method.paper)}",
+        f"[All results]({relative(page, 'results.md')}) · paper {_paper(kb, page, record.method.paper)}",
         "",
         *table(["What", "Value"], _facts(record, run.folder.relative_to(kb.project.root).as_posix())),
         "",
@@ -60,6 +60,11 @@ def run_page(kb: KnowledgeBase, run: StoredRun) -> str:
         *_samples(run.folder, record),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _paper(kb: KnowledgeBase, page: str, paper_id: str) -> str:
+    """A link to the paper when the KB has it; the record's text, escaped, when not (a record is not trusted)."""
+    return paper_link(kb, page, paper_id) if paper_id in kb.papers else md(paper_id)
 
 
 def _facts(record: RunRecord, folder: str) -> list[list[str]]:
@@ -133,8 +138,11 @@ def _deviations(record: RunRecord) -> list[str]:
 
 def _samples(folder: Path, record: RunRecord) -> list[str]:
     lines = ["## Samples", ""]
+    path = folder / "samples.jsonl"
+    if path.is_symlink() or not path.is_file():  # nothing is read through a link (see find_runs)
+        return [*lines, "The samples file is missing or a link; it is not read.", ""]
     try:
-        rows = read_samples(folder / "samples.jsonl")
+        rows = read_samples(path)
     except (OSError, RecordError) as err:
         return [*lines, f"The samples cannot be read: {md(str(err))}", ""]
     judges = [agg.judge for agg in record.aggregates]
