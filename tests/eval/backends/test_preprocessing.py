@@ -106,3 +106,20 @@ def test_janus_truncates_the_short_side_as_the_original(tiny_root: Path) -> None
     assert len(rows) == 10, "int(333 / 1000 * 32) = 10 rows, where rounding would give 11"
     assert prepared.getpixel((16, 0)) == (127, 127, 127), "padded with the processor's background colour"
     assert backend.describe()["preprocessing"]["id"] == "janus-resize-truncate-pad"
+
+
+def test_naming_the_default_step_is_the_same_run(repo_kb: KnowledgeBase, fixture_csv: Path) -> None:
+    from lvlmkb.eval.context import RunContext
+    from lvlmkb.eval.datasets.registry import load_dataset
+    from lvlmkb.eval.registry import get_method
+    from lvlmkb.eval.run.runner import RunSpec, fingerprint, run_configuration
+
+    method = get_method(repo_kb.project.reproductions_dir, "figstep")()
+    dataset = load_dataset("safebench", fixture_csv, 2)
+    spec = RunSpec(method="figstep", model="tiny-llava", limit=2)
+
+    def key(extra: dict[str, object]) -> str:
+        ctx = RunContext(repo_kb, BackendOptions(extra=extra))
+        return fingerprint(run_configuration(ctx, spec, method, None, dataset))
+
+    assert key({}) == key({"preprocessing": "original"}) != key({"preprocessing": "processor"})

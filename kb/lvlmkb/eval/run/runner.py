@@ -132,7 +132,8 @@ def run_configuration(
             "dtype": options.dtype,
             "trust_remote_code": options.trust_remote_code,
             "base_url": options.base_url,
-            "options": options.extra,
+            # naming the default step is the same run: it is not part of the key
+            "options": {k: v for k, v in options.extra.items() if (k, v) != ("preprocessing", "original")},
             "preprocessing": _preprocessing_id(entry.family, options) if backend == "hf" else None,
         },
         "generation": dataclasses.asdict(spec.settings),
