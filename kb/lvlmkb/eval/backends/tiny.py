@@ -227,28 +227,11 @@ _TINY_CLIP: dict[str, Any] = {
 
 
 def _build_llava(folder: Path) -> None:
+    """LLaVA-1.5: a tiny CLIP tower, a projector and a tiny Llama."""
     from transformers import CLIPImageProcessorPil, LlavaConfig, LlavaForConditionalGeneration, LlavaProcessor
 
-    specials = ["<unk>", "<s>", "</s>", "<pad>", "<image>"]
-    names = {"unk_token": "<unk>", "bos_token": "<s>", "eos_token": "</s>", "pad_token": "<pad>"}
-    tokenizer = _train_tokenizer(specials, names, {"image_token": "<image>"})
-    processor = LlavaProcessor(  # type: ignore[no-untyped-call]
-        image_processor=CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}),
-        tokenizer=tokenizer,
-        patch_size=8,
-        vision_feature_select_strategy="default",
-        num_additional_image_tokens=1,
-        chat_template=LLAVA_TEMPLATE,
-    )
-    config = LlavaConfig(
-        text_config=_tiny_llama(tokenizer),
-        vision_config=_TINY_CLIP,
-        image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
-        vision_feature_layer=-1,
-        vision_feature_select_strategy="default",
-    )
-    model = _seeded_build(lambda: LlavaForConditionalGeneration(config))
-    _save(model, processor, tokenizer, folder)
+    image_processor = CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    _build_llava_kind(folder, image_processor, LlavaProcessor, LlavaConfig, LlavaForConditionalGeneration)
 
 
 TINY_GRID = [[32, 64], [64, 32], [64, 64]]
@@ -264,13 +247,27 @@ def _build_llava_next(folder: Path) -> None:
         LlavaNextProcessor,
     )
 
-    specials = ["<unk>", "<s>", "</s>", "<pad>", "<image>"]
-    names = {"unk_token": "<unk>", "bos_token": "<s>", "eos_token": "</s>", "pad_token": "<pad>"}
-    tokenizer = _train_tokenizer(specials, names, {"image_token": "<image>"})
     image_processor = LlavaNextImageProcessorPil(
         size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}, image_grid_pinpoints=TINY_GRID
     )
-    processor = LlavaNextProcessor(  # type: ignore[no-untyped-call]
+    _build_llava_kind(
+        folder,
+        image_processor,
+        LlavaNextProcessor,
+        LlavaNextConfig,
+        LlavaNextForConditionalGeneration,
+        image_grid_pinpoints=TINY_GRID,
+    )
+
+
+def _build_llava_kind(
+    folder: Path, image_processor: Any, processor_cls: Any, config_cls: Any, model_cls: Any, **config: Any
+) -> None:
+    """The LLaVA families' shared build: the tokenizer, the processor and config around ``image_processor``."""
+    specials = ["<unk>", "<s>", "</s>", "<pad>", "<image>"]
+    names = {"unk_token": "<unk>", "bos_token": "<s>", "eos_token": "</s>", "pad_token": "<pad>"}
+    tokenizer = _train_tokenizer(specials, names, {"image_token": "<image>"})
+    processor = processor_cls(
         image_processor=image_processor,
         tokenizer=tokenizer,
         patch_size=8,
@@ -278,15 +275,15 @@ def _build_llava_next(folder: Path) -> None:
         num_additional_image_tokens=1,
         chat_template=LLAVA_TEMPLATE,
     )
-    config = LlavaNextConfig(
+    model_config = config_cls(
         text_config=_tiny_llama(tokenizer),
         vision_config=_TINY_CLIP,
         image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
         vision_feature_layer=-1,
         vision_feature_select_strategy="default",
-        image_grid_pinpoints=TINY_GRID,
+        **config,
     )
-    model = _seeded_build(lambda: LlavaNextForConditionalGeneration(config))
+    model = _seeded_build(lambda: model_cls(model_config))
     _save(model, processor, tokenizer, folder)
 
 
