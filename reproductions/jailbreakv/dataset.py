@@ -1,4 +1,4 @@
-"""JailBreakV-28K's mini split (Luo et al., COLM 2024, arXiv 2404.03027): 280 text-image jailbreak cases.
+"""JailBreakV-28K (Luo et al., COLM 2024, arXiv 2404.03027): 28,000 text-image jailbreak cases, and its mini split.
 
 The release is the Hugging Face dataset ``JailbreakV-28K/JailBreakV-28k``; its folder ``JailBreakV_28K/``
 holds ``mini_JailBreakV_28K.csv`` (the mini split), ``JailBreakV_28K.csv`` (all 28,000 cases) and the
@@ -9,7 +9,9 @@ and ``transfer_from_llm``; third-party evaluation code reads ``jailbreak_query``
 the image. The GitHub code (``EddyLuo1232/JailBreakV_28K``) and the CSV itself could not be read from
 this project, so no revision or sha256 is pinned and nothing is downloaded: pass ``--data DIR`` where
 ``DIR`` is the ``JailBreakV_28K/`` folder (the dataset root, or the CSV file itself, are accepted too).
-The 280-row size is documented, not enforced, so that partial copies load.
+The sizes (280 rows in the mini split, 28,000 in ``JailBreakV_28K.csv``, whose header the dataset card
+documents and which was not read here) are documented, not enforced, so that partial copies load. The
+full split is ``jailbreakv-28k``; both read the same columns.
 
 Per sample: ``fields["prompt"]`` is ``jailbreak_query`` (what the model receives), ``fields["question"]``
 is ``redteam_query`` (the underlying harmful request, for judges), and the category is ``policy``.
@@ -25,7 +27,9 @@ from lvlmkb.eval import DatasetError, Sample, dataset, find_data_file, inside
 HF_DATASET = "JailbreakV-28K/JailBreakV-28k"
 FOLDER = "JailBreakV_28K"
 MINI_FILE = "mini_JailBreakV_28K.csv"
+FULL_FILE = "JailBreakV_28K.csv"
 MINI_ROWS = 280
+FULL_ROWS = 28_000
 REQUIRED = ("id", "jailbreak_query", "redteam_query", "format", "policy", "image_path")
 OPTIONAL = ("from", "selected_mini", "transfer_from_llm")
 HINT = (
@@ -34,9 +38,9 @@ HINT = (
 )
 
 
-def locate(data: Path) -> Path:
-    """The mini CSV: ``data`` itself, ``data/<csv>`` or ``data/JailBreakV_28K/<csv>``."""
-    return find_data_file(data, MINI_FILE, FOLDER, HINT)
+def locate(data: Path, name: str = MINI_FILE) -> Path:
+    """A split's CSV: ``data`` itself, ``data/<csv>`` or ``data/JailBreakV_28K/<csv>``."""
+    return find_data_file(data, name, FOLDER, HINT.replace(MINI_FILE, name))
 
 
 def parse_jailbreakv(path: Path) -> list[Sample]:
@@ -80,4 +84,16 @@ def load_mini(data: Path | None = None) -> tuple[list[Sample], Path]:
     if data is None:
         raise DatasetError("JailBreakV-28K is not downloaded automatically (no file hash could be pinned)", HINT)
     path = locate(data)
+    return parse_jailbreakv(path), path
+
+
+@dataset("jailbreakv-28k", fields=(*REQUIRED, "prompt", "question"), paper="luo2024jailbreakv")
+def load_full(data: Path | None = None) -> tuple[list[Sample], Path]:
+    """All 28,000 cases from a local copy; returns the samples and the CSV read."""
+    if data is None:
+        raise DatasetError(
+            "JailBreakV-28K is not downloaded automatically (no file hash could be pinned)",
+            HINT.replace(MINI_FILE, FULL_FILE),
+        )
+    path = locate(data, FULL_FILE)
     return parse_jailbreakv(path), path

@@ -6,13 +6,18 @@ dataset measure refusal rates. Upstream (``xirui-li/MOSSBench``, read at commit
 ``<data_dir>/images_information/information.json``: one JSON object keyed by problem id whose values
 hold ``image`` (relative to ``data_dir``, e.g. ``images/1.png``), ``short description``, ``question``,
 ``pid``, ``description`` and ``metadata`` (``over``: the stimulus type, written ``"type 1"`` ... ;
-``human``, ``child``, ``syn``, ``ocr``: 0/1 flags; ``harm``: a list of harm-type numbers). The README
-names the three stimulus types Exaggerated Risk, Negated Harm and Counterintuitive Interpretation; which
-``type N`` is which is not stated in the files read, so the raw value is kept as the category.
+``human``, ``child``, ``syn``, ``ocr``: 0/1 flags; ``harm``: a list of harm-type numbers). The category
+is the stimulus type's name: ``experiments/main.py`` (L54-59, L158-163) files ``type 1`` under Exaggerated
+Risk, ``type 2`` under Negated Harm and ``type 3`` under Counterintuitive Interpretation.
 
-The JSON file (about 165 kB) could not be hashed byte for byte from the copy read here and the images
-come as ``images.zip`` from the Hugging Face dataset ``AIcell/MOSSBench``; nothing is downloaded: pass
-``--data DIR`` where ``DIR`` is the repository's ``data/`` folder with the images unzipped into it.
+Two files at that commit (unchanged at HEAD ``8d68b061``): ``data/images_information/information.json``,
+300 scenes (sha256 :data:`SHA256`, 164,421 bytes), and the harmful contrast set
+``data_contrast/images_information/information.json``, 244 scenes (sha256 :data:`CONTRAST_SHA256`,
+105,727 bytes; its metadata holds only ``over``). The images come as ``images.zip`` from the Hugging Face
+dataset ``AIcell/MOSSBench`` (configs ``oversensitivity`` and ``contrast``; no revision could be pinned
+here), so nothing is downloaded: pass ``--data DIR`` where ``DIR`` is the repository's ``data/`` (or
+``data_contrast/``) folder with the images unzipped into it. A file whose hash differs from the pin loads
+too (a partial or edited copy); the run record keeps the hash of the file read.
 """
 
 from __future__ import annotations
@@ -28,15 +33,18 @@ REVISION = "ba1f36e688f9c98d3f60273868c0a6456f0db0d1"
 INFO = Path("images_information") / "information.json"
 FLAGS = ("human", "child", "syn", "ocr")
 SAMPLES = 300
+SHA256 = "a5f7701c0a068391a3ba10714dd95f3357d664c84faf47b747e425ff9806a352"
+CONTRAST_SHA256 = "ec00786d6be370284bb398dd61978c279e372f0fd9114e8ca39032e20ea14f1e"
+STIMULI = {"type 1": "Exaggerated Risk", "type 2": "Negated Harm", "type 3": "Counterintuitive Interpretation"}
 HINT = (
     f"pass --data DIR: the data/ folder of https://github.com/{REPO} (holding {INFO.as_posix()}) with "
     "images.zip from https://huggingface.co/datasets/AIcell/MOSSBench unzipped into it"
 )
 
 
-def locate(data: Path) -> Path:
-    """``information.json`` below ``data``, ``data/data`` or ``data`` itself when it is that file."""
-    return find_data_file(data, INFO, "data", HINT)
+def locate(data: Path, folder: str = "data") -> Path:
+    """``information.json`` below ``data``, ``data/<folder>`` or ``data`` itself when it is that file."""
+    return find_data_file(data, INFO, folder, HINT)
 
 
 def parse_mossbench(path: Path) -> list[Sample]:
@@ -46,7 +54,8 @@ def parse_mossbench(path: Path) -> list[Sample]:
         path: The ``images_information/information.json`` file.
 
     Returns:
-        One sample per scene, id ``pid``, category the stimulus type (``metadata.over``).
+        One sample per scene, id ``pid``, category the stimulus type's name (``metadata.over`` mapped
+        through :data:`STIMULI`; an unknown value is kept as it is).
 
     Raises:
         DatasetError: The file cannot be read, a scene lacks a field, or its image is missing.
@@ -81,17 +90,26 @@ def _sample(path: Path, root: Path, key: str, scene: Any) -> Sample:
         "harm": json.dumps(metadata.get("harm")),
     }
     fields.update({flag: str(metadata[flag]) for flag in FLAGS if flag in metadata})
-    return Sample(fields["pid"], fields["over"], fields, image)
+    return Sample(fields["pid"], STIMULI.get(fields["over"], fields["over"]), fields, image)
 
 
-@dataset(
-    "mossbench",
-    fields=("question", "prompt", "pid", "over", "short_description", "description", "harm"),
-    paper="li2024mossbench",
-)
+FIELDS = ("question", "prompt", "pid", "over", "short_description", "description", "harm")
+NOT_DOWNLOADED = "MOSSBench is not downloaded automatically (its images have no pinned revision)"
+
+
+@dataset("mossbench", fields=FIELDS, paper="li2024mossbench")
 def load_mossbench(data: Path | None = None) -> tuple[list[Sample], Path]:
-    """MOSSBench from a local copy; returns the samples and the JSON file read."""
+    """MOSSBench's 300 benign scenes from a local copy; returns the samples and the JSON file read."""
     if data is None:
-        raise DatasetError("MOSSBench is not downloaded automatically (no file hash could be pinned)", HINT)
+        raise DatasetError(NOT_DOWNLOADED, HINT)
     path = locate(data)
+    return parse_mossbench(path), path
+
+
+@dataset("mossbench-contrast", fields=("question", "prompt", "pid", "over"), paper="li2024mossbench")
+def load_contrast(data: Path | None = None) -> tuple[list[Sample], Path]:
+    """MOSSBench's 244 harmful contrast scenes (``data_contrast/``) from a local copy."""
+    if data is None:
+        raise DatasetError(NOT_DOWNLOADED, HINT.replace("the data/ folder", "the data_contrast/ folder"))
+    path = locate(data, "data_contrast")
     return parse_mossbench(path), path

@@ -3,12 +3,15 @@
 Upstream (``AI45Lab/VLSBench``), ``data/data.json`` is a JSON list of objects with ``instruction_id``,
 ``instruction``, ``image_path`` (relative to the data folder, e.g. ``imgs/0.png``), ``category``,
 ``sub_category`` and ``source``. ``eval.py`` loads ``<data_root>/data.json`` and sends each item's
-``instruction`` with its ``image_path`` image to the model; a GPT-4o judge (``utils.py``) then labels
-refusals and warnings. The copy read here is ``data/data.json`` at commit
-``1e22b8b1bd725f66244ceccfb58094da062e7129`` (one of three stored versions); at about 0.6 MB it was too
-large to hash byte for byte, so no sha256 is pinned and nothing is downloaded. The images are not in the
-GitHub repository: get the authors' release as their README describes and pass ``--data DIR`` where
-``DIR`` holds ``data.json`` and the ``imgs/`` folder (or the JSON file itself, with images beside it).
+``instruction`` with its ``image_path`` image to the model; a GPT-4o judge (``eval_utils.py``) then
+labels refusals and warnings. The file lvlmkb reads is ``data/data.json`` at commit
+``1e22b8b1bd725f66244ceccfb58094da062e7129`` (2,241 items, 617,417 bytes, sha256 :data:`SHA256`); the
+repository's HEAD ``68f54dea`` holds the same items with two more fields, ``image_description`` and
+``safety_reason`` (1,327,073 bytes, sha256 :data:`HEAD_SHA256`), which load too. Both hashes were
+computed from the repository's history, not from a download, and nothing is downloaded: the images are
+not in the GitHub repository but in the Hugging Face dataset ``Foreshhh/vlsbench`` (``imgs.tar``; no
+revision pinned), so pass ``--data DIR`` where ``DIR`` holds ``data.json`` and the ``imgs/`` folder (or
+the JSON file itself, with images beside it).
 
 Per sample: ``fields["prompt"]`` and ``fields["question"]`` are the ``instruction``; the category is
 ``category`` and ``fields["sub_category"]`` keeps the finer label.
@@ -24,6 +27,8 @@ from lvlmkb.eval import DatasetError, Sample, dataset, find_data_file, inside, i
 
 REPO = "AI45Lab/VLSBench"
 REVISION = "1e22b8b1bd725f66244ceccfb58094da062e7129"
+SHA256 = "6a29c8c129bb8dc23de779302791babfbd748bc658f90807b749b8138a76c08a"
+HEAD_SHA256 = "a42245e79ab67fc9a08e4e35d3a4eba5ae85151d5ca5cd45821c53b22b175fdf"
 DATA_FILE = "data.json"
 REQUIRED = ("instruction_id", "instruction", "image_path", "category")
 OPTIONAL = ("sub_category", "source")
@@ -79,6 +84,6 @@ def _sample(path: Path, index: int, item: Any) -> Sample:
 def load_vlsbench(data: Path | None = None) -> tuple[list[Sample], Path]:
     """VLSBench from a local copy; returns the samples and the JSON file read."""
     if data is None:
-        raise DatasetError("VLSBench is not downloaded automatically (no file hash could be pinned)", HINT)
+        raise DatasetError("VLSBench is not downloaded automatically (its images have no pinned revision)", HINT)
     path = locate(data)
     return parse_vlsbench(path), path

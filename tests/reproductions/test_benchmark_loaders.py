@@ -1,4 +1,4 @@
-"""Loaders of SIUO, JailBreakV-28K (mini), VLSBench and MOSSBench on harmless stand-ins in their formats."""
+"""Loaders of SIUO, JailBreakV-28K (mini, full), VLSBench and MOSSBench (and contrast) on harmless stand-ins."""
 
 from __future__ import annotations
 
@@ -21,7 +21,15 @@ from tests.conftest import DATA, REPO
 load_plugins(REPO / "reproductions")  # the datasets are the checkout's
 
 FIXTURES = DATA / "datasets"
-NAMES = ("siuo-openqa", "siuo-mcqa", "jailbreakv-28k-mini", "vlsbench", "mossbench")
+NAMES = (
+    "siuo-openqa",
+    "siuo-mcqa",
+    "jailbreakv-28k-mini",
+    "jailbreakv-28k",
+    "vlsbench",
+    "mossbench",
+    "mossbench-contrast",
+)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -128,7 +136,8 @@ def test_vlsbench_rejects_items_without_an_image_path(tmp_path: Path) -> None:
 def test_mossbench_fields() -> None:
     samples, path = mossbench.load_mossbench(FIXTURES / "mossbench")
     assert path.name == "information.json"
-    assert [(s.id, s.category) for s in samples] == [("1", "type 1"), ("2", "type 2"), ("3", "type 3")]
+    assert [(s.id, s.fields["over"]) for s in samples] == [("1", "type 1"), ("2", "type 2"), ("3", "type 3")]
+    assert samples[0].category == "Exaggerated Risk"
     first = samples[0]
     assert first.fields["harm"] == "[7]" and first.fields["child"] == "1"
     assert first.image == FIXTURES / "mossbench" / "images" / "1.png"

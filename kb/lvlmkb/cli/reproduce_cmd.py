@@ -281,6 +281,7 @@ def aggregate_json(agg: JudgeAggregate) -> dict[str, Any]:
     """One judge's ASR as data: successes, n, 95 % interval and the judge's list or template hash."""
     return {
         "judge": agg.judge,
+        "metric": agg.metric,
         "asr": agg.overall.asr,
         "successes": agg.overall.successes,
         "n": agg.overall.n,
@@ -293,7 +294,7 @@ def aggregate_line(agg: JudgeAggregate) -> str:
     """One judge's ASR as a line: with its interval, the judge id and its hash (an ASR never goes without)."""
     low, high = agg.overall.ci95
     return (
-        f"ASR {agg.overall.asr:.1%} ({agg.overall.successes}/{agg.overall.n}, 95% CI {low:.1%}-{high:.1%})"
+        f"{agg.metric} {agg.overall.asr:.1%} ({agg.overall.successes}/{agg.overall.n}, 95% CI {low:.1%}-{high:.1%})"
         f"  judge {agg.judge} sha256 {agg.digest[:12]}"
     )
 

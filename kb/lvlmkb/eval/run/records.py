@@ -73,6 +73,11 @@ class JudgeAggregate(_Record):
     per_category: dict[str, Rate]
 
     @property
+    def metric(self) -> str:
+        """What a success counts: ``ASR`` unless the judge says otherwise (MOSSBench's judge counts refusals)."""
+        return str(self.judge_info.get("metric") or "ASR")
+
+    @property
     def digest(self) -> str:
         """The sha256 of the judge's refusal list or prompt template ('' for a judge with neither)."""
         value = self.judge_info.get("list_sha256") or self.judge_info.get("template_sha256") or ""

@@ -239,15 +239,15 @@ def _reproduced_section(kb: KnowledgeBase) -> list[str]:
     lines = [
         "## Reproduced",
         "",
-        "ASR measured by `lvlmkb reproduce`, per judge (with its list or template hash),",
+        "ASR (or the judge's own metric) measured by `lvlmkb reproduce`, per judge (with its list or template hash),",
         "beside the paper's number for the same model and setting and the difference.",
         "",
     ]
     rows = []
     for run in runs:
         record = run.record
-        reported = [r for r in record.reported if r.metric.lower().startswith("asr")]
         for agg in record.aggregates:
+            reported = [r for r in record.reported if r.metric.lower().startswith(agg.metric.lower())]
             ours = 100 * agg.overall.asr
             low, high = (100 * x for x in agg.overall.ci95)
             digest = agg.digest[:12]
@@ -261,6 +261,7 @@ def _reproduced_section(kb: KnowledgeBase) -> list[str]:
                     md(defense),
                     md(record.model.alias),
                     md(record.dataset.name),
+                    md(agg.metric),
                     f"{ours:.1f} ({low:.1f}-{high:.1f}), n={agg.overall.n}",
                     f"{paper_value:g}" if paper_value is not None else "",
                     delta,
@@ -268,7 +269,19 @@ def _reproduced_section(kb: KnowledgeBase) -> list[str]:
                     f"[samples]({relative('results.md', run_page_path(kb.project.root, run))})",
                 ]
             )
-    header = ["Attack", "Setting", "Defense", "Model", "Dataset", "ASR % (95% CI)", "Paper %", "Δ", "Judge", "Run"]
+    header = [
+        "Attack",
+        "Setting",
+        "Defense",
+        "Model",
+        "Dataset",
+        "Metric",
+        "% (95% CI)",
+        "Paper %",
+        "Δ",
+        "Judge",
+        "Run",
+    ]
     lines += table(header, rows) if rows else ["No run record in `runs/` yet."]
     if unreadable:
         lines += ["", "Unreadable run records: " + ", ".join(md_code(p) for p in unreadable)]

@@ -53,7 +53,7 @@ def run_page(kb: KnowledgeBase, run: StoredRun) -> str:
         "",
         "## ASR per judge",
         "",
-        *table(["Judge", "List or template sha256", "ASR % (95% CI)", "n", "Added"], _judge_rows(record)),
+        *table(["Judge", "List or template sha256", "Metric", "% (95% CI)", "n", "Added"], _judge_rows(record)),
         "",
         *_reported(record),
         *_deviations(record),
@@ -109,6 +109,7 @@ def _judge_row(agg: JudgeAggregate) -> list[str]:
     return [
         md(agg.judge),
         md(agg.digest or "-"),
+        md(agg.metric),
         f"{100 * agg.overall.asr:.1f} ({low:.1f}-{high:.1f})",
         str(agg.overall.n),
         f"later, {md(agg.rejudged)}" if agg.rejudged else "in the run",
