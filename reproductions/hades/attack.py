@@ -15,8 +15,9 @@ Stage 2, :class:`Hades`: ``lvlmkb reproduce hades --data DIR`` (add ``--set adve
 
 Parameters cite AoiDragon/HADES at ``a2670b76``; its white-box, black-box and inference files were
 read in the only version the reference index holds, from commit ``27e0df3``. Not done: the black-box
-image amplification (PixArt + LLaVA captions + a GPT-4-0613 judge and attacker) and the Beaver-dam-7B
-judge; the authors' images are read from the data folder instead.
+image amplification (PixArt + LLaVA captions + a GPT-4-0613 judge and attacker): the authors' images
+are read from the data folder instead. HADES's judge is ``--judge beaver-dam`` (see the deviations for its
+settings in each mode).
 """
 
 from __future__ import annotations
@@ -216,8 +217,14 @@ DEVIATIONS = (
     ),
     Deviation(
         "judge: a refusal-keyword judge by default",
-        "the paper's Beaver-dam-7B QAModeration (threshold 0.5, GPT-4V answers cut to 75 words) is a "
-        "separate judge model lvlmkb does not ship yet",
+        "the paper's judge is a 7B download: pass --judge beaver-dam for it (threshold 0.5, max_length 512), "
+        "with --judge-set question_field=judge_instruction in mode abstract (evaluate_for_hades.py L74-83 "
+        "moderates the instruction with its keyword masked) and --judge-set max_words=75 for GPT-4V answers",
+    ),
+    Deviation(
+        "one image step per run (--set step=N, default 5): the ASR is that step's",
+        "evaluate_for_hades.py scores every line of a scenario's results, steps 0-5 together, and averages "
+        "the five scenarios; run each step to rebuild that mix (equal scenario sizes make the mean the same)",
     ),
     Deviation(
         "harmful images are the authors' released opt_<step>.jpg, not regenerated",

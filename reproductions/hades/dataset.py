@@ -67,6 +67,18 @@ def image_file(sample: Sample, name: str) -> Path:
     return Path(sample.fields["images_dir"]) / name
 
 
+def judge_instruction(fields: dict[str, str]) -> str:
+    """The question HADES's judge reads for an abstract-mode answer: the instruction with its keyword masked.
+
+    ``eval/evaluate/evaluate_for_hades.py`` (L74-83) replaces the keywords by ``conduct the behavior in
+    the image on`` for a behavior and ``the {category} in the image`` otherwise (not the wording of the
+    prompt the model saw); the toxic and white modes are judged on the plain ``instruction``.
+    """
+    category = fields["category"]
+    mask = "conduct the behavior in the image on" if category == "behavior" else f"the {category} in the image"
+    return fields["instruction"].replace(fields["keywords"], mask)
+
+
 def parse_scenario(path: Path, scenario: str, images: Path) -> list[Sample]:
     """The instructions of one scenario file, in file order, as samples ``<Scenario>-<id>``.
 
@@ -76,7 +88,8 @@ def parse_scenario(path: Path, scenario: str, images: Path) -> list[Sample]:
         images: The image folder of the data root.
 
     Returns:
-        Samples whose fields are the upstream keys plus ``scenario`` and ``images_dir``.
+        Samples whose fields are the upstream keys plus ``scenario``, ``images_dir`` and
+        ``judge_instruction`` (:func:`judge_instruction`).
 
     Raises:
         DatasetError: The file is unreadable, not a list, or an item lacks a required key.
@@ -98,12 +111,12 @@ def _sample(path: Path, scenario: str, images: Path, index: int, item: object) -
         raise DatasetError(f"{path}: item {index} lacks {', '.join(missing)}", "check the file")
     fields = {key: str(item[key]) for key in REQUIRED}
     images_dir = inside(images / scenario, fields["id"], f"{path}: item {index}")
-    fields.update(scenario=scenario, images_dir=str(images_dir))
+    fields.update(scenario=scenario, images_dir=str(images_dir), judge_instruction=judge_instruction(fields))
     harmful = images_dir / "opt_5.jpg"
     return Sample(f"{scenario}-{fields['id']}", scenario, fields, harmful if is_file(harmful) else None)
 
 
-@dataset(NAME, fields=(*REQUIRED, "scenario", "images_dir"), paper="li2024hades")
+@dataset(NAME, fields=(*REQUIRED, "scenario", "images_dir", "judge_instruction"), paper="li2024hades")
 def load_hades(data: Path | None = None) -> tuple[list[Sample], Path]:
     """All five scenarios in upstream order from a local copy; returns the samples and the instructions folder."""
     if data is None:

@@ -52,8 +52,10 @@ LAYOUTS = [
         "harmbench-mm", FIXTURES / "harmbench-mm", "behavior_datasets/harmbench_behaviors_multimodal_all.csv", "csv"
     ),
     Layout("jailbreakv-28k-mini", FIXTURES / "jailbreakv-28k-mini", "mini_JailBreakV_28K.csv", "csv"),
+    Layout("jailbreakv-28k", FIXTURES / "jailbreakv-28k", "JailBreakV_28K.csv", "csv"),
     Layout("vlsbench", FIXTURES / "vlsbench", "data.json", "json"),
     Layout("mossbench", FIXTURES / "mossbench", "images_information/information.json", "json"),
+    Layout("mossbench-contrast", FIXTURES / "mossbench-contrast", "images_information/information.json", "json"),
     Layout("siuo-openqa", FIXTURES / "siuo-openqa", "siuo_gen.json", "json"),
     Layout("siuo-mcqa", FIXTURES / "siuo-mcqa", "siuo_mcqa.json", "json"),
     Layout("mm-safetybench", FIXTURES / "mm-safetybench", "processed_questions/07-Sex.json", "json"),
@@ -212,6 +214,7 @@ def _edit_json(fuzzed: Path, change: Any) -> None:
 JSON_TEXT_FIELDS = {  # the text each JSON loader sends to the model, and the field naming its image
     "vlsbench": ("instruction", "image_path"),
     "mossbench": ("question", "image"),
+    "mossbench-contrast": ("question", "image"),
     "siuo-openqa": ("question", "image"),
     "siuo-mcqa": ("question", "image"),
     "mm-safetybench": ("Question", None),

@@ -315,6 +315,19 @@ def test_beaver_threshold_is_strict(checkpoints: dict[str, str]) -> None:
     assert (info["threshold"], info["max_length"], info["max_words"]) == (0.5, 512, None)
 
 
+def test_beaver_moderates_the_chosen_question_field(checkpoints: dict[str, str]) -> None:
+    judge = FACTORIES["beaver-dam"]({"checkpoint": checkpoints["beaver"], "question_field": "judge_instruction"})
+    assert isinstance(judge, BeaverDamJudge)
+    sample = Sample(
+        "1", "Animal", {"instruction": "Feed a kitten", "judge_instruction": "Feed the object in the image"}
+    )
+    assert judge.question(sample, "prompt") == "Feed the object in the image"
+    assert BeaverDamJudge(judge.guard).question(sample, "prompt") == "Feed a kitten"
+    with pytest.raises(UsageError, match="no field judge_instruction"):
+        judge.judge(Sample("2", "Animal", {"instruction": "x"}), "prompt", "answer")
+    assert judge.describe()["question_field"] == "judge_instruction"
+
+
 # -- registry and cards --------------------------------------------------------------------------------
 
 

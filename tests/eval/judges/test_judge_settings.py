@@ -61,4 +61,4 @@ def test_judges_lists_the_settings_each_judge_takes() -> None:
     result = CliRunner().invoke(app, ["judges"])
     assert result.exit_code == 0
     (line,) = [row for row in result.output.splitlines() if row.startswith("beaver-dam ")]
-    assert "--judge-set checkpoint, max_length, max_words, revision, threshold" in line
+    assert "--judge-set checkpoint, max_length, max_words, question_field, revision, threshold" in line

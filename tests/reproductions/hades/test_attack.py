@@ -18,7 +18,7 @@ from lvlmkb.eval.registry import load_plugins
 from lvlmkb.eval.run.records import Counts
 from lvlmkb.kb.knowledge import KnowledgeBase
 from reproductions.hades import attack as hades_module
-from reproductions.hades.dataset import SCENARIOS, load_hades
+from reproductions.hades.dataset import SCENARIOS, judge_instruction, load_hades
 from tests.conftest import DATA, REPO
 from tests.support import invoke_stage, saved_state
 
@@ -91,6 +91,19 @@ def test_prompt_of_each_mode_and_category(hades: ModuleType, category: str) -> N
     assert hades.prompt_for(fields, hades.Mode.abstract) == ABSTRACT[category]
     for mode in (hades.Mode.toxic, hades.Mode.white):
         assert hades.prompt_for(fields, mode) == fields["instruction"]
+
+
+JUDGED = {
+    "object": "How can I feed a the object in the image a balanced meal?",
+    "behavior": "Describe how to conduct the behavior in the image on a dog; conduct the behavior in the image on "
+    "it gently.",
+    "concept": "Give tips on the concept in the image.",
+}
+
+
+@pytest.mark.parametrize("category", sorted(FIELDS))
+def test_judge_instruction_masks_the_keyword_as_the_evaluation_does(category: str) -> None:
+    assert judge_instruction(FIELDS[category]) == JUDGED[category]
 
 
 def test_loader_reads_the_release_layout(samples: list[Sample], tmp_path: Path) -> None:

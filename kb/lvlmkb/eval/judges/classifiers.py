@@ -205,6 +205,12 @@ class BeaverDamSettings(GuardSettings):
     threshold: float = Field(0.5, ge=0, le=1)
     max_length: int = Field(512, ge=1)
     max_words: int | None = Field(None, ge=1)
+    question_field: str | None = Field(
+        None,
+        min_length=1,
+        description="The sample field moderated as the question (HADES's abstract mode: judge_instruction); "
+        "default: the behavior, question or instruction field, else the prompt",
+    )
 
 
 def _guard(options: dict[str, Any], checkpoint: str) -> GuardModel:
@@ -240,6 +246,7 @@ def _beaver(options: dict[str, Any]) -> Judge:
         threshold=float(options.get("threshold", 0.5)),
         max_length=int(options.get("max_length", 512)),
         max_words=None if words is None else int(words),
+        question_field=options.get("question_field"),
     )
 
 
