@@ -26,3 +26,28 @@ def invoke_stage(plugin: str, stage: str, *args: str, root: Path = REPO, **setti
         part for key, value in settings.items() for part in ("--set", f"{key}={'null' if value is None else value}")
     ]
     return CliRunner().invoke(app, ["stage", plugin, stage, *args, *sets, "--root", str(root)])
+
+
+def reference_loss(backend: Any, image: Any, prompt: str, target: str, *, drop: tuple[str, ...] = ()) -> Any:
+    """The model's own loss of ``target``: the processor's inputs for the image and chat text, labels on the target.
+
+    ``drop`` leaves processor outputs out (to show that the white-box path needs them). ``backend`` is an
+    :class:`~lvlmkb.eval.backends.hf.HFBackend`, ``image`` a PIL image; returns a scalar tensor.
+    """
+    import torch
+
+    processor = backend.processor
+    user = {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt}]}
+    answer = {"role": "assistant", "content": [{"type": "text", "text": target}]}
+    prompt_text = processor.apply_chat_template([user], add_generation_prompt=True, tokenize=False)
+    full_text = processor.apply_chat_template([user, answer], continue_final_message=True, tokenize=False)
+    prepared = backend.prepare_image(image)
+    bos = processor.tokenizer.bos_token
+    special = not (bos and prompt_text.startswith(bos))
+    prompt_ids = processor(text=prompt_text, images=[prepared], add_special_tokens=special)["input_ids"][0]
+    inputs = processor(text=full_text, images=[prepared], add_special_tokens=special, return_tensors="pt")
+    labels = inputs["input_ids"].clone()
+    labels[0, : len(prompt_ids)] = -100
+    kept = {name: value for name, value in inputs.items() if name not in drop}
+    with torch.no_grad():
+        return backend.model(**kept, labels=labels).loss

@@ -247,5 +247,5 @@ def test_declaration_mistakes_are_caught() -> None:
 def test_a_white_box_stage_refuses_a_family_it_cannot_serve(tmp_path: Path, no_model_opens: None) -> None:
     args = ["stage", "visual-adv", "optimize", "--model", "llava-next", "--out", str(tmp_path / "out")]
     message = "model 'llava-next' (llava-next family) is not served by the white-box path"
-    assert_clean(invoke(*args), 2, message, "the inputs of janus and llava models only")
+    assert_clean(invoke(*args), 2, message, "the inputs of gemma-3, janus and llava models only")
     assert not (tmp_path / "out").exists()

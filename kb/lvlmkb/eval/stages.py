@@ -199,7 +199,12 @@ def check_white_box(kb: KnowledgeBase, alias: str, options: BackendOptions, labe
             cannot serve (so its loss would not be the model's own).
         NotFoundError: no such alias.
     """
-    from lvlmkb.eval.backends.registry import WHITE_BOX_FAMILIES, check_runnable, model_entry
+    from lvlmkb.eval.backends.registry import (
+        WHITE_BOX_FAMILIES,
+        check_runnable,
+        model_entry,
+        white_box_families_text,
+    )
 
     entry = model_entry(kb, alias)
     backend = check_runnable(entry, options)
@@ -212,7 +217,7 @@ def check_white_box(kb: KnowledgeBase, alias: str, options: BackendOptions, labe
         raise UsageError(
             f"model '{alias}' ({entry.family} family) is not served by the white-box path",
             f"{label} computes the loss on one NCHW image per prompt, the inputs of "
-            f"{' and '.join(sorted(WHITE_BOX_FAMILIES))} models only; choose one of those",
+            f"{white_box_families_text()} models only; choose one of those",
         )
 
 

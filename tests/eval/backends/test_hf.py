@@ -32,6 +32,7 @@ from lvlmkb.eval.backends.hf_inputs import eos_set, group_by_settings, is_out_of
 from lvlmkb.eval.backends.registry import BackendOptions, backend_class  # noqa: E402
 from lvlmkb.eval.backends.tiny import TINY_FAMILIES, TINY_PREFIX, ensure_tiny_model, tiny_dir  # noqa: E402
 from lvlmkb.kb.schema import ModelEntry  # noqa: E402
+from tests.support import reference_loss  # noqa: E402
 
 FAMILIES = ("janus", "llava")
 SETTINGS = GenerationSettings(max_new_tokens=10)
@@ -238,6 +239,8 @@ def test_loss_gradient_reaches_pixels(family: str, backends: dict[str, HFBackend
     assert all(p.grad is None for p in backend.model.parameters())
     same = backend.loss(images, "what is this?", "Sure, here is")
     assert torch.allclose(same, loss.detach())
+    reference = reference_loss(backend, images[0].to_pil(), "what is this?", "Sure, here is")
+    assert torch.allclose(loss.detach(), reference, atol=1e-6), "the model's loss on its processor's own inputs"
 
 
 def test_empty_target_is_an_error(backends: dict[str, HFBackend]) -> None:

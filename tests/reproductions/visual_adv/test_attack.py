@@ -175,12 +175,13 @@ def test_instruction_dataset(tmp_path: Path) -> None:
         load_dataset("visual-adv-instructions")
 
 
-def test_cli_runs_on_the_tiny_llava(
-    va: ModuleType, inputs: tuple[Path, Path], tiny_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("model", ["tiny-llava", "tiny-gemma-3"])
+def test_cli_runs_on_a_white_box_family(
+    model: str, inputs: tuple[Path, Path], tiny_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LVLMKB_CACHE", str(tiny_root))
     corpus, image = inputs
-    args = ("--model", "tiny-llava", "--out", str(tmp_path))
+    args = ("--model", model, "--out", str(tmp_path))
     result = invoke_stage(
         "visual-adv", "optimize", *args, corpus=corpus, image=image, iterations=2, batch_size=2, epsilon=None
     )

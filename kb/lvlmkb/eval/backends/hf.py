@@ -35,7 +35,7 @@ from lvlmkb.eval.backends.hf_inputs import (
 )
 from lvlmkb.eval.backends.hub import ensure_hub_reachable
 from lvlmkb.eval.backends.preprocessing import Preprocessing, preprocessing_for
-from lvlmkb.eval.backends.registry import WHITE_BOX_FAMILIES
+from lvlmkb.eval.backends.registry import WHITE_BOX_FAMILIES, white_box_families_text
 from lvlmkb.eval.backends.tiny import TINY_FAMILIES, TINY_PREFIX, ensure_tiny_model
 
 if TYPE_CHECKING:
@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 # Extra ``generate`` arguments by ``config.model_type``.
 _FAMILY_GENERATE_KWARGS: dict[str, dict[str, Any]] = {"janus": {"generation_mode": "text"}}
 _TOKEN_CACHE_SIZE = 64
+TargetInputs = tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]
+"""Token ids of prompt + target, the labels of the target, and the processor's other inputs for that text."""
 
 
 quiet_cosmetic_warnings()
@@ -105,7 +107,7 @@ class HFBackend:
         self.trust_remote_code = trust_remote_code
         self._model: Any = None
         self._processor: Any = None
-        self._token_cache: dict[tuple[str, str, tuple[int, ...]], tuple[torch.Tensor, torch.Tensor]] = {}
+        self._token_cache: dict[tuple[str, str, tuple[int, ...]], TargetInputs] = {}
 
     @classmethod
     def from_entry(cls, entry: ModelEntry, options: BackendOptions) -> HFBackend:
@@ -353,7 +355,7 @@ class HFBackend:
         if family not in WHITE_BOX_FAMILIES:
             raise BackendError(
                 f"the white-box path does not serve the {family} family: its loss would not be the model's own",
-                f"white-box attacks run on {' and '.join(sorted(WHITE_BOX_FAMILIES))} models",
+                f"white-box attacks run on {white_box_families_text()} models",
             )
 
     def normalize(self, pixels: torch.Tensor) -> torch.Tensor:
@@ -363,20 +365,20 @@ class HFBackend:
         std = torch.tensor(image_processor.image_std, device=pixels.device, dtype=pixels.dtype).view(1, -1, 1, 1)
         return (pixels - mean) / std
 
-    def _target_ids(self, prompt: str, target: str, shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Token ids of prompt + target (one user turn, images first) and the labels of the target."""
+    def _target_ids(self, prompt: str, target: str, shape: tuple[int, ...]) -> TargetInputs:
+        """Token ids of prompt + target (one user turn, images first), the target's labels, the other inputs."""
         if not target.strip():
             raise BackendError("the target is empty", "give the answer whose likelihood the loss measures")
         key = (prompt, target, shape)
         if key in self._token_cache:
             return self._token_cache[key]
-        ids, prompt_length = prompt_target_ids(self.processor, prompt, target, shape[0], (shape[3], shape[2]))
+        ids, prompt_length, extras = prompt_target_ids(self.processor, prompt, target, shape[0], (shape[3], shape[2]))
         full_ids = torch.tensor(ids)
         labels = full_ids.clone()
         labels[:prompt_length] = -100
         if len(self._token_cache) >= _TOKEN_CACHE_SIZE:
             self._token_cache.clear()
-        self._token_cache[key] = (full_ids.unsqueeze(0), labels.unsqueeze(0))
+        self._token_cache[key] = (full_ids.unsqueeze(0), labels.unsqueeze(0), extras)
         return self._token_cache[key]
 
     def loss_from_pixels(self, pixels: torch.Tensor, prompt: str, target: str) -> torch.Tensor:
@@ -394,11 +396,14 @@ class HFBackend:
         model = self.model
         if pixels.ndim != 4:
             raise BackendError(f"pixels must be NCHW, got shape {tuple(pixels.shape)}")
-        ids, labels = self._target_ids(prompt, target, tuple(pixels.shape))
+        ids, labels, extras = self._target_ids(prompt, target, tuple(pixels.shape))
         ids, labels = ids.to(model.device), labels.to(model.device)
+        inputs = {name: value.to(model.device) for name, value in extras.items()}
         pixel_values = self.normalize(pixels.to(model.device)).to(model.dtype)
         with oom_guard("computing the loss", _empty_cuda_cache):
-            out = model(input_ids=ids, attention_mask=torch.ones_like(ids), pixel_values=pixel_values, labels=labels)
+            out = model(
+                input_ids=ids, attention_mask=torch.ones_like(ids), pixel_values=pixel_values, labels=labels, **inputs
+            )
         loss: torch.Tensor = out.loss
         return loss
 

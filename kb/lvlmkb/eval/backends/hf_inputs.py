@@ -181,9 +181,13 @@ def missing_checkpoint_error(checkpoint: str, revision: str | None, cause: BaseE
     return BackendError(f"cannot load checkpoint {where}: {first_line}", hint)
 
 
+GENERATED_INPUTS = frozenset({"input_ids", "attention_mask", "pixel_values"})
+"""Processor outputs the white-box path builds itself; every other output is passed to the model as it is."""
+
+
 def prompt_target_ids(
     processor: Any, prompt: str, target: str, images: int, size: tuple[int, int]
-) -> tuple[list[int], int]:
+) -> tuple[list[int], int, dict[str, Any]]:
     """Token ids of a user turn (``images`` images, then ``prompt``) continued by the assistant with ``target``.
 
     The assistant prefix comes from the chat template (``continue_final_message``), so spacing after
@@ -198,7 +202,8 @@ def prompt_target_ids(
         size: (width, height) of each image; only their token count matters.
 
     Returns:
-        The full id list and the number of leading prompt ids.
+        The full id list, the number of leading prompt ids, and the processor's other outputs for the full
+        text (Gemma 3's ``token_type_ids``, which give image tokens bidirectional attention), as tensors.
 
     Raises:
         BackendError: The target adds no token.
@@ -212,14 +217,15 @@ def prompt_target_ids(
     full_text = processor.apply_chat_template([user, answer], continue_final_message=True, tokenize=False)
     bos = processor.tokenizer.bos_token
     special = not (bos and prompt_text.startswith(bos))  # as apply_chat_template(tokenize=True) decides
-    ids = [
-        processor(text=text, images=blanks or None, add_special_tokens=special)["input_ids"][0]
+    prompt_out, full_out = (
+        processor(text=text, images=blanks or None, add_special_tokens=special, return_tensors="pt")
         for text in (prompt_text, full_text)
-    ]
-    prompt_ids, full_ids = (list(map(int, row)) for row in ids)
+    )
+    prompt_ids, full_ids = (list(map(int, out["input_ids"][0])) for out in (prompt_out, full_out))
+    extras = {name: value for name, value in full_out.items() if name not in GENERATED_INPUTS}
     common = 0
     while common < min(len(prompt_ids), len(full_ids)) and prompt_ids[common] == full_ids[common]:
         common += 1
     if common >= len(full_ids):
         raise BackendError(f"the target {target!r} adds no tokens to the prompt", "give a non-empty target")
-    return full_ids, common
+    return full_ids, common, extras

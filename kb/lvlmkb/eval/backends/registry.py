@@ -129,12 +129,21 @@ def check_runnable(entry: ModelEntry, options: BackendOptions) -> str:
     return name
 
 
-WHITE_BOX_FAMILIES = frozenset({"janus", "llava"})
+WHITE_BOX_FAMILIES = frozenset({"gemma-3", "janus", "llava"})
 """The ``hf`` families whose white-box loss is the model's own (``HFBackend.loss_from_pixels`` is tested equal
-to the model's loss on them). The others need model inputs the white-box path does not pass: LLaVA-NeXT,
-Idefics2/3, SmolVLM, Mllama and Qwen take tiled 5-D/6-D pixels with ``image_sizes``, ``pixel_attention_mask``,
-``image_grid_thw`` or aspect-ratio masks, Gemma 3 needs ``token_type_ids`` for bidirectional image attention,
+to the loss of the model on the processor's own inputs for them). The path optimises one NCHW image at model
+resolution and passes every other processor output (Gemma 3's ``token_type_ids``, which give image tokens
+bidirectional attention). The others are refused: LLaVA-NeXT, Idefics2/3, SmolVLM, Mllama and Qwen cut the
+image into tiles (5-D/6-D pixels with ``image_sizes``, ``pixel_attention_mask``, ``image_grid_thw`` or
+aspect-ratio masks), so a perturbation of one image would need their tiling rebuilt differentiably in torch,
 and InternVL scores one image's tiles as several images."""
+
+
+def white_box_families_text() -> str:
+    """The served families for a message: ``gemma-3, janus and llava``."""
+    names = sorted(WHITE_BOX_FAMILIES)
+    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+
 
 BACKEND_OPTIONS: dict[str, frozenset[str]] = {
     "hf": frozenset({"preprocessing"}),
