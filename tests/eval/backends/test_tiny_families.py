@@ -1,9 +1,12 @@
-"""Families beyond Janus and LLaVA on tiny random builds: generation and batching work; white-box is the model's
-own loss for Gemma 3 and refused for the families whose images are tiled."""
+"""Families beyond Janus and LLaVA on tiny random builds: generation and batching work (the processors of the
+video-capable families load without their torchvision video part); white-box is the model's own loss for Gemma 3
+and refused for the families whose images are tiled."""
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -11,22 +14,30 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 import torch
+import transformers
 from PIL import Image
 
 from lvlmkb.eval.backends.base import BackendError, GenerationSettings, ImageInput, single_turn
 from lvlmkb.eval.backends.hf import HFBackend
 from lvlmkb.eval.backends.registry import WHITE_BOX_FAMILIES
-from lvlmkb.eval.backends.tiny import TINY_PREFIX, ensure_tiny_model
+from lvlmkb.eval.backends.tiny import TINY_PREFIX, ensure_tiny_model, tiny_dir
 from lvlmkb.kb.knowledge import KnowledgeBase
 from tests.support import reference_loss
 
-FAMILIES = ("llava-next", "gemma-3", "idefics", "mllama")
+FAMILIES = ("llava-next", "gemma-3", "idefics", "mllama", "qwen2-vl", "qwen2-5-vl", "llava-onevision", "internvl")
+VIDEO_FAMILIES = ("qwen2-vl", "qwen2-5-vl", "llava-onevision", "internvl")
+"""Families whose transformers 5 processor has a video part that needs torchvision."""
 SETTINGS = GenerationSettings(max_new_tokens=6)
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, HFBackend]]:
-    root = tmp_path_factory.mktemp("lvlmkb-cache")
+def cache_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("lvlmkb-cache")
+
+
+@pytest.fixture(scope="module")
+def loaded(cache_root: Path) -> Iterator[dict[str, HFBackend]]:
+    root = cache_root
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     with pytest.MonkeyPatch.context() as patch:
@@ -97,6 +108,31 @@ def test_the_image_changes_the_answer(family: str, loaded: dict[str, HFBackend])
 def test_the_tiny_alias_is_registered(family: str, repo_kb: KnowledgeBase) -> None:
     entry = repo_kb.models[f"tiny-{family}"]
     assert (entry.family, entry.checkpoint, entry.backend) == (family, TINY_PREFIX + family, "hf")
+
+
+@pytest.mark.parametrize("family", VIDEO_FAMILIES)
+def test_the_processor_loads_without_its_video_part(
+    family: str, loaded: dict[str, HFBackend], cache_root: Path
+) -> None:
+    processor = loaded[family].processor
+    if importlib.util.find_spec("torchvision") is None:  # this project's CPU environment
+        assert type(processor).__name__.startswith("ImageOnly") and "video_processor" not in processor.get_attributes()
+        with pytest.raises(ImportError, match=r"(?i)torchvision"):
+            transformers.AutoProcessor.from_pretrained(str(tiny_dir(family, cache_root)))  # type: ignore[no-untyped-call]
+    assert "image_processor" in processor.get_attributes()
+
+
+def test_an_import_failure_without_an_image_only_processor_stays_a_clean_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def missing(*_args: object, **_kwargs: object) -> None:
+        raise ImportError("SomeVideoProcessor requires the Torchvision library", name="torchvision")
+
+    monkeypatch.setenv("LVLMKB_CACHE", str(tmp_path))
+    monkeypatch.setattr(transformers.AutoProcessor, "from_pretrained", missing)
+    with pytest.raises(BackendError) as err:
+        _ = HFBackend(TINY_PREFIX + "llava", device="cpu").model
+    assert "torchvision" in err.value.message.lower() and "torchvision release" in (err.value.hint or "")
 
 
 def _tall_red_over_blue() -> ImageInput:

@@ -18,7 +18,18 @@ from typing import Any
 from lvlmkb.cachedir import cache_dir
 
 TINY_PREFIX = "lvlmkb-tiny/"
-TINY_FAMILIES: tuple[str, ...] = ("janus", "llava", "llava-next", "gemma-3", "idefics", "mllama")
+TINY_FAMILIES: tuple[str, ...] = (
+    "janus",
+    "llava",
+    "llava-next",
+    "gemma-3",
+    "idefics",
+    "mllama",
+    "qwen2-vl",
+    "qwen2-5-vl",
+    "llava-onevision",
+    "internvl",
+)
 TINY_VERSION = 1
 _MARKER = "lvlmkb-tiny.json"
 _SEED = 1234
@@ -441,6 +452,192 @@ def _build_mllama(folder: Path) -> None:
     _save(_seeded_build(build), processor, tokenizer, folder)
 
 
+QWEN_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{% for c in m['content'] %}"
+    "{% if c['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>{% else %}{{ c['text'] }}{% endif %}"
+    "{% endfor %}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+"""Qwen's ChatML turns with a vision block per image (no default system turn), for the tiny builds only."""
+
+
+def _qwen_tokenizer() -> Any:
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>"]
+    specials += ["<|image_pad|>", "<|video_pad|>"]
+    names = {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "bos_token": "<|endoftext|>"}
+    image_tokens = {
+        "image_token": "<|image_pad|>",
+        "video_token": "<|video_pad|>",
+        "vision_bos_token": "<|vision_start|>",
+        "vision_eos_token": "<|vision_end|>",
+    }
+    return _train_tokenizer(specials, names, image_tokens)
+
+
+def _save_without_video(model: Any, processor: Any, tokenizer: Any, folder: Path, video_processor: str) -> None:
+    """Save as a checkpoint of the full processor (``processor_class``, a video processor config) would be.
+
+    The image-only processor (:mod:`lvlmkb.eval.backends.image_only`) stands in for the full one, which
+    transformers 5 cannot build without torchvision; the files name the full processor so that loading
+    goes through ``AutoProcessor`` and its torchvision ``ImportError`` exactly as a real checkpoint does.
+    """
+    _save(model, processor, tokenizer, folder)
+    full = type(processor).__mro__[1].__name__
+    config_path = folder / "processor_config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config["processor_class"] = full
+    config_path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    video = {"video_processor_type": video_processor, "processor_class": full}
+    (folder / "video_preprocessor_config.json").write_text(json.dumps(video, indent=2), encoding="utf-8")
+
+
+def _build_qwen_vl(folder: Path, version: str) -> None:
+    """Qwen2-VL or Qwen2.5-VL: a tiny vision tower on 8-px patches merged 2 x 2, a tiny Qwen2 text model, mRoPE."""
+    import transformers
+
+    from lvlmkb.eval.backends import image_only
+
+    tokenizer = _qwen_tokenizer()
+    image_processor = transformers.Qwen2VLImageProcessorPil(
+        min_pixels=16 * 16, max_pixels=64 * 64, patch_size=8, merge_size=2, temporal_patch_size=2
+    )
+    processor_cls = image_only.ImageOnlyQwen2VLProcessor if version == "2" else image_only.ImageOnlyQwen2_5_VLProcessor
+    processor = processor_cls(image_processor=image_processor, tokenizer=tokenizer, chat_template=QWEN_TEMPLATE)
+    text = {**_tiny_llama(tokenizer), "rope_scaling": {"rope_type": "default", "mrope_section": [1, 1, 2]}}
+    vision: dict[str, Any] = {"depth": 2, "num_heads": 4, "patch_size": 8, "spatial_merge_size": 2}
+    vision["temporal_patch_size"] = 2
+    token = tokenizer.convert_tokens_to_ids
+    ids = {
+        "image_token_id": token("<|image_pad|>"),
+        "video_token_id": token("<|video_pad|>"),
+        "vision_start_token_id": token("<|vision_start|>"),
+    }
+    if version == "2":
+        text["model_type"] = "qwen2_vl_text"
+        vision.update(embed_dim=32, hidden_size=32, mlp_ratio=2)
+        config: Any = transformers.Qwen2VLConfig(text_config=text, vision_config=vision, **ids)
+        model_cls: Any = transformers.Qwen2VLForConditionalGeneration
+    else:
+        text["model_type"] = "qwen2_5_vl_text"
+        vision.update(hidden_size=32, intermediate_size=64, out_hidden_size=32, window_size=16)
+        vision["fullatt_block_indexes"] = [1]
+        config = transformers.Qwen2_5_VLConfig(text_config=text, vision_config=vision, **ids)
+        model_cls = transformers.Qwen2_5_VLForConditionalGeneration
+    model = _seeded_build(lambda: model_cls(config))
+    video = "Qwen2VLVideoProcessor"
+    _save_without_video(model, processor, tokenizer, folder, video)
+
+
+ONEVISION_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{% for c in m['content'] %}"
+    "{% if c['type'] == 'image' %}<image>\n{% endif %}{% endfor %}{% for c in m['content'] %}"
+    "{% if c['type'] == 'text' %}{{ c['text'] }}{% endif %}{% endfor %}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+"""LLaVA-OneVision's ChatML turns, images first, for the tiny build only (see :func:`_build_llava_onevision`)."""
+
+
+def _build_llava_onevision(folder: Path) -> None:
+    r"""LLaVA-OneVision: a tiny SigLIP-style tower, anyres tiles on a 32-px grid, a tiny Qwen2 text model.
+
+    The template is a plain ChatML one: the real checkpoint's assistant turn is reported (by the fidelity
+    review of issue [3/6]) to render as ``assistant \n`` when an answer is continued, against ``assistant\n``
+    in the generation prompt; that quirk could not be read from a checkpoint here and is not copied.
+    """
+    import transformers
+
+    from lvlmkb.eval.backends import image_only
+
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<image>", "<video>"]
+    names = {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "bos_token": "<|endoftext|>"}
+    tokenizer = _train_tokenizer(specials, names, {"image_token": "<image>", "video_token": "<video>"})
+    image_processor = transformers.LlavaOnevisionImageProcessorPil(
+        size={"height": 32, "width": 32}, image_grid_pinpoints=TINY_GRID, image_mean=[0.5] * 3, image_std=[0.5] * 3
+    )
+    processor = image_only.ImageOnlyLlavaOnevisionProcessor(
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        num_image_tokens=16,
+        vision_feature_select_strategy="full",
+        chat_template=ONEVISION_TEMPLATE,
+    )
+    vision = {key: value for key, value in _TINY_CLIP.items() if key != "projection_dim"}
+    vision["model_type"] = "siglip_vision_model"
+    config = transformers.LlavaOnevisionConfig(
+        text_config={**_tiny_llama(tokenizer), "model_type": "qwen2"},
+        vision_config=vision,
+        image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
+        video_token_index=tokenizer.convert_tokens_to_ids("<video>"),
+        vision_feature_select_strategy="full",
+        vision_feature_layer=-1,
+        image_grid_pinpoints=TINY_GRID,
+    )
+    model = _seeded_build(lambda: transformers.LlavaOnevisionForConditionalGeneration(config))
+    _save_without_video(model, processor, tokenizer, folder, "LlavaOnevisionVideoProcessor")
+
+
+INTERNVL_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{% for c in m['content'] %}"
+    "{% if c['type'] == 'image' %}<IMG_CONTEXT>\n{% else %}{{ c['text'] }}{% endif %}{% endfor %}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+"""InternVL's ChatML turns, an image as ``<IMG_CONTEXT>`` (expanded to ``<img>`` ... ``</img>``), tiny build only."""
+
+
+def _build_internvl(folder: Path) -> None:
+    """InternVL: a tiny InternViT on 32-px tiles (1-4 crops plus a thumbnail), pixel shuffle 0.5, tiny Qwen2.
+
+    Random-weight traps: InternVL's config ties the output head to the input embeddings by default, so a
+    random model only repeats its last input token; the tiny build unties them. The projector's two linear
+    layers start at std 0.02, too small for an image to move the answer; they are drawn at std 0.5.
+    """
+    import transformers
+
+    from lvlmkb.eval.backends import image_only
+
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<img>", "</img>", "<IMG_CONTEXT>", "<video>"]
+    names = {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "bos_token": "<|endoftext|>"}
+    image_tokens = {
+        "start_image_token": "<img>",
+        "end_image_token": "</img>",
+        "context_image_token": "<IMG_CONTEXT>",
+        "video_token": "<video>",
+    }
+    tokenizer = _train_tokenizer(specials, names, image_tokens)
+    image_processor = transformers.GotOcr2ImageProcessorPil(
+        size={"height": 32, "width": 32}, crop_to_patches=True, min_patches=1, max_patches=4
+    )
+    processor = image_only.ImageOnlyInternVLProcessor(
+        image_processor=image_processor, tokenizer=tokenizer, image_seq_length=4, chat_template=INTERNVL_TEMPLATE
+    )
+    vision = {
+        "hidden_size": 32,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "intermediate_size": 64,
+        "image_size": [32, 32],
+        "patch_size": [8, 8],
+    }
+    config = transformers.InternVLConfig(
+        vision_config=vision,
+        text_config={**_tiny_llama(tokenizer), "model_type": "qwen2"},
+        image_token_id=tokenizer.convert_tokens_to_ids("<IMG_CONTEXT>"),
+        image_seq_length=4,
+        downsample_ratio=0.5,
+        tie_word_embeddings=False,
+    )
+
+    def build() -> Any:
+        import torch
+
+        model = transformers.InternVLForConditionalGeneration(config)
+        with torch.no_grad():
+            for layer in (model.model.multi_modal_projector.linear_1, model.model.multi_modal_projector.linear_2):
+                layer.weight.normal_(std=0.5)
+        return model
+
+    _save_without_video(_seeded_build(build), processor, tokenizer, folder, "InternVLVideoProcessor")
+
+
 _BUILDERS: dict[str, Callable[[Path], None]] = {
     "janus": _build_janus,
     "llava": _build_llava,
@@ -448,4 +645,8 @@ _BUILDERS: dict[str, Callable[[Path], None]] = {
     "gemma-3": _build_gemma_3,
     "idefics": _build_idefics,
     "mllama": _build_mllama,
+    "qwen2-vl": lambda folder: _build_qwen_vl(folder, "2"),
+    "qwen2-5-vl": lambda folder: _build_qwen_vl(folder, "2.5"),
+    "llava-onevision": _build_llava_onevision,
+    "internvl": _build_internvl,
 }
