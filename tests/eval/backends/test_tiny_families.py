@@ -24,8 +24,18 @@ from lvlmkb.eval.backends.tiny import TINY_PREFIX, ensure_tiny_model, tiny_dir
 from lvlmkb.kb.knowledge import KnowledgeBase
 from tests.support import reference_loss
 
-FAMILIES = ("llava-next", "gemma-3", "idefics", "mllama", "qwen2-vl", "qwen2-5-vl", "llava-onevision", "internvl")
-VIDEO_FAMILIES = ("qwen2-vl", "qwen2-5-vl", "llava-onevision", "internvl")
+FAMILIES = (
+    "llava-next",
+    "gemma-3",
+    "idefics",
+    "mllama",
+    "qwen2-vl",
+    "qwen2-5-vl",
+    "llava-onevision",
+    "internvl",
+    "smolvlm",
+)
+VIDEO_FAMILIES = ("qwen2-vl", "qwen2-5-vl", "llava-onevision", "internvl", "smolvlm")
 """Families whose transformers 5 processor has a video part that needs torchvision."""
 SETTINGS = GenerationSettings(max_new_tokens=6)
 

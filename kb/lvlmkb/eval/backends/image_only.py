@@ -1,6 +1,6 @@
 """Image-only processors for the families whose transformers 5 processor also builds a video processor.
 
-Qwen2-VL, Qwen2.5-VL, LLaVA-OneVision and InternVL ship processors with three parts: an image processor,
+Qwen2-VL, Qwen2.5-VL, LLaVA-OneVision, InternVL and SmolVLM ship processors with three parts: an image processor,
 a tokenizer and a video processor. transformers 5 builds the video processors with torchvision, which
 lvlmkb does not install on CPU machines (its CPU wheel pulls a different torch build), so
 ``AutoProcessor.from_pretrained`` fails there with an ``ImportError``. lvlmkb's prompts carry images and
@@ -10,8 +10,9 @@ keeps the base class's own code (its image-token expansion, its chat template, i
 torchvision is missing) and the tokenizer. A request with a video cannot be expressed in lvlmkb, so
 nothing is lost; with torchvision installed the full processor loads as usual and this module is not used.
 
-SmolVLM is not covered: its processor reads the video processor's frame settings in every
-``apply_chat_template`` call and needs the ``num2words`` package, so it is left to ``AutoProcessor``.
+SmolVLM's processor also reads its video processor's frame settings in every ``apply_chat_template``
+call; its image-only form uses the generic ``apply_chat_template`` of ``ProcessorMixin`` instead (the
+frame settings only sample videos). It needs the ``num2words`` package, a dependency of ``lvlmkb[hf]``.
 """
 
 from __future__ import annotations
@@ -83,11 +84,32 @@ class ImageOnlyInternVLProcessor(transformers.InternVLProcessor):
         super().__init__(image_processor, tokenizer, None, image_seq_length, chat_template, **kwargs)
 
 
+class ImageOnlySmolVLMProcessor(transformers.SmolVLMProcessor):
+    """SmolVLM's processor without its video processor (and without the video defaults of its chat template)."""
+
+    def __init__(
+        self,
+        image_processor: Any = None,
+        tokenizer: Any = None,
+        image_seq_len: int = 169,
+        chat_template: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(image_processor, tokenizer, None, image_seq_len, chat_template, **kwargs)
+
+    def apply_chat_template(  # type: ignore[override]  # every argument is forwarded unchanged
+        self, conversation: Any, chat_template: Any = None, **kwargs: Any
+    ) -> Any:
+        """``ProcessorMixin.apply_chat_template``: SmolVLM's own only adds the video processor's frame settings."""
+        return transformers.ProcessorMixin.apply_chat_template(self, conversation, chat_template, **kwargs)
+
+
 IMAGE_ONLY: dict[str, type[Any]] = {
     "qwen2_vl": ImageOnlyQwen2VLProcessor,
     "qwen2_5_vl": ImageOnlyQwen2_5_VLProcessor,
     "llava_onevision": ImageOnlyLlavaOnevisionProcessor,
     "internvl": ImageOnlyInternVLProcessor,
+    "smolvlm": ImageOnlySmolVLMProcessor,
 }
 """The image-only processor class per ``model_type``."""
 

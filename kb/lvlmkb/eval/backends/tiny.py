@@ -29,6 +29,7 @@ TINY_FAMILIES: tuple[str, ...] = (
     "qwen2-5-vl",
     "llava-onevision",
     "internvl",
+    "smolvlm",
 )
 TINY_VERSION = 1
 _MARKER = "lvlmkb-tiny.json"
@@ -356,15 +357,12 @@ IDEFICS_TEMPLATE = (
 """Idefics's ``User:``/``Assistant:`` turns ended by ``<end_of_utterance>``, for the tiny build only."""
 
 
-def _build_idefics(folder: Path) -> None:
-    """Idefics3: a tiny SigLIP-style tower, images split into 32-px tiles plus a global image, pixel shuffle 2."""
-    from transformers import (
-        Idefics3Config,
-        Idefics3ForConditionalGeneration,
-        Idefics3ImageProcessorPil,
-        Idefics3Processor,
-    )
+_IDEFICS_VISION = {key: value for key, value in _TINY_CLIP.items() if key not in {"model_type", "projection_dim"}}
+"""The tiny SigLIP-style tower of Idefics3 and SmolVLM."""
 
+
+def _idefics_tokenizer() -> Any:
+    """The tokenizer of the Idefics3 and SmolVLM builds, with their image and utterance tokens."""
     specials = ["<unk>", "<s>", "</s>", "<pad>", "<image>", "<fake_token_around_image>", "<global-img>"]
     specials.append("<end_of_utterance>")
     names = {"unk_token": "<unk>", "bos_token": "<s>", "eos_token": "<end_of_utterance>", "pad_token": "<pad>"}
@@ -374,7 +372,19 @@ def _build_idefics(folder: Path) -> None:
         "global_image_token": "<global-img>",
         "end_of_utterance_token": "<end_of_utterance>",
     }
-    tokenizer = _train_tokenizer(specials, names, image_tokens)
+    return _train_tokenizer(specials, names, image_tokens)
+
+
+def _build_idefics(folder: Path) -> None:
+    """Idefics3: a tiny SigLIP-style tower, images split into 32-px tiles plus a global image, pixel shuffle 2."""
+    from transformers import (
+        Idefics3Config,
+        Idefics3ForConditionalGeneration,
+        Idefics3ImageProcessorPil,
+        Idefics3Processor,
+    )
+
+    tokenizer = _idefics_tokenizer()
     image_processor = Idefics3ImageProcessorPil(
         size={"longest_edge": 64},
         max_image_size={"longest_edge": 32},
@@ -385,10 +395,9 @@ def _build_idefics(folder: Path) -> None:
     processor = Idefics3Processor(
         image_processor=image_processor, tokenizer=tokenizer, image_seq_len=4, chat_template=IDEFICS_TEMPLATE
     )
-    vision = {key: value for key, value in _TINY_CLIP.items() if key not in {"model_type", "projection_dim"}}
     config = Idefics3Config(
         text_config=_tiny_llama(tokenizer),
-        vision_config=vision,
+        vision_config=_IDEFICS_VISION,
         scale_factor=2,
         image_token_id=tokenizer.convert_tokens_to_ids("<image>"),
     )
@@ -638,6 +647,33 @@ def _build_internvl(folder: Path) -> None:
     _save_without_video(_seeded_build(build), processor, tokenizer, folder, "InternVLVideoProcessor")
 
 
+def _build_smolvlm(folder: Path) -> None:
+    """SmolVLM: Idefics3's tiny build (32-px tiles plus a global image, pixel shuffle 2) under SmolVLM's classes."""
+    import transformers
+
+    from lvlmkb.eval.backends import image_only
+
+    tokenizer = _idefics_tokenizer()
+    image_processor = transformers.SmolVLMImageProcessorPil(
+        size={"longest_edge": 64},
+        max_image_size={"longest_edge": 32},
+        do_image_splitting=True,
+        image_mean=[0.5, 0.5, 0.5],
+        image_std=[0.5, 0.5, 0.5],
+    )
+    processor = image_only.ImageOnlySmolVLMProcessor(
+        image_processor=image_processor, tokenizer=tokenizer, image_seq_len=4, chat_template=IDEFICS_TEMPLATE
+    )
+    config = transformers.SmolVLMConfig(
+        text_config=_tiny_llama(tokenizer),
+        vision_config=_IDEFICS_VISION,
+        scale_factor=2,
+        image_token_id=tokenizer.convert_tokens_to_ids("<image>"),
+    )
+    model = _seeded_build(lambda: transformers.SmolVLMForConditionalGeneration(config))
+    _save_without_video(model, processor, tokenizer, folder, "SmolVLMVideoProcessor")
+
+
 _BUILDERS: dict[str, Callable[[Path], None]] = {
     "janus": _build_janus,
     "llava": _build_llava,
@@ -649,4 +685,5 @@ _BUILDERS: dict[str, Callable[[Path], None]] = {
     "qwen2-5-vl": lambda folder: _build_qwen_vl(folder, "2.5"),
     "llava-onevision": _build_llava_onevision,
     "internvl": _build_internvl,
+    "smolvlm": _build_smolvlm,
 }
