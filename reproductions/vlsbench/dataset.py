@@ -8,10 +8,13 @@ labels refusals and warnings. The file lvlmkb reads is ``data/data.json`` at com
 ``1e22b8b1bd725f66244ceccfb58094da062e7129`` (2,241 items, 617,417 bytes, sha256 :data:`SHA256`); the
 repository's HEAD ``68f54dea`` holds the same items with two more fields, ``image_description`` and
 ``safety_reason`` (1,327,073 bytes, sha256 :data:`HEAD_SHA256`), which load too. Both hashes were
-computed from the repository's history, not from a download, and nothing is downloaded: the images are
-not in the GitHub repository but in the Hugging Face dataset ``Foreshhh/vlsbench`` (``imgs.tar``; no
-revision pinned), so pass ``--data DIR`` where ``DIR`` holds ``data.json`` and the ``imgs/`` folder (or
-the JSON file itself, with images beside it).
+computed from the repository's history. The images are not in the GitHub repository but in the Hugging
+Face dataset ``Foreshhh/vlsbench`` beside its own ``data.json``. Without ``--data`` both are fetched with
+``huggingface_hub`` and ``imgs.tar`` is unpacked (uncompressed; only ``imgs/<name>.png`` or ``.jpg`` regular files)
+into lvlmkb's cache; that repository's commit page shows only short commit ids, so neither its revision
+nor its hashes are confirmed here: they are fixed on first download (:mod:`lvlmkb.eval.datasets.hub`)
+and the run record marks them so. ``--data DIR`` reads a local copy instead, where ``DIR`` holds
+``data.json`` and the ``imgs/`` folder (or the JSON file itself, with images beside it).
 
 Per sample: ``fields["prompt"]`` and ``fields["question"]`` are the ``instruction``; the category is
 ``category`` and ``fields["sub_category"]`` keeps the finer label.
@@ -20,10 +23,24 @@ Per sample: ``fields["prompt"]`` and ``fields["question"]`` are the ``instructio
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import tarfile
+import tempfile
 from pathlib import Path
 from typing import Any
 
-from lvlmkb.eval import DatasetError, Sample, dataset, find_data_file, inside, is_file
+from lvlmkb.eval import (
+    DatasetError,
+    HubPin,
+    Sample,
+    dataset,
+    extracted_dir,
+    fetch_hub,
+    find_data_file,
+    inside,
+    is_file,
+)
 
 REPO = "AI45Lab/VLSBench"
 REVISION = "1e22b8b1bd725f66244ceccfb58094da062e7129"
@@ -36,6 +53,62 @@ HINT = (
     f"pass --data DIR holding {DATA_FILE} (data/ of https://github.com/{REPO}) and the authors' image "
     "folder that its image_path entries name (imgs/)"
 )
+
+
+HUB_DATASET = "Foreshhh/vlsbench"
+HUB = HubPin(
+    HUB_DATASET,
+    None,
+    {DATA_FILE: None, "imgs.tar": None},
+    source="named in AI45Lab/VLSBench's README (68f54de); its commit page shows only short ids (imgs.tar "
+    "0510b60, data.json 4fea7d3), so revision and hashes are fixed on first download",
+    hint=HINT,
+)
+MEMBER = re.compile(r"(?:\./)?(imgs/[^/]+\.(?:png|jpe?g))", re.IGNORECASE)
+"""The members of ``imgs.tar`` that are unpacked (hidden files such as ``._x.png`` are skipped)."""
+
+
+def download() -> Path:
+    """VLSBench from the hub: ``data.json`` and the unpacked ``imgs/`` in lvlmkb's cache; returns the JSON."""
+    files = fetch_hub(HUB)
+    target = extracted_dir(HUB_DATASET, files.revision)
+    if not (target / DATA_FILE).is_file():
+        _unpack(files.folder / "imgs.tar", files.folder / DATA_FILE, target)
+    return target / DATA_FILE
+
+
+def _unpack(archive: Path, data_json: Path, target: Path) -> None:
+    """Unpack the image members of ``archive`` and copy ``data_json`` into ``target``, atomically."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name[:12]}-", dir=target.parent))
+    try:
+        with tarfile.open(archive, "r:") as bundle:  # uncompressed: what it writes cannot exceed the archive
+            for member in bundle:
+                _unpack_member(bundle, member, staging, archive)
+        shutil.copyfile(data_json, staging / DATA_FILE)
+        staging.rename(target)
+    except (OSError, EOFError, tarfile.TarError) as err:
+        if not (target / DATA_FILE).is_file():  # not another process that unpacked it first
+            raise DatasetError(f"cannot unpack {archive}: {err}", HINT) from err
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _unpack_member(bundle: tarfile.TarFile, member: tarfile.TarInfo, staging: Path, archive: Path) -> None:
+    """Write one regular image member below ``staging``; skip folders and hidden files, refuse anything else."""
+    name = Path(member.name).name
+    if member.isdir() or name.startswith("."):
+        return
+    found = MEMBER.fullmatch(member.name)
+    if not member.isfile() or found is None:
+        raise DatasetError(f"{archive}: unexpected member {member.name!r}", "is this VLSBench's imgs.tar?")
+    source = bundle.extractfile(member)
+    if source is None:
+        raise DatasetError(f"{archive}: cannot read member {member.name!r}", "is this VLSBench's imgs.tar?")
+    path = staging / found.group(1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with source, path.open("wb") as out:
+        shutil.copyfileobj(source, out)
 
 
 def locate(data: Path) -> Path:
@@ -82,8 +155,6 @@ def _sample(path: Path, index: int, item: Any) -> Sample:
 
 @dataset("vlsbench", fields=(*REQUIRED, "prompt", "question"), paper="hu2024vlsbench")
 def load_vlsbench(data: Path | None = None) -> tuple[list[Sample], Path]:
-    """VLSBench from a local copy; returns the samples and the JSON file read."""
-    if data is None:
-        raise DatasetError("VLSBench is not downloaded automatically (its images have no pinned revision)", HINT)
-    path = locate(data)
+    """VLSBench from ``data`` or the hub; returns the samples and the JSON file read."""
+    path = download() if data is None else locate(data)
     return parse_vlsbench(path), path

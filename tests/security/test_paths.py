@@ -249,10 +249,12 @@ def test_a_dataset_file_cannot_point_outside_its_folder(tmp_path: Path, outside:
             parse_jailbreakv(_jailbreakv_csv(folder, image_path))
 
 
-CHECKED_EXTRACTIONS = {"reproductions/figstep/pro_dataset.py"}
+CHECKED_EXTRACTIONS = {"reproductions/figstep/pro_dataset.py", "reproductions/vlsbench/dataset.py"}
 """Files that open an archive, each with a path check and a hostile-archive test: FigStep-Pro's released pieces
 accept only ``image_I_splits/image_I_split_J.png`` members, under 64 MiB in all, written into the cache
-(``tests/reproductions/figstep/test_pro.py::test_the_zip_is_checked_and_unpacked_into_the_cache``)."""
+(``tests/reproductions/figstep/test_pro.py::test_the_zip_is_checked_and_unpacked_into_the_cache``); VLSBench's
+``imgs.tar`` from the hub unpacks only regular ``imgs/<name>.png|jpg`` members, never a link, into the cache
+(``tests/eval/datasets/test_hub.py::test_vlsbench_refuses_a_hostile_archive``)."""
 
 
 def test_no_archive_is_extracted_unchecked() -> None:
@@ -267,6 +269,9 @@ def test_no_archive_is_extracted_unchecked() -> None:
     assert found == CHECKED_EXTRACTIONS
     source = (REPO / "reproductions" / "figstep" / "pro_dataset.py").read_text(encoding="utf-8")
     assert "extractall" not in source and "PIECE.fullmatch(m.filename)" in source
+    source = (REPO / "reproductions" / "vlsbench" / "dataset.py").read_text(encoding="utf-8")
+    assert "extractall" not in source and "MEMBER.fullmatch(member.name)" in source
+    assert 'tarfile.open(archive, "r:")' in source, "uncompressed only: what is written cannot exceed the archive"
 
 
 # --- export --------------------------------------------------------------------------------------

@@ -55,6 +55,9 @@ _EXPORTS = {
     "STATE": "lvlmkb.eval.run.attached_image",
     "dataset": "lvlmkb.eval.registry",
     "RemoteFile": "lvlmkb.eval.datasets.base",
+    "HubPin": "lvlmkb.eval.datasets.hub",
+    "fetch_hub": "lvlmkb.eval.datasets.hub",
+    "extracted_dir": "lvlmkb.eval.datasets.hub",
     "fetch": "lvlmkb.eval.datasets.base",
     "inside": "lvlmkb.eval.datasets.base",
     "find_data_file": "lvlmkb.eval.datasets.base",
@@ -85,6 +88,7 @@ __all__ = [
     "GenerationSettings",
     "GeneratorSettings",
     "HFBackend",
+    "HubPin",
     "ImageInput",
     "Judge",
     "LvlmkbError",
@@ -107,7 +111,9 @@ __all__ = [
     "check_font",
     "dataset",
     "defense",
+    "extracted_dir",
     "fetch",
+    "fetch_hub",
     "find_data_file",
     "find_data_root",
     "find_font",
@@ -153,6 +159,7 @@ if TYPE_CHECKING:
         is_file,
         sha256_file,
     )
+    from lvlmkb.eval.datasets.hub import HubPin, extracted_dir, fetch_hub
     from lvlmkb.eval.judges.base import Judge, Verdict
     from lvlmkb.eval.judges.refusal import REFUSAL_LISTS, RefusalList
     from lvlmkb.eval.media.fonts import check_font, find_font

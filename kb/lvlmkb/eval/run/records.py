@@ -121,6 +121,11 @@ class DatasetInfo(_Record):
         None, description="The --data the run was given (None: the pinned download), to load it again as it was."
     )
     sha256: str
+    origin: dict[str, JsonValue] | None = Field(
+        None,
+        description="For a dataset fetched from the Hugging Face hub: repository, revision, and the values not "
+        "confirmed before the first download (with the date they were first seen).",
+    )
     samples: int = Field(description="Rows in the dataset (before --limit).")
     limit: int | None
 

@@ -25,6 +25,7 @@ from lvlmkb.eval.backends.base import (
 from lvlmkb.eval.backends.registry import BackendOptions, backend_name, served_model
 from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.datasets.base import Sample
+from lvlmkb.eval.datasets.hub import origin_of
 from lvlmkb.eval.datasets.registry import LoadedDataset, load_dataset
 from lvlmkb.eval.judges.base import Judge
 from lvlmkb.eval.judges.registry import default_registry
@@ -423,6 +424,7 @@ def _record(
             path=str(dataset.path),
             data=str(spec.data) if spec.data is not None else None,
             sha256=dataset.sha256,
+            origin=origin_of(dataset.path),
             samples=len(dataset.samples),
             limit=spec.limit,
         ),
