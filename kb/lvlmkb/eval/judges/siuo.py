@@ -34,8 +34,9 @@ import unicodedata
 from typing import Any
 
 from lvlmkb.errors import UsageError
-from lvlmkb.eval.backends.base import Backend, GenerationRequest, GenerationSettings, ImageInput, Message
+from lvlmkb.eval.backends.base import GenerationRequest, Message
 from lvlmkb.eval.datasets.base import Sample
+from lvlmkb.eval.judges.asking import AskingJudge, asking_factory, sample_image
 from lvlmkb.eval.judges.base import Judge, JudgeFactory, Verdict
 
 REPO = "sinwang20/SIUO"
@@ -173,35 +174,19 @@ def parse_safety(evaluation: str) -> Verdict:
     return Verdict(True, "unsafe", rationale=f"[matched: {match.group(0).strip()}] {rationale}")
 
 
-def _image(sample: Sample) -> ImageInput:
-    from PIL import Image
-
-    if sample.image is None or not sample.image.is_file():
-        raise UsageError(f"judge '{SAFETY_JUDGE_ID}' needs the image of sample {sample.id}", "use siuo-openqa")
-    with Image.open(sample.image) as image:
-        return ImageInput.from_pil(image)
-
-
-class SIUOSafetyJudge:
+class SIUOSafetyJudge(AskingJudge):
     """GPT-4V-style safety judge of SIUO OpenQA: sees question, warning, reference, response and the image."""
 
-    def __init__(self, backend: Backend, model: str, max_new_tokens: int = 200) -> None:
-        self.backend = backend
-        self.model = model
-        self.settings = GenerationSettings(max_new_tokens=max_new_tokens)
-        self.id = f"{SAFETY_JUDGE_ID}-v{SAFETY_VERSION}@{model}"
+    judge_id, version, max_new_tokens = SAFETY_JUDGE_ID, SAFETY_VERSION, 200
 
     def describe(self) -> dict[str, Any]:
         """Judge id, version, the template and pattern hash, decoding, parsing and the judge model."""
         payload = f"{SAFETY_TEMPLATE}\n---\n{SAFETY_PATTERN}".encode()
         return {
-            "id": self.id,
-            "version": SAFETY_VERSION,
+            **self.model_facts(),
             "template_sha256": hashlib.sha256(payload).hexdigest(),
             "decoding": f"greedy, max_new_tokens={self.settings.max_new_tokens}",
             "parse": SAFETY_PARSE,
-            "model": self.model,
-            "backend": self.backend.describe(),
             "source": SAFETY_SOURCE,
         }
 
@@ -214,14 +199,14 @@ class SIUOSafetyJudge:
             )
         f = sample.fields
         text = render_safety(f["question"], f["safety_warning"], f["reference_answer"], response)
-        return GenerationRequest((Message.user(text, _image(sample)),), self.settings)
+        image = sample_image(sample, SAFETY_JUDGE_ID, "siuo-openqa")
+        return GenerationRequest((Message.user(text, image),), self.settings)
 
     def judge(self, sample: Sample, prompt: str, response: str) -> Verdict:
         """Ask the judge model (an empty response is safe without a call, as upstream)."""
         if response == "":
             return parse_safety(EMPTY_RESPONSE_EVALUATION)
-        answer = self.backend.generate([self.request(sample, response)])[0].text
-        return parse_safety(answer)
+        return parse_safety(self.ask(self.request(sample, response)))
 
 
 def create_mcqa(_options: dict[str, Any]) -> Judge:
@@ -229,13 +214,6 @@ def create_mcqa(_options: dict[str, Any]) -> Judge:
     return MCQAChoiceJudge()
 
 
-def create_safety(options: dict[str, Any]) -> Judge:
-    """Registry factory for ``llm-siuo-safety``: needs the judge backend and model alias (a vision model)."""
-    backend, model = options.get("backend"), options.get("model")
-    if backend is None or model is None:
-        raise UsageError(f"judge '{SAFETY_JUDGE_ID}' needs a vision judge model", "pass --judge-model ALIAS")
-    return SIUOSafetyJudge(backend, str(model))
-
-
+create_safety = asking_factory(SIUOSafetyJudge, "a vision judge model")
 FACTORIES: dict[str, JudgeFactory] = {MCQA_JUDGE_ID: create_mcqa, SAFETY_JUDGE_ID: create_safety}
 """SIUO's judges by id, for :func:`lvlmkb.eval.judges.registry.default_registry`."""
