@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Literal
 
 from lvlmkb.eval import CraftedInput, Deviation, Method, MethodConfig, Sample, Source, benchmark, sourced
+from reproductions.figstep.attack import DEVIATIONS as FIGSTEP_DEVIATIONS
 from reproductions.figstep.attack import UPSTREAM
 
 QUERY_TYPE = Source(UPSTREAM.repo, UPSTREAM.commit, UPSTREAM.file)
@@ -36,14 +37,7 @@ DEVIATIONS = (
         "judge: a refusal-keyword judge by default instead of manual review",
         "the paper's vanilla-query numbers come from manual review, which cannot run offline; pass --judge",
     ),
-    Deviation(
-        "one attempt per question",
-        "the authors counted a success if 1 of 5 attempts answered (FigStep issue #18); greedy decoding here",
-    ),
-    Deviation(
-        "the chat template comes from the model's own processor",
-        "the original called each model's own chat code; lvlmkb's backend applies the checkpoint's template",
-    ),
+    *FIGSTEP_DEVIATIONS[1:],  # one attempt per question; the checkpoint's own chat template
 )
 """How this reproduction differs from the original, and why."""
 

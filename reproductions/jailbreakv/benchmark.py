@@ -17,9 +17,18 @@ seen only in a third-party copy.
 
 from __future__ import annotations
 
-from lvlmkb.eval import CraftedInput, DatasetError, Deviation, Method, MethodConfig, Sample, Source, benchmark, sourced
+from lvlmkb.eval import (
+    CraftedInput,
+    Deviation,
+    Method,
+    MethodConfig,
+    Sample,
+    Source,
+    as_it_is,
+    benchmark,
+    sourced,
+)
 from reproductions.jailbreakv.dataset import HF_DATASET
-from reproductions.siuo.benchmark import load_image
 
 ATTACK = Source(f"huggingface.co/datasets/{HF_DATASET}", "8b490aad74832261dd1a2b191e0ea3555424f483", "attack.py")
 
@@ -65,8 +74,5 @@ class JailBreakV(Method[JailBreakVConfig]):
 
     def craft(self, sample: Sample) -> CraftedInput:
         """The case's jailbreak query, unchanged, with its image."""
-        text = sample.fields.get(self.settings.text_field)
-        if text is None:
-            raise DatasetError(f"case {sample.id} has no column {self.settings.text_field}", "use a jailbreakv-* set")
         meta = {"format": sample.fields.get("format", ""), "from": sample.fields.get("from", "")}
-        return CraftedInput(sample.id, sample.category, text, (load_image(sample),), meta)
+        return as_it_is(sample, self.settings.text_field, "jailbreakv-28k-mini", **meta)

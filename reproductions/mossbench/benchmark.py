@@ -14,9 +14,18 @@ refusal is the safe answer; MOSSBench reports no table for them.
 
 from __future__ import annotations
 
-from lvlmkb.eval import CraftedInput, DatasetError, Deviation, Method, MethodConfig, Sample, Source, benchmark, sourced
+from lvlmkb.eval import (
+    CraftedInput,
+    Deviation,
+    Method,
+    MethodConfig,
+    Sample,
+    Source,
+    as_it_is,
+    benchmark,
+    sourced,
+)
 from reproductions.mossbench.dataset import REPO
-from reproductions.siuo.benchmark import load_image
 
 HEAD = "8d68b0614b39d8990a508e03d99975832f399db2"
 MAIN = Source(REPO, HEAD, "experiments/main.py")
@@ -62,8 +71,5 @@ class MOSSBench(Method[MOSSBenchConfig]):
 
     def craft(self, sample: Sample) -> CraftedInput:
         """The scene's question, unchanged, with its image."""
-        text = sample.fields.get(self.settings.text_field)
-        if text is None:
-            raise DatasetError(f"scene {sample.id} has no field {self.settings.text_field}", "use --dataset mossbench")
-        meta = {"image": sample.image.name if sample.image else "", "over": sample.fields.get("over", "")}
-        return CraftedInput(sample.id, sample.category, text, (load_image(sample),), meta)
+        image = sample.image.name if sample.image else ""
+        return as_it_is(sample, self.settings.text_field, "mossbench", image=image, over=sample.fields.get("over", ""))

@@ -26,12 +26,12 @@ from lvlmkb.eval import (
     CraftedInput,
     DatasetError,
     Deviation,
-    ImageInput,
     Method,
     MethodConfig,
     Sample,
     Source,
     UsageError,
+    as_it_is,
     benchmark,
     sourced,
 )
@@ -51,16 +51,6 @@ class SIUOConfig(MethodConfig):
         Source(GEN.repo, COMMIT, f"{GEN.file}, {MCQA.file}", "main: data/siuo_gen.json vs data/siuo_mcqa.json"),
         note="openqa pairs with --dataset siuo-openqa (the default), mcqa with --dataset siuo-mcqa",
     )
-
-
-def load_image(sample: Sample) -> ImageInput:
-    """The sample's image file as an :class:`ImageInput` (RGB), or a clear error when there is none."""
-    from PIL import Image
-
-    if sample.image is None or not sample.image.is_file():
-        raise DatasetError(f"sample {sample.id} has no image file ({sample.image})", "use a siuo-* dataset")
-    with Image.open(sample.image) as image:
-        return ImageInput.from_pil(image)
 
 
 DEVIATIONS = (
@@ -127,7 +117,7 @@ class SIUO(Method[SIUOConfig]):
         """The sample's prompt, unchanged, with its image."""
         self.check(sample)
         meta = {"format": self.settings.format, "image": sample.image.name if sample.image else ""}
-        return CraftedInput(sample.id, sample.category, sample.fields["prompt"], (load_image(sample),), meta)
+        return as_it_is(sample, "prompt", "siuo-openqa", **meta)
 
     def setting(self) -> str:
         """``OpenQA`` or ``MCQA``, the names of the survey's two SIUO columns."""

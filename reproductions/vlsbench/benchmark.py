@@ -14,8 +14,17 @@ commits read; lvlmkb runs every item (``--limit`` to run fewer).
 
 from __future__ import annotations
 
-from lvlmkb.eval import CraftedInput, DatasetError, Deviation, Method, MethodConfig, Sample, Source, benchmark, sourced
-from reproductions.siuo.benchmark import load_image
+from lvlmkb.eval import (
+    CraftedInput,
+    Deviation,
+    Method,
+    MethodConfig,
+    Sample,
+    Source,
+    as_it_is,
+    benchmark,
+    sourced,
+)
 from reproductions.vlsbench.dataset import REPO
 
 HEAD = "68f54dea3eab134afefe602a5c7283bfa39a886a"
@@ -68,11 +77,6 @@ class VLSBench(Method[VLSBenchConfig]):
 
     def craft(self, sample: Sample) -> CraftedInput:
         """The instruction, unchanged, with its image."""
-        text = sample.fields.get(self.settings.text_field)
-        if text is None:
-            raise DatasetError(f"sample {sample.id} has no field {self.settings.text_field}", "use --dataset vlsbench")
-        meta = {
-            "image": sample.image.name if sample.image else "",
-            "sub_category": sample.fields.get("sub_category", ""),
-        }
-        return CraftedInput(sample.id, sample.category, text, (load_image(sample),), meta)
+        image = sample.image.name if sample.image else ""
+        sub_category = sample.fields.get("sub_category", "")
+        return as_it_is(sample, self.settings.text_field, "vlsbench", image=image, sub_category=sub_category)

@@ -229,6 +229,23 @@ class Defense(Plugin[C]):
         """
 
 
+def as_it_is(sample: Sample, field: str, dataset: str, **meta: str) -> CraftedInput:
+    """A benchmark's input that sends the data unchanged: the sample's ``field`` as the text, with its image.
+
+    Raises:
+        DatasetError: The sample has no such field.
+        ImageFileError: Its image is missing or unreadable.
+    """
+    from lvlmkb.eval.datasets.base import DatasetError
+    from lvlmkb.eval.media.imagefiles import sample_image
+
+    text = sample.fields.get(field)
+    if text is None:
+        raise DatasetError(f"sample {sample.id} has no field {field}", f"use --dataset {dataset}")
+    image = sample_image(sample, f"use --dataset {dataset}")
+    return CraftedInput(sample.id, sample.category, text, (image,), dict(meta))
+
+
 P = TypeVar("P", bound=Plugin)
 MethodT = TypeVar("MethodT", bound=Method)
 DefenseT = TypeVar("DefenseT", bound=Defense)

@@ -14,6 +14,7 @@ from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.datasets.base import Sample
 from lvlmkb.eval.judges import mossbench, vlsbench
 from lvlmkb.eval.judges.registry import default_registry
+from lvlmkb.eval.media.imagefiles import ImageFileError
 from lvlmkb.eval.run.runner import RunSpec, run_reproduction
 from lvlmkb.kb.knowledge import KnowledgeBase
 from tests.conftest import DATA
@@ -104,7 +105,7 @@ def test_vision_judges_need_a_model_and_an_image(judge_id: str) -> None:
     with pytest.raises(UsageError, match="judge model"):
         default_registry().create(judge_id)
     judge = default_registry().create(judge_id, {"backend": MockBackend("refuse"), "model": "m"})
-    with pytest.raises(UsageError, match="image"):
+    with pytest.raises(ImageFileError, match="no image"):
         judge.judge(Sample("1", "c", {"question": "q", "instruction": "q"}), "q", "answer")
 
 

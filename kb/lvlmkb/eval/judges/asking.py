@@ -1,9 +1,9 @@
-"""What every judge that asks a judge model shares: its backend, alias, decoding, id, image and factory.
+"""What every judge that asks a judge model shares: its backend, alias, decoding, id and factory.
 
 MM-SafetyBench's, SIUO's, VLSBench's and MOSSBench's judges each fill their authors' template and read the
 reply their way; the rest is here: the id ``<judge>-v<version>@<alias>`` (verdicts depend on the judge
-model, so it is part of the id), greedy decoding with the judge's token budget, the sample's image for a
-vision judge, and the registry factory that refuses to build one without ``--judge-model``.
+model, so it is part of the id), greedy decoding with the judge's token budget, and the registry factory
+that refuses to build one without ``--judge-model``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from typing import Any, ClassVar, TypeVar
 
 from lvlmkb.errors import UsageError
-from lvlmkb.eval.backends.base import Backend, GenerationRequest, GenerationSettings, ImageInput
+from lvlmkb.eval.backends.base import Backend, GenerationRequest, GenerationSettings
 from lvlmkb.eval.datasets.base import Sample
 from lvlmkb.eval.judges.base import Judge, JudgeFactory, Verdict
 
@@ -45,20 +45,6 @@ class AskingJudge(ABC):
     @abstractmethod
     def judge(self, sample: Sample, prompt: str, response: str) -> Verdict:
         """The verdict on one response."""
-
-
-def sample_image(sample: Sample, judge_id: str, dataset: str) -> ImageInput:
-    """The sample's image for a vision judge, or a usage error naming the dataset that has one.
-
-    Raises:
-        UsageError: The sample has no image file.
-    """
-    from PIL import Image
-
-    if sample.image is None or not sample.image.is_file():
-        raise UsageError(f"judge '{judge_id}' needs the image of sample {sample.id}", f"use --dataset {dataset}")
-    with Image.open(sample.image) as image:
-        return ImageInput.from_pil(image)
 
 
 J = TypeVar("J", bound=AskingJudge)

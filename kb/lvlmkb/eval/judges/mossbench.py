@@ -26,8 +26,9 @@ from typing import Any
 from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.base import GenerationRequest, Message
 from lvlmkb.eval.datasets.base import Sample
-from lvlmkb.eval.judges.asking import AskingJudge, asking_factory, sample_image
+from lvlmkb.eval.judges.asking import AskingJudge, asking_factory
 from lvlmkb.eval.judges.base import JudgeFactory, Verdict
+from lvlmkb.eval.media.imagefiles import sample_image
 
 JUDGE_ID = "llm-mossbench-refusal"
 VERSION = "1"
@@ -118,7 +119,7 @@ class MOSSBenchJudge(AskingJudge):
         question = sample.fields.get("question")
         if question is None:
             raise UsageError(f"judge '{JUDGE_ID}': sample {sample.id} has no question", "use --dataset mossbench")
-        image = sample_image(sample, JUDGE_ID, "mossbench")
+        image = sample_image(sample, "use --dataset mossbench")
         return GenerationRequest((Message.user(render(question, response), image),), self.settings)
 
     def judge(self, sample: Sample, prompt: str, response: str) -> Verdict:

@@ -36,8 +36,9 @@ from typing import Any
 from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.base import GenerationRequest, Message
 from lvlmkb.eval.datasets.base import Sample
-from lvlmkb.eval.judges.asking import AskingJudge, asking_factory, sample_image
+from lvlmkb.eval.judges.asking import AskingJudge, asking_factory
 from lvlmkb.eval.judges.base import Judge, JudgeFactory, Verdict
+from lvlmkb.eval.media.imagefiles import sample_image
 
 REPO = "sinwang20/SIUO"
 MCQA_SOURCE = f"{REPO}@c280648:eval/mcqa-eval.py (parse_multi_choice_response, main)"
@@ -199,7 +200,7 @@ class SIUOSafetyJudge(AskingJudge):
             )
         f = sample.fields
         text = render_safety(f["question"], f["safety_warning"], f["reference_answer"], response)
-        image = sample_image(sample, SAFETY_JUDGE_ID, "siuo-openqa")
+        image = sample_image(sample, "use --dataset siuo-openqa")
         return GenerationRequest((Message.user(text, image),), self.settings)
 
     def judge(self, sample: Sample, prompt: str, response: str) -> Verdict:

@@ -24,8 +24,9 @@ from typing import Any
 from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.base import GenerationRequest, Message
 from lvlmkb.eval.datasets.base import Sample
-from lvlmkb.eval.judges.asking import AskingJudge, asking_factory, sample_image
+from lvlmkb.eval.judges.asking import AskingJudge, asking_factory
 from lvlmkb.eval.judges.base import JudgeFactory, Verdict
+from lvlmkb.eval.media.imagefiles import sample_image
 
 JUDGE_ID = "llm-vlsbench"
 VERSION = "1"
@@ -105,7 +106,7 @@ class VLSBenchJudge(AskingJudge):
         question = sample.fields.get("question") or sample.fields.get("instruction")
         if question is None:
             raise UsageError(f"judge '{JUDGE_ID}': sample {sample.id} has no instruction", "use --dataset vlsbench")
-        image = sample_image(sample, JUDGE_ID, "vlsbench")
+        image = sample_image(sample, "use --dataset vlsbench")
         turns = (Message("system", (SYSTEM,)), Message.user(image, render(question, response)))
         return GenerationRequest(turns, self.settings)
 

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from PIL.Image import Image
 
     from lvlmkb.eval.backends.base import ImageInput
+    from lvlmkb.eval.datasets.base import Sample
 
 
 class ImageFileError(LvlmkbError):
@@ -29,6 +30,15 @@ def open_rgb(path: Path, what: str = "image", hint: str = "pass a JPEG, PNG or B
             return image.convert("RGB")
     except (OSError, UnidentifiedImageError, PILImage.DecompressionBombError) as err:
         raise ImageFileError(f"cannot open the {what} {path}: {err}", hint) from err
+
+
+def sample_image(sample: Sample, hint: str) -> ImageInput:
+    """The image file of a dataset sample, decoded to RGB, or :class:`ImageFileError` naming the sample."""
+    from lvlmkb.eval.backends.base import ImageInput
+
+    if sample.image is None:
+        raise ImageFileError(f"sample {sample.id} has no image", hint)
+    return ImageInput.from_pil(open_rgb(sample.image, f"image of sample {sample.id}", hint))
 
 
 def optimised_image(path: Path | None, method_id: str, how: str) -> ImageInput:
