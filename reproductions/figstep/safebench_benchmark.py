@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from lvlmkb.eval import CraftedInput, Deviation, Method, MethodConfig, Sample, Source, benchmark, sourced
+from lvlmkb.eval import CraftedInput, DatasetError, Deviation, Method, MethodConfig, Sample, Source, benchmark, sourced
 from reproductions.figstep.attack import DEVIATIONS as FIGSTEP_DEVIATIONS
 from reproductions.figstep.attack import UPSTREAM
 
@@ -57,7 +57,10 @@ class SafeBench(Method[SafeBenchConfig]):
     def craft(self, sample: Sample) -> CraftedInput:
         """The row's question, unchanged, with no image."""
         field = self.settings.field
-        return CraftedInput(sample.id, sample.category, sample.fields[field], meta={"field": field})
+        text = sample.fields.get(field)
+        if text is None:
+            raise DatasetError(f"sample {sample.id} has no field {field}", "use --dataset safebench or safebench-tiny")
+        return CraftedInput(sample.id, sample.category, text, meta={"field": field})
 
     def setting(self) -> str:
         """``baseline`` for the question (the KB's name for FigStep's vanilla query), else the field asked."""

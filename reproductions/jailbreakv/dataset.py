@@ -27,7 +27,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from lvlmkb.eval import DatasetError, HubPin, Sample, dataset, fetch_hub, find_data_file, inside
+from lvlmkb.eval import DatasetError, HubPin, Sample, dataset, fetch_hub, find_data_file, inside, note_origin
 
 HF_DATASET = "JailbreakV-28K/JailBreakV-28k"
 FOLDER = "JailBreakV_28K"
@@ -72,8 +72,8 @@ def download(name: str) -> Path:
     """One split from the hub: its CSV, then the images it names; returns the CSV in the Hugging Face cache."""
     pin = hub_pin(name)
     csv_path = fetch_hub(pin).folder / FOLDER / name
-    fetch_hub(pin, [f"{FOLDER}/{image}" for image in image_paths(csv_path)])
-    return csv_path
+    files = fetch_hub(pin, [f"{FOLDER}/{image}" for image in image_paths(csv_path)])
+    return note_origin(csv_path, pin, files)
 
 
 def locate(data: Path, name: str = MINI_FILE) -> Path:

@@ -40,6 +40,7 @@ from lvlmkb.eval import (
     find_data_file,
     inside,
     is_file,
+    note_origin,
 )
 
 REPO = "AI45Lab/VLSBench"
@@ -64,8 +65,9 @@ HUB = HubPin(
     "0510b60, data.json 4fea7d3), so revision and hashes are fixed on first download",
     hint=HINT,
 )
-MEMBER = re.compile(r"(?:\./)?(imgs/[^/]+\.(?:png|jpe?g))", re.IGNORECASE)
-"""The members of ``imgs.tar`` that are unpacked (hidden files such as ``._x.png`` are skipped)."""
+MEMBER = re.compile(r"(?:\./)?(imgs/[^/\\]+\.(?:png|jpe?g))", re.IGNORECASE)
+"""The members of ``imgs.tar`` that are unpacked: one file name below ``imgs/``, no folder or backslash in it
+(hidden files such as ``._x.png`` are skipped)."""
 
 
 def download() -> Path:
@@ -74,7 +76,7 @@ def download() -> Path:
     target = extracted_dir(HUB_DATASET, files.revision)
     if not (target / DATA_FILE).is_file():
         _unpack(files.folder / "imgs.tar", files.folder / DATA_FILE, target)
-    return target / DATA_FILE
+    return note_origin(target / DATA_FILE, HUB, files)
 
 
 def _unpack(archive: Path, data_json: Path, target: Path) -> None:
@@ -82,9 +84,12 @@ def _unpack(archive: Path, data_json: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name[:12]}-", dir=target.parent))
     try:
-        with tarfile.open(archive, "r:") as bundle:  # uncompressed: what it writes cannot exceed the archive
+        budget = archive.stat().st_size  # uncompressed, no sparse members: nothing written exceeds the archive
+        with tarfile.open(archive, "r:") as bundle:
             for member in bundle:
-                _unpack_member(bundle, member, staging, archive)
+                budget -= _unpack_member(bundle, member, staging, archive)
+                if budget < 0:
+                    raise DatasetError(f"{archive}: its members add up to more than the archive", "is this imgs.tar?")
         shutil.copyfile(data_json, staging / DATA_FILE)
         staging.rename(target)
     except (OSError, EOFError, tarfile.TarError) as err:
@@ -94,21 +99,28 @@ def _unpack(archive: Path, data_json: Path, target: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _unpack_member(bundle: tarfile.TarFile, member: tarfile.TarInfo, staging: Path, archive: Path) -> None:
-    """Write one regular image member below ``staging``; skip folders and hidden files, refuse anything else."""
+def _unpack_member(bundle: tarfile.TarFile, member: tarfile.TarInfo, staging: Path, archive: Path) -> int:
+    """Write one regular image member below ``staging`` and return its size; skip folders and hidden files.
+
+    Raises:
+        DatasetError: Any other member: a link, a device, a sparse file, another name, ``..``.
+    """
     name = Path(member.name).name
     if member.isdir() or name.startswith("."):
-        return
+        return 0
     found = MEMBER.fullmatch(member.name)
-    if not member.isfile() or found is None:
+    if not member.isfile() or member.issparse() or found is None or name in {"", ".."}:
         raise DatasetError(f"{archive}: unexpected member {member.name!r}", "is this VLSBench's imgs.tar?")
     source = bundle.extractfile(member)
     if source is None:
         raise DatasetError(f"{archive}: cannot read member {member.name!r}", "is this VLSBench's imgs.tar?")
     path = staging / found.group(1)
+    if not path.resolve().is_relative_to(staging.resolve()):
+        raise DatasetError(f"{archive}: member {member.name!r} leads outside", "is this VLSBench's imgs.tar?")
     path.parent.mkdir(parents=True, exist_ok=True)
     with source, path.open("wb") as out:
         shutil.copyfileobj(source, out)
+    return member.size
 
 
 def locate(data: Path) -> Path:

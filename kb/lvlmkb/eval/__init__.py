@@ -59,6 +59,7 @@ _EXPORTS = {
     "HubPin": "lvlmkb.eval.datasets.hub",
     "fetch_hub": "lvlmkb.eval.datasets.hub",
     "extracted_dir": "lvlmkb.eval.datasets.hub",
+    "note_origin": "lvlmkb.eval.datasets.hub",
     "fetch": "lvlmkb.eval.datasets.base",
     "inside": "lvlmkb.eval.datasets.base",
     "find_data_file": "lvlmkb.eval.datasets.base",
@@ -122,6 +123,7 @@ __all__ = [
     "inside",
     "is_file",
     "missing_checkpoint_error",
+    "note_origin",
     "open_rgb",
     "read_state",
     "register_judge",
@@ -161,7 +163,7 @@ if TYPE_CHECKING:
         is_file,
         sha256_file,
     )
-    from lvlmkb.eval.datasets.hub import HubPin, extracted_dir, fetch_hub
+    from lvlmkb.eval.datasets.hub import HubPin, extracted_dir, fetch_hub, note_origin
     from lvlmkb.eval.judges.base import Judge, Verdict
     from lvlmkb.eval.judges.refusal import REFUSAL_LISTS, RefusalList
     from lvlmkb.eval.media.fonts import check_font, find_font

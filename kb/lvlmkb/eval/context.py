@@ -62,9 +62,10 @@ class RunContext:
         self, paper: str, model: str, setting: str = "", dataset: str = ""
     ) -> list[tuple[str, ReportedResult]]:
         """The published numbers (each with its paper) a run of ``paper``'s method on ``model`` compares with."""
+        from lvlmkb.eval.registry import datasets
         from lvlmkb.kb.results import published_for_run
 
-        return published_for_run(self.kb, paper, model, setting, dataset)
+        return published_for_run(self.kb, paper, model, setting, dataset, datasets())
 
     def published(self, paper: str, model: str) -> list[ReportedResult]:
         """Every number ``paper`` reported for ``model`` (a suite picks its cells from them)."""

@@ -270,6 +270,7 @@ def test_from_entry_is_lazy_and_never_trusts_remote_code(tiny_root: Path) -> Non
         "trust_remote_code",
         "preprocessing",
         "chat_template_sha256",
+        "processor",
     }
     assert info["chat_template_sha256"] is None, "the processor is not loaded by describe()"
     assert info["backend"] == "hf" and info["checkpoint"] == "lvlmkb-tiny/llava" and info["trust_remote_code"] is False

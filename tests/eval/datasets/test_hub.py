@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import shutil
+import os
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,16 +44,19 @@ def hub_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
 
 
 def snapshot(cache: Path, repo_id: str, revision: str, files: dict[str, bytes | Path]) -> Path:
-    """Lay out a dataset snapshot as ``huggingface_hub`` stores it (refs/main -> snapshots/<revision>/...)."""
+    """Lay out a dataset snapshot as ``huggingface_hub`` stores it: blobs/<sha256>, and snapshots/<revision>/<name>
+    as a relative link to its blob (refs/main names the revision)."""
     repo = cache / ("datasets--" + repo_id.replace("/", "--"))
     folder = repo / "snapshots" / revision
+    (repo / "blobs").mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
+        data = content.read_bytes() if isinstance(content, Path) else content
+        blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
+        blob.write_bytes(data)
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, Path):
-            shutil.copyfile(content, path)
-        else:
-            path.write_bytes(content)
+        path.unlink(missing_ok=True)
+        path.symlink_to(os.path.relpath(blob, path.parent))
     (repo / "refs").mkdir(parents=True, exist_ok=True)
     (repo / "refs" / "main").write_text(revision, encoding="utf-8")
     return folder
@@ -66,12 +69,27 @@ def test_an_unconfirmed_hash_is_fixed_on_first_use_and_checked_after(hub_cache: 
     assert first.folder == folder and first.revision == REVISION
     assert first.sha256 == {"data/a.csv": hashlib.sha256(b"id\n1\n").hexdigest()} and "data/a.csv" in first.first_seen
     ledger = json.loads(ledger_path("org/set").read_text(encoding="utf-8"))
-    assert ledger["files"] == first.sha256 and "revision" not in ledger  # the revision was pinned, not seen
+    assert ledger["files"] == {REVISION: first.sha256} and "revision" not in ledger  # pinned, not seen
     assert fetch_hub(pin).sha256 == first.sha256
+    (folder / "data" / "a.csv").unlink()
     (folder / "data" / "a.csv").write_bytes(b"id\n2\n")
     with pytest.raises(DatasetError, match="not the first seen") as err:
         fetch_hub(pin)
     assert "--data" in (err.value.hint or "")
+
+
+def test_a_new_revision_starts_afresh_and_a_bad_ledger_is_a_clean_error(hub_cache: Path) -> None:
+    other = "1" * 40
+    snapshot(hub_cache, "org/set", REVISION, {"a.csv": b"v1"})
+    snapshot(hub_cache, "org/set", other, {"a.csv": b"v2"})
+    fetch_hub(HubPin("org/set", REVISION, {"a.csv": None}))
+    moved = fetch_hub(HubPin("org/set", other, {"a.csv": None}))  # the pin moved on: v2 is not "damaged"
+    assert moved.sha256["a.csv"] == hashlib.sha256(b"v2").hexdigest()
+    ledger = json.loads(ledger_path("org/set").read_text(encoding="utf-8"))
+    assert set(ledger["files"]) == {REVISION, other}
+    ledger_path("org/set").write_text(json.dumps({"files": {"a.csv": 5}, "first_seen": []}), encoding="utf-8")
+    with pytest.raises(DatasetError, match="is not lvlmkb's"):
+        fetch_hub(HubPin("org/set", REVISION, {"a.csv": None}))
 
 
 def test_a_confirmed_hash_must_match(hub_cache: Path) -> None:
@@ -111,6 +129,23 @@ def test_jailbreakv_downloads_the_csv_then_only_the_images_it_names(hub_cache: P
     assert origin is not None and origin["hub"] == jailbreakv.HF_DATASET
     assert origin["revision"] == jailbreakv.HUB_REVISION
     assert list(origin["unconfirmed"]) == ["JailBreakV_28K/mini_JailBreakV_28K.csv"]
+    assert origin["sha256"] == {"JailBreakV_28K/mini_JailBreakV_28K.csv": loaded.sha256}
+    assert origin_of(FIXTURES / "jailbreakv-28k-mini" / "mini_JailBreakV_28K.csv") is None
+
+
+def test_a_snapshot_link_that_leaves_the_repository_is_refused(hub_cache: Path, tmp_path: Path) -> None:
+    source = FIXTURES / "jailbreakv-28k-mini"
+    files: dict[str, bytes | Path] = {
+        f"JailBreakV_28K/{p.relative_to(source).as_posix()}": p for p in source.rglob("*") if p.is_file()
+    }
+    folder = snapshot(hub_cache, jailbreakv.HF_DATASET, jailbreakv.HUB_REVISION, files)
+    outside = tmp_path / "outside.png"
+    outside.write_bytes((source / "figstep" / "query_1.png").read_bytes())
+    image = folder / "JailBreakV_28K" / "figstep" / "query_1.png"
+    image.unlink()
+    image.symlink_to(outside)
+    with pytest.raises(DatasetError, match="leads outside"):
+        load_dataset("jailbreakv-28k-mini")
 
 
 def _tar(members: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
@@ -131,7 +166,8 @@ def _first_seen_revision(repo_id: str, revision: str) -> None:
     """A ledger as a first online download leaves it (the revision the hub's main pointed at)."""
     path = ledger_path(repo_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"revision": revision, "files": {}, "first_seen": {"revision": "2026-12-01"}}))
+    ledger = {"revision": revision, "revision_first_seen": "2026-12-01", "files": {}, "first_seen": {}}
+    path.write_text(json.dumps(ledger), encoding="utf-8")
 
 
 def test_vlsbench_unpacks_only_its_images(hub_cache: Path) -> None:
@@ -148,18 +184,32 @@ def test_vlsbench_unpacks_only_its_images(hub_cache: Path) -> None:
     assert set(origin["unconfirmed"]) == {"revision", "data.json", "imgs.tar"}
 
 
+def _sparse_tar() -> bytes:
+    """A tar whose only member is a GNU sparse file (small archive, large file when written densely)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as bundle:
+        info = tarfile.TarInfo("imgs/0.png")
+        info.type, info.size = tarfile.GNUTYPE_SPARSE, 0
+        bundle.addfile(info)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(
-    ("members", "links"),
-    [({"../evil.png": b"x"}, None), ({"imgs/0.png": b"x"}, {"imgs/1.png": "/etc/passwd"}), ({"run.sh": b"x"}, None)],
-    ids=["escape", "link", "other-name"],
+    "archive",
+    [
+        _tar({"../evil.png": b"x"}),
+        _tar({"imgs/0.png": b"x"}, {"imgs/1.png": "/etc/passwd"}),
+        _tar({"run.sh": b"x"}),
+        _tar({"imgs/a\\..\\..\\x.png": b"x"}),
+        _sparse_tar(),
+    ],
+    ids=["escape", "link", "other-name", "backslash", "sparse"],
 )
-def test_vlsbench_refuses_a_hostile_archive(
-    hub_cache: Path, members: dict[str, bytes], links: dict[str, str] | None
-) -> None:
+def test_vlsbench_refuses_a_hostile_archive(hub_cache: Path, archive: bytes) -> None:
     data = (FIXTURES / "vlsbench" / "data.json").read_bytes()
-    snapshot(hub_cache, vlsbench.HUB_DATASET, REVISION, {"data.json": data, "imgs.tar": _tar(members, links)})
+    snapshot(hub_cache, vlsbench.HUB_DATASET, REVISION, {"data.json": data, "imgs.tar": archive})
     _first_seen_revision(vlsbench.HUB_DATASET, REVISION)
-    with pytest.raises(DatasetError, match="unexpected member"):
+    with pytest.raises(DatasetError, match=r"unexpected member|cannot unpack"):
         load_dataset("vlsbench")
     target = extracted_dir(vlsbench.HUB_DATASET, REVISION)
     assert not target.exists() and not [p for p in target.parent.iterdir() if p.name.startswith(".")]

@@ -97,6 +97,21 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
 PIN = HubPin("org/set", None, {"a.json": None}, hint="pass --data DIR")
 
 
+def test_an_unreachable_hub_is_a_dataset_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from huggingface_hub import constants
+
+    closed = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    port = closed.server_port
+    closed.server_close()  # nothing listens there now
+    monkeypatch.setenv("LVLMKB_CACHE", str(tmp_path / "lvlmkb"))
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{port}")
+    with pytest.raises(DatasetError, match="cannot look up the current revision") as err:
+        fetch_hub(PIN)
+    assert err.value.hint == "pass --data DIR"
+
+
 def test_first_download_fixes_the_revision_and_the_hash(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
     from huggingface_hub import constants
 
@@ -105,7 +120,7 @@ def test_first_download_fixes_the_revision_and_the_hash(hub: Hub, monkeypatch: p
     assert set(first.first_seen) == {"a.json", "revision"}
     assert any(r.startswith("GET /api/datasets/org/set/revision/main") for r in hub.requests)
     ledger = json.loads(ledger_path("org/set").read_text(encoding="utf-8"))
-    assert ledger["revision"] == REVISION and ledger["files"] == first.sha256
+    assert ledger["revision"] == REVISION and ledger["files"] == {REVISION: first.sha256}
     hub.requests.clear()
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     again = fetch_hub(PIN)  # the ledger's revision, from the cache, without asking the hub

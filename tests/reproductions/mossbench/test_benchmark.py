@@ -33,3 +33,5 @@ def test_contrast_set_loads_from_its_folder() -> None:
 def test_a_run_is_compared_with_the_refusal_table(repo_kb: KnowledgeBase) -> None:
     reported = RunContext(repo_kb).reported("li2024mossbench", "llava-1.5-13b", "", "mossbench")
     assert [(r.metric, r.value) for _, r in reported] == [("Refusal rate (%)", 9.67)]
+    # the benign set's numbers are not the contrast set's
+    assert RunContext(repo_kb).reported("li2024mossbench", "llava-1.5-13b", "", "mossbench-contrast") == []

@@ -64,8 +64,8 @@ def _missing_hint(err: ImportError) -> str:
     if "torchvision" in str(err).lower() or err.name == "torchvision":
         return (
             "transformers 5 builds video processors with torchvision; lvlmkb loads Qwen2-VL, Qwen2.5-VL, "
-            "LLaVA-OneVision and InternVL without theirs, but this processor has no image-only form: install "
-            "the torchvision release built for the installed torch"
+            "LLaVA-OneVision, InternVL and SmolVLM without theirs, but this processor has no image-only form: "
+            "install the torchvision release built for the installed torch"
         )
     return f"install the missing library ({err.name or 'named above'}) in lvlmkb's environment"
 
@@ -230,7 +230,9 @@ class HFBackend:
         """Settings and versions that identify this backend in a run record (does not load weights).
 
         Returns:
-            backend, checkpoint, revision, commit, dtype, device, transformers, torch and trust_remote_code.
+            backend, checkpoint, revision, commit, dtype, device, transformers, torch, trust_remote_code, the
+            preprocessing, and once loaded the chat template's sha256 and the processor class (an
+            ``ImageOnly...`` one where the video part needs torchvision).
         """
         commit = getattr(self._model.config, "_commit_hash", None) if self._model is not None else None
         template = getattr(self._processor, "chat_template", None) if self._processor is not None else None
@@ -247,6 +249,7 @@ class HFBackend:
             "trust_remote_code": self.trust_remote_code,
             "preprocessing": self.preprocessing.describe(),
             "chat_template_sha256": template_sha256,
+            "processor": type(self._processor).__name__ if self._processor is not None else None,
         }
 
     @property

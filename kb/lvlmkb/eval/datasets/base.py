@@ -51,12 +51,27 @@ def inside(folder: Path, name: str, where: str) -> Path:
         DatasetError: ``name`` leads outside ``folder``.
     """
     path = folder / name
-    if "\0" in name or not path.resolve().is_relative_to(folder.resolve()):
+    if "\0" in name or not (path.resolve().is_relative_to(folder.resolve()) or _hub_blob(folder, name)):
         raise DatasetError(
             f"{where}: {name!r} leads outside {folder}",
             "a dataset file may name only files inside its folder; copy the files in rather than linking them",
         )
     return path
+
+
+def _hub_blob(folder: Path, name: str) -> bool:
+    """Whether ``path`` is a file of a Hugging Face snapshot that ``folder`` belongs to.
+
+    ``huggingface_hub`` stores a snapshot's files as links into its repository's ``blobs/`` folder, so the
+    resolved path of every file leaves the snapshot. Such a file is accepted when its name stays inside
+    ``folder`` lexically (no ``..``, not absolute) and its link lands in the same repository's ``blobs/``.
+    """
+    parts = folder.resolve().parts
+    if "snapshots" not in parts:
+        return False
+    repo = Path(*parts[: len(parts) - parts[::-1].index("snapshots") - 1])
+    lexical = Path(os.path.normpath(folder.resolve() / name))
+    return lexical.is_relative_to(folder.resolve()) and (folder / name).resolve().is_relative_to(repo / "blobs")
 
 
 def is_file(path: Path) -> bool:

@@ -5,14 +5,16 @@ hashes. ``huggingface_hub`` does the download (its cache, resumption, ``HF_HUB_O
 ``HF_ENDPOINT``); lvlmkb only checks what arrived. Pins are facts with sources, so a value that could not
 be confirmed from this project is ``None`` and is fixed on first use instead (trust on first use): an
 unconfirmed revision becomes the commit the hub's ``main`` pointed at, an unconfirmed hash the hash of the
-file first downloaded. Both are written to a ledger in lvlmkb's cache (``hub-pins/<owner>--<name>.json``),
-every later use must match it, and the run's dataset record says which values were confirmed and which
-were first seen (and when). A user who confirms a value can pin it with ``--data`` on their own copy.
+file first downloaded. Both are written to a ledger in lvlmkb's cache (``hub-pins/<owner>--<name>.json``,
+hashes kept per revision, so a new pinned revision starts afresh), every later use must match it, and the
+run's dataset record (:func:`origin_of`) gives the revision, each file's sha256 and which values were first
+seen here rather than confirmed (and when).
 """
 
 from __future__ import annotations
 
 import datetime
+import importlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -73,6 +75,11 @@ def ledger_path(repo_id: str) -> Path:
 
 
 def _read_ledger(repo_id: str) -> dict[str, Any]:
+    """The ledger: ``revision`` (first seen, for an unpinned one) and per revision each file's sha256 and date.
+
+    Raises:
+        DatasetError: The file is unreadable or not in this shape (lvlmkb wrote it; it may have been edited).
+    """
     path = ledger_path(repo_id)
     if not path.is_file():
         return {"files": {}, "first_seen": {}}
@@ -80,10 +87,23 @@ def _read_ledger(repo_id: str) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise DatasetError(f"unreadable ledger {path}: {err}", "delete it to fix the values again on next use") from err
-    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+    if not _ledger_shape(data):
         raise DatasetError(f"ledger {path} is not lvlmkb's", "delete it to fix the values again on next use")
-    data.setdefault("first_seen", {})
-    return data
+    return dict(data)
+
+
+def _ledger_shape(data: Any) -> bool:
+    """Whether ``data`` is a ledger: string revision and dates, and {revision: {file: text}} tables."""
+    if not isinstance(data, dict) or not isinstance(data.get("revision", ""), str):
+        return False
+    if not isinstance(data.get("revision_first_seen", ""), str):
+        return False
+    tables = [data.get("files"), data.get("first_seen")]
+    return all(
+        isinstance(table, dict)
+        and all(isinstance(rows, dict) and all(isinstance(v, str) for v in rows.values()) for rows in table.values())
+        for table in tables
+    )
 
 
 def _today() -> str:
@@ -94,7 +114,7 @@ def _resolve_revision(pin: HubPin, ledger: dict[str, Any]) -> tuple[str, bool]:
     """The commit to read and whether it was fixed just now."""
     if pin.revision is not None:
         return pin.revision, False
-    if isinstance(ledger.get("revision"), str):
+    if ledger.get("revision"):
         return str(ledger["revision"]), False
     from huggingface_hub import HfApi
 
@@ -118,11 +138,24 @@ def _hub_call(pin: HubPin, what: str, call: Any) -> Any:
         raise DatasetError(f"cannot {what} of {pin.repo_id}: {_first_line(err)}", pin.hint or "--data") from err
     except (errors.HfHubHTTPError, OSError) as err:
         raise DatasetError(f"cannot {what} of {pin.repo_id}: {_first_line(err)}", pin.hint or "--data") from err
+    except _transport_errors() as err:  # a transport failure the call did not wrap (refused, timed out)
+        raise DatasetError(f"cannot {what} of {pin.repo_id}: {_first_line(err)}", pin.hint or "--data") from err
     except (ValueError, KeyError, TypeError) as err:  # an answer huggingface_hub could not read (malformed JSON)
         raise DatasetError(
             f"cannot {what} of {pin.repo_id}: the hub's answer was not understood ({type(err).__name__})",
             pin.hint or "pass --data DIR",
         ) from err
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """The base error of the HTTP client ``huggingface_hub`` uses (``httpx2`` in its 2.x releases, ``httpx`` before)."""
+    found: list[type[BaseException]] = []
+    for name in ("httpx2", "httpx"):
+        try:
+            found.append(importlib.import_module(name).HTTPError)
+        except (ImportError, AttributeError):
+            continue
+    return tuple(found)
 
 
 def _first_line(err: BaseException) -> str:
@@ -149,11 +182,12 @@ def fetch_hub(pin: HubPin, extra: Iterable[str] = ()) -> HubFiles:
     ledger = _read_ledger(pin.repo_id)
     revision, fixed_now = _resolve_revision(pin, ledger)
     wanted = sorted({*pin.files, *extra})
+    patterns = allow_patterns(wanted)
     folder = Path(
         _hub_call(
             pin,
             f"download {len(wanted)} file(s) at {revision[:12]}",
-            lambda: snapshot_download(pin.repo_id, repo_type="dataset", revision=revision, allow_patterns=wanted),
+            lambda: snapshot_download(pin.repo_id, repo_type="dataset", revision=revision, allow_patterns=patterns),
         )
     )
     missing = [name for name in wanted if not (folder / name).is_file()]
@@ -162,39 +196,60 @@ def fetch_hub(pin: HubPin, extra: Iterable[str] = ()) -> HubFiles:
         raise DatasetError(f"{pin.repo_id}@{revision[:12]} lacks {shown}", pin.hint or "pass --data DIR")
     hashes = {name: sha256_file(folder / name) for name in sorted(pin.files)}
     first_seen = _check_hashes(pin, revision, hashes, ledger)
-    if fixed_now or any(name not in ledger["files"] for name in first_seen if name != "revision"):
+    new = [name for name in first_seen if name not in ledger["files"].get(revision, {})]
+    if fixed_now or new:
         _write_ledger(pin, revision, hashes, ledger, fixed_now)
     if pin.revision is None:
-        first_seen["revision"] = str(ledger["first_seen"].get("revision", _today()))
+        first_seen["revision"] = str(ledger.get("revision_first_seen") or _today())
     return HubFiles(folder, revision, hashes, first_seen)
 
 
+MANY_FILES = 500
+"""Above this many files, whole folders are asked for: ``huggingface_hub`` matches every file of the
+repository against every pattern, which takes about 10 s for 2,000 patterns over 30,000 files."""
+
+
+def allow_patterns(names: list[str]) -> list[str]:
+    """``snapshot_download`` patterns for exactly ``names`` (fnmatch specials escaped), or their folders when many."""
+    if len(names) > MANY_FILES:
+        folders = sorted({name.rsplit("/", 1)[0] + "/*" if "/" in name else name for name in names})
+        return [_escape(pattern[:-2]) + "/*" if pattern.endswith("/*") else _escape(pattern) for pattern in folders]
+    return [_escape(name) for name in names]
+
+
+def _escape(name: str) -> str:
+    """An fnmatch pattern matching ``name`` only (``[``, ``*`` and ``?`` as themselves)."""
+    return "".join(f"[{char}]" if char in "[]*?" else char for char in name)
+
+
 def _check_hashes(pin: HubPin, revision: str, hashes: dict[str, str], ledger: dict[str, Any]) -> dict[str, str]:
-    """Compare each file with its pin, else with the ledger; returns the unconfirmed ones and their dates."""
+    """Compare each file with its pin, else with its value first seen at this revision; returns the unconfirmed."""
+    seen: dict[str, str] = ledger["files"].get(revision, {})
+    dates: dict[str, str] = ledger["first_seen"].get(revision, {})
     first_seen: dict[str, str] = {}
     for name, actual in hashes.items():
-        expected = pin.files[name] or ledger["files"].get(name)
+        expected = pin.files[name] or seen.get(name)
         if expected is not None and actual != expected:
-            kind = "pinned" if pin.files[name] else f"first seen {ledger['first_seen'].get(name, '?')}"
+            kind = "pinned" if pin.files[name] else f"first seen {dates.get(name, '?')}"
             raise DatasetError(
                 f"{pin.repo_id}@{revision[:12]}:{name} has sha256 {actual[:16]}..., not the {kind} {expected[:16]}...",
                 f"the file changed or the download is damaged; delete it from the Hugging Face cache (and "
                 f"{ledger_path(pin.repo_id)} if the new file is right), or pass --data DIR",
             )
         if pin.files[name] is None:
-            first_seen[name] = str(ledger["first_seen"].get(name, _today()))
+            first_seen[name] = dates.get(name, _today())
     return first_seen
 
 
 def _write_ledger(pin: HubPin, revision: str, hashes: dict[str, str], ledger: dict[str, Any], fixed: bool) -> None:
     today = _today()
     if fixed:
-        ledger["revision"] = revision
-        ledger["first_seen"]["revision"] = today
+        ledger["revision"], ledger["revision_first_seen"] = revision, today
+    seen = ledger["files"].setdefault(revision, {})
+    dates = ledger["first_seen"].setdefault(revision, {})
     for name, value in hashes.items():
-        if pin.files[name] is None and name not in ledger["files"]:
-            ledger["files"][name] = value
-            ledger["first_seen"][name] = today
+        if pin.files[name] is None and name not in seen:
+            seen[name], dates[name] = value, today
     path = ledger_path(pin.repo_id)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -203,31 +258,25 @@ def _write_ledger(pin: HubPin, revision: str, hashes: dict[str, str], ledger: di
         raise DatasetError(f"cannot write {path}: {err}", "check that lvlmkb's cache folder is writable") from err
 
 
-SNAPSHOT = re.compile(
-    r"(?:datasets--|hub-extracted/)(?P<owner>[^/]+?)--(?P<name>[^/]+)/(?:snapshots/)?(?P<revision>[0-9a-f]{40})(/|$)"
-)
-"""A file of a hub snapshot in the Hugging Face cache, or of an archive of one unpacked by lvlmkb."""
-
-
 def extracted_dir(repo_id: str, revision: str) -> Path:
     """Where lvlmkb unpacks an archive of ``repo_id`` at ``revision`` (its name says where it came from)."""
     return cache_dir() / "hub-extracted" / repo_id.replace("/", "--") / revision
 
 
-def origin_of(path: Path) -> dict[str, Any] | None:
-    """Where a dataset file of a hub snapshot came from: repository, revision, unconfirmed values.
+_ORIGINS: dict[Path, dict[str, Any]] = {}
+"""What each dataset file a loader returned from the hub in this process came from (see :func:`note_origin`)."""
 
-    Returns None for any other file (a ``--data`` copy or a pinned raw download).
+
+def note_origin(path: Path, pin: HubPin, files: HubFiles) -> Path:
+    """Remember that the dataset file ``path`` was read from ``files`` (for the run record); returns ``path``."""
+    _ORIGINS[path.absolute()] = files.describe(pin)
+    return path
+
+
+def origin_of(path: Path) -> dict[str, Any] | None:
+    """Where the dataset file ``path`` came from when a loader fetched it from the hub in this process.
+
+    Repository, revision, every hashed file's sha256 and the values that were not confirmed (each with the
+    date it was first seen). None for any other file (a ``--data`` copy or a pinned raw download).
     """
-    found = SNAPSHOT.search(path.as_posix())
-    if found is None:
-        return None
-    repo_id = f"{found['owner']}/{found['name']}"
-    try:
-        ledger = _read_ledger(repo_id)
-    except DatasetError:
-        ledger = {"files": {}, "first_seen": {}}
-    unconfirmed = {name: str(date) for name, date in ledger["first_seen"].items() if name != "revision"}
-    if ledger.get("revision") == found["revision"]:
-        unconfirmed["revision"] = str(ledger["first_seen"].get("revision", ""))
-    return {"hub": repo_id, "revision": found["revision"], "unconfirmed": unconfirmed}
+    return _ORIGINS.get(path.absolute())
