@@ -112,6 +112,10 @@ def _defense_inputs(defense_id: str, tmp_path: Path) -> dict[str, object]:
         from tests.reproductions.cider.test_defense import tiny_cider
 
         return dict(tiny_cider(tmp_path))
+    if defense_id == "llama-guard-3-vision":
+        from tests.reproductions.llama_guard_3_vision.test_defense import tiny_guard
+
+        return dict(tiny_guard(tmp_path))
     return {}
 
 

@@ -67,6 +67,7 @@ _EXPORTS = {
     "is_file": "lvlmkb.eval.datasets.base",
     "register_judge": "lvlmkb.eval.registry",
     "Judge": "lvlmkb.eval.judges.base",
+    "LlamaGuardVision": "lvlmkb.eval.judges.moderation",
     "Verdict": "lvlmkb.eval.judges.base",
     "StageContext": "lvlmkb.eval.stages",
     "StageOptions": "lvlmkb.eval.stages",
@@ -93,6 +94,7 @@ __all__ = [
     "HubPin",
     "ImageInput",
     "Judge",
+    "LlamaGuardVision",
     "LvlmkbError",
     "Message",
     "Method",
@@ -165,6 +167,7 @@ if TYPE_CHECKING:
     )
     from lvlmkb.eval.datasets.hub import HubPin, extracted_dir, fetch_hub, note_origin
     from lvlmkb.eval.judges.base import Judge, Verdict
+    from lvlmkb.eval.judges.moderation import LlamaGuardVision
     from lvlmkb.eval.judges.refusal import REFUSAL_LISTS, RefusalList
     from lvlmkb.eval.media.fonts import check_font, find_font
     from lvlmkb.eval.media.imagefiles import open_rgb

@@ -20,7 +20,7 @@ from lvlmkb.eval.datasets.base import Sample
 from lvlmkb.eval.judges import classifiers
 from lvlmkb.eval.judges.cards import CARD_KEYS, JUDGE_CARDS
 from lvlmkb.eval.judges.classifiers import FACTORIES, HARMBENCH_TEMPLATES, HarmBenchClassifier, parse_harmbench
-from lvlmkb.eval.judges.moderation import BeaverDamJudge, LlamaGuardVisionJudge, parse_llamaguard
+from lvlmkb.eval.judges.moderation import BeaverDamJudge, LlamaGuardVision, LlamaGuardVisionJudge, parse_llamaguard
 from lvlmkb.eval.judges.registry import default_registry
 
 pytest.importorskip("PIL")
@@ -246,14 +246,12 @@ def test_llamaguard_parsing(output: str, success: bool, label: str, codes: str) 
 
 
 def test_llamaguard_conversation_shape() -> None:
-    conversation = LlamaGuardVisionJudge.conversation("Q", "A", with_image=True)
+    conversation = LlamaGuardVision.conversation("Q", "A", with_image=True)
     assert conversation == [
         {"role": "user", "content": [{"type": "text", "text": "Q"}, {"type": "image"}]},
         {"role": "assistant", "content": [{"type": "text", "text": "A"}]},
     ]
-    assert LlamaGuardVisionJudge.conversation("Q", "A", with_image=False)[0]["content"] == [
-        {"type": "text", "text": "Q"}
-    ]
+    assert LlamaGuardVision.conversation("Q", "A", with_image=False)[0]["content"] == [{"type": "text", "text": "Q"}]
 
 
 def test_llamaguard_judge_with_and_without_image(checkpoints: dict[str, str], tmp_path: Path) -> None:

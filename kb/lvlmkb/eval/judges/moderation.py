@@ -29,31 +29,42 @@ def parse_llamaguard(output: str) -> Verdict:
     return Verdict(False, "unparsed", rationale=output.strip()[:200])
 
 
-class LlamaGuardVisionJudge:
-    """Llama Guard 3 Vision on (user prompt + image, assistant response), through its own chat template."""
+class LlamaGuardVision:
+    """Llama Guard 3 Vision as a classifier: it checks the last turn of a conversation with its own template.
 
-    id = "llamaguard-3-vision"
+    A conversation ending in the user's turn is *prompt classification*, one ending in the assistant's
+    answer *response classification* (PurpleLlama ``Llama-Guard3/11B-vision/MODEL_CARD.md`` L5); the
+    checkpoint's chat template writes the task and the hazard categories around it.
+    """
+
     max_new_tokens = 20
 
     def __init__(self, guard: GuardModel) -> None:
         self.guard = guard
 
+    @classmethod
+    def open(
+        cls, checkpoint: str, revision: str | None = None, device: str | None = None, dtype: str | None = None
+    ) -> LlamaGuardVision:
+        """The classifier of ``checkpoint`` (loaded on first use, never with remote code)."""
+        return cls(GuardModel(checkpoint, revision, device, dtype))
+
     @staticmethod
-    def conversation(prompt: str, response: str, with_image: bool) -> list[dict[str, Any]]:
-        """The chat: the user's text (then its image) and the assistant's response."""
+    def conversation(prompt: str, response: str | None, with_image: bool) -> list[dict[str, Any]]:
+        """The chat: the user's text (then its image) and, for response classification, the answer."""
         user: list[dict[str, str]] = [{"type": "text", "text": prompt}]
         if with_image:
             user.append({"type": "image"})
-        assistant = [{"type": "text", "text": response}]
-        return [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+        chat: list[dict[str, Any]] = [{"role": "user", "content": user}]
+        if response is not None:
+            chat.append({"role": "assistant", "content": [{"type": "text", "text": response}]})
+        return chat
 
-    def judge(self, sample: Sample, prompt: str, response: str) -> Verdict:
-        """Run the guard on the exchange; the sample's image (if any) goes with the user turn."""
+    def classify(self, prompt: str, image: Any | None, response: str | None = None) -> Verdict:
+        """The guard's verdict on the prompt (``response`` None) or on the answer to it; ``image`` is PIL or None."""
         import torch
-        from PIL import Image
 
         model, processor = self.guard.load("AutoModelForImageTextToText", "AutoProcessor")
-        image = Image.open(sample.image).convert("RGB") if sample.image is not None else None
         text = processor.apply_chat_template(self.conversation(prompt, response, image is not None))
         inputs = processor(text=text, images=image, return_tensors="pt").to(model.device)
         with torch.no_grad():
@@ -62,16 +73,39 @@ class LlamaGuardVisionJudge:
         return parse_llamaguard(str(answer))
 
     def describe(self) -> dict[str, Any]:
-        """Judge id, checkpoint, the template's source and hash once loaded, decoding and parsing."""
+        """Checkpoint, the template's hash once loaded, decoding and parsing."""
         template = getattr(self.guard.tokenizer, "chat_template", None)
         digest = hashlib.sha256(template.encode("utf-8")).hexdigest() if isinstance(template, str) else None
         return {
-            "id": self.id,
             **self.guard.describe(),
             "template": "the checkpoint's own chat template (hash once loaded)",
             "template_sha256": digest,
             "decoding": f"greedy, max_new_tokens={self.max_new_tokens}",
             "parse": LLAMAGUARD_PARSE,
+        }
+
+
+class LlamaGuardVisionJudge:
+    """Llama Guard 3 Vision on (user prompt + image, assistant response): response classification."""
+
+    id = "llamaguard-3-vision"
+
+    def __init__(self, guard: GuardModel) -> None:
+        self.guard = guard
+        self.classifier = LlamaGuardVision(guard)
+
+    def judge(self, sample: Sample, prompt: str, response: str) -> Verdict:
+        """Run the guard on the exchange; the sample's image (if any) goes with the user turn."""
+        from PIL import Image
+
+        image = Image.open(sample.image).convert("RGB") if sample.image is not None else None
+        return self.classifier.classify(prompt, image, response)
+
+    def describe(self) -> dict[str, Any]:
+        """Judge id, checkpoint, the template's source and hash once loaded, decoding and parsing."""
+        return {
+            "id": self.id,
+            **self.classifier.describe(),
             "source": "meta-llama/Llama-Guard-3-11B-Vision model card usage",
         }
 

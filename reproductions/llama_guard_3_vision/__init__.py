@@ -1,0 +1,1 @@
+"""llama_guard_3_vision."""
