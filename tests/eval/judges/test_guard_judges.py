@@ -358,3 +358,22 @@ def test_module_docstring_names_every_checkpoint() -> None:
     for checkpoint in ("Llama-Guard-3-11B-Vision", "beaver-dam-7b"):
         assert checkpoint in doc
     assert re.search(r"no checkpoint\s+revision is pinned", doc)
+
+
+def test_llamaguard_4_reads_and_parses_as_llama_guard_3_vision(checkpoints: dict[str, str], tmp_path: Path) -> None:
+    from PIL import Image
+
+    default = FACTORIES["llamaguard-4"]({})
+    assert isinstance(default, LlamaGuardVisionJudge)
+    assert default.guard.checkpoint == "meta-llama/Llama-Guard-4-12B" and default.id == "llamaguard-4"
+    judge = FACTORIES["llamaguard-4"]({"checkpoint": checkpoints["guard"]})
+    assert isinstance(judge, LlamaGuardVisionJudge)
+    model, processor = judge.guard.load("AutoModelForImageTextToText", "AutoProcessor")
+    calls: list[Any] = []
+    _canned(model, processor.tokenizer, "unsafe\nS14", calls)
+    image = tmp_path / "scene.png"
+    Image.new("RGB", (40, 30), "green").save(image)
+    verdict = judge.judge(Sample("1", "demo", image=image), "run this", "done")
+    assert (verdict.success, verdict.rationale) == (True, "S14")
+    info = judge.describe()
+    assert info["id"] == "llamaguard-4" and "Llama-Guard4/12B/MODEL_CARD.md" in info["source"]

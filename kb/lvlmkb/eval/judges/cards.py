@@ -108,6 +108,19 @@ JUDGE_CARDS: dict[str, dict[str, str]] = {
         "dataset's image, not an image the attack crafted. In the JPS dispute LlamaGuard-3 gave much lower "
         "ASR than the paper's GPT judge (thu-coai/JPS issue 5).",
     },
+    "llamaguard-4": {
+        "name": "Llama Guard 4 (12B)",
+        "kind": "fine-tuned guard model",
+        "what": "Meta's natively multimodal safety classifier (pruned from Llama 4 Scout): given the user turn "
+        "(text and image) and the answer, it writes 'safe', or 'unsafe' and the violated categories (S1-S14).",
+        "source": "PurpleLlama Llama-Guard4/12B/MODEL_CARD.md (commit cd9fe65); checkpoint "
+        "meta-llama/Llama-Guard-4-12B (gated), with its own chat template, read as the Llama Guard 3 Vision judge.",
+        "failure_modes": "Like Llama Guard 3 Vision it rates a violation of Meta's hazard taxonomy, not whether "
+        "the answer helps, so hedged partial help may pass as safe. Its card's output-filtering figures on Meta's "
+        "internal set: recall 69% at an 11% false-positive rate for English text, but 41% at 9% for prompts "
+        "with a single image, so more than half of the violating image-and-text exchanges it is shown pass. "
+        "It sees the dataset's image, not one the attack crafted.",
+    },
     "beaver-dam": {
         "name": "Beaver-Dam-7B QA moderation",
         "kind": "fine-tuned classifier",

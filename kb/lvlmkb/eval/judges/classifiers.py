@@ -13,6 +13,11 @@
 - ``llamaguard-3-vision``: ``meta-llama/Llama-Guard-3-11B-Vision`` with its own chat template, the
   conversation being the user turn (prompt text and the sample's image) and the assistant's response;
   its first output line says ``safe`` or ``unsafe`` and the next lists category codes (``S1`` ...).
+- ``llamaguard-4``: ``meta-llama/Llama-Guard-4-12B`` (Llama 4 architecture, 12B, several images per
+  prompt), read and parsed as ``llamaguard-3-vision``: its card (PurpleLlama ``Llama-Guard4/12B/MODEL_CARD.md``
+  L5) describes the same prompt and response classification and the same output, with S14 (code
+  interpreter abuse, text only) added. The card names no hub id; the id is the one of the Hugging Face
+  blog post that announced the release.
 - ``beaver-dam``: ``PKU-Alignment/beaver-dam-7b`` as HADES uses it through PKU's ``QAModeration``, a thin
   wrapper around ``AutoModelForSequenceClassification`` (a Llama with a 14-label multi-label head), so the
   plain transformers class loads it: text ``BEGINNING OF CONVERSATION: USER: {question} ASSISTANT:`` plus
@@ -235,8 +240,19 @@ def _harmbench(judge_id: str, checkpoint: str, template: str) -> JudgeFactory:
     return create
 
 
+LLAMAGUARD_4_SOURCE = (
+    "meta-llama/PurpleLlama@cd9fe65:Llama-Guard4/12B/MODEL_CARD.md (L5 prompt and response classification, "
+    "safe/unsafe and the categories); hub id from the Hugging Face blog 'Welcoming Llama Guard 4' (2025-04-29)"
+)
+
+
 def _llamaguard(options: dict[str, Any]) -> Judge:
     return LlamaGuardVisionJudge(_guard(options, "meta-llama/Llama-Guard-3-11B-Vision"))
+
+
+def _llamaguard_4(options: dict[str, Any]) -> Judge:
+    guard = _guard(options, "meta-llama/Llama-Guard-4-12B")
+    return LlamaGuardVisionJudge(guard, judge_id="llamaguard-4", source=LLAMAGUARD_4_SOURCE)
 
 
 def _beaver(options: dict[str, Any]) -> Judge:
@@ -256,6 +272,7 @@ FACTORIES: dict[str, JudgeFactory] = {
         "harmbench-cls-multimodal", "cais/HarmBench-Llama-2-13b-cls-multimodal-behaviors", "eval-utils-multimodal"
     ),
     "llamaguard-3-vision": _llamaguard,
+    "llamaguard-4": _llamaguard_4,
     "beaver-dam": _beaver,
 }
 """Guard judges by id; options: checkpoint, revision, device, dtype, and per judge template/num_tokens
@@ -265,6 +282,7 @@ SETTINGS: dict[str, type[BaseModel]] = {
     "harmbench-cls": HarmBenchSettings,
     "harmbench-cls-multimodal": HarmBenchSettings,
     "llamaguard-3-vision": GuardSettings,
+    "llamaguard-4": GuardSettings,
     "beaver-dam": BeaverDamSettings,
 }
 """What ``--judge-set`` may change, by guard judge."""

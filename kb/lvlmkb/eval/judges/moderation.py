@@ -85,13 +85,18 @@ class LlamaGuardVision:
         }
 
 
+LLAMAGUARD_3_SOURCE = "meta-llama/Llama-Guard-3-11B-Vision model card usage"
+
+
 class LlamaGuardVisionJudge:
-    """Llama Guard 3 Vision on (user prompt + image, assistant response): response classification."""
+    """A vision Llama Guard on (user prompt + image, assistant response): response classification."""
 
-    id = "llamaguard-3-vision"
-
-    def __init__(self, guard: GuardModel) -> None:
+    def __init__(
+        self, guard: GuardModel, judge_id: str = "llamaguard-3-vision", source: str = LLAMAGUARD_3_SOURCE
+    ) -> None:
         self.guard = guard
+        self.id = judge_id
+        self.source = source
         self.classifier = LlamaGuardVision(guard)
 
     def judge(self, sample: Sample, prompt: str, response: str) -> Verdict:
@@ -106,7 +111,7 @@ class LlamaGuardVisionJudge:
         return {
             "id": self.id,
             **self.classifier.describe(),
-            "source": "meta-llama/Llama-Guard-3-11B-Vision model card usage",
+            "source": self.source,
         }
 
 
