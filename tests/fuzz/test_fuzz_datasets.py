@@ -60,6 +60,7 @@ LAYOUTS = [
     Layout("siuo-mcqa", FIXTURES / "siuo-mcqa", "siuo_mcqa.json", "json"),
     Layout("mm-safetybench", FIXTURES / "mm-safetybench", "processed_questions/07-Sex.json", "json"),
     Layout("hades", FIXTURES / "hades", "instructions/Animal.json", "json"),
+    Layout("mml", FIXTURES / "mml", "01-Placeholder/data.json", "json"),
     Layout("hades", FIXTURES / "hades", "instructions/Financial.json", "json"),
 ]
 
@@ -219,6 +220,7 @@ JSON_TEXT_FIELDS = {  # the text each JSON loader sends to the model, and the fi
     "siuo-mcqa": ("question", "image"),
     "mm-safetybench": ("Question", None),
     "hades": ("instruction", "id"),
+    "mml": ("original_prompt", "id"),
 }
 JSON_LAYOUTS = [layout for layout in LAYOUTS if layout.name in JSON_TEXT_FIELDS and "Financial" not in layout.fuzzed]
 WRONG = [None, True, 2.5, [], {}, ["a list"], {"a": "map"}]
