@@ -49,8 +49,12 @@ def reproduce_command(
     model: Annotated[str | None, typer.Option("--model", help="Model alias from reproductions/models.yaml.")] = None,
     root: RootOption = None,
     matrix: Annotated[bool, typer.Option("--matrix", help="Run every --attacks x --defenses x --models cell.")] = False,
-    attacks: Annotated[str | None, typer.Option(help="For a matrix: attack ids, comma-separated.")] = None,
-    defenses: Annotated[str, typer.Option(help="For a matrix: defense ids or 'none', comma-separated.")] = "none",
+    attacks: Annotated[
+        str | None, typer.Option(help="For a matrix: attack ids, comma-separated; ALL for every attack.")
+    ] = None,
+    defenses: Annotated[
+        str, typer.Option(help="For a matrix: defense ids or 'none', comma-separated; ALL for none and every defense.")
+    ] = "none",
     models: Annotated[str | None, typer.Option(help="For a matrix: model aliases, comma-separated.")] = None,
     data_for: Annotated[
         list[str] | None,
@@ -422,8 +426,9 @@ matrix_command = narrowed(
     fixed={**dict.fromkeys(("method", "model", "dataset", "data", "out", "defense")), "matrix": True},
     doc="""Run every --attacks x --defenses x --models cell, one run record each (resumable).
 
-The whole grid is checked before any cell runs; a cell that fails at run time is marked and the others
-still run and print.
+ALL stands for every registered attack (--attacks) or for no defense and every defense (--defenses). The
+whole grid is checked before any cell runs; a cell that fails at run time is marked and the others still
+run and print.
 
 Example: lvlmkb matrix --attacks figstep,mm-safetybench --defenses none,adashield-s --models tiny-janus,tiny-llava
 """,

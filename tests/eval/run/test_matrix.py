@@ -35,3 +35,22 @@ def test_a_cell_without_its_dataset_is_marked_and_the_others_finish(checkout: Pa
     assert any(line.startswith("mm-safetybench") and "not run" in line for line in lines), result.output
     assert "1 of 2 cell(s) did not run" in result.output
     assert len(list((checkout / "runs" / "figstep").rglob("run.json"))) == 1
+
+
+def test_all_attacks_and_all_defenses_run_or_say_why(checkout: Path) -> None:
+    """``ALL`` expands to every registered attack and to no defense plus every defense; no cell is silent."""
+    pytest.importorskip("PIL")
+    from lvlmkb.eval.registry import load_defenses, load_methods
+
+    folder = checkout / "reproductions"
+    attacks = sorted(i for i, cls in load_methods(folder).items() if cls.kind == "attack")
+    defenses = ["none", *sorted(load_defenses(folder))]
+    args = _matrix(checkout, "--attacks", "ALL", "--defenses", "ALL", "--models", "mock-refuse")
+    args += ["--data-for", f"safebench={DATA / 'safebench_fixture.csv'}"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code in {0, 1}, result.output
+    rows = [line.split() for line in result.output.splitlines() if line.split()[:1] and line.split()[0] in attacks]
+    assert {(row[0], row[1]) for row in rows} == {(a, d) for a in attacks for d in defenses}
+    for row in rows:  # a cell either gives an ASR or says why it did not run
+        assert row[3].endswith("%") or (row[3:5] == ["not", "run"] and len(row) > 5), row
+    assert any(row[:2] == ["figstep", "none"] and row[3].endswith("%") for row in rows)

@@ -11,11 +11,25 @@ from typing import Any
 from lvlmkb.errors import LvlmkbError, UsageError
 from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.datasets.base import DatasetError
-from lvlmkb.eval.registry import get_defense, get_method
+from lvlmkb.eval.registry import get_defense, get_method, load_defenses, load_methods
 from lvlmkb.eval.run.preflight import check_judges
 from lvlmkb.eval.run.runner import RunResult, RunSpec, run_reproduction
 
 NO_DEFENSE = "none"
+EVERY = "ALL"
+"""``--attacks ALL``: every registered attack; ``--defenses ALL``: no defense and every registered defense."""
+
+
+def expand_every(folder: Path, attacks: list[str], defenses: list[str]) -> tuple[list[str], list[str]]:
+    """The grid's attacks and defenses with :data:`EVERY` replaced by every registered one (in id order)."""
+    if EVERY in attacks:
+        every = sorted(i for i, cls in load_methods(folder).items() if cls.kind == "attack")
+        attacks = list(dict.fromkeys(every + [a for a in attacks if a != EVERY]))
+    if EVERY in defenses:
+        defenses = list(
+            dict.fromkeys([NO_DEFENSE, *sorted(load_defenses(folder)), *(d for d in defenses if d != EVERY)])
+        )
+    return attacks, defenses
 
 
 @dataclass(frozen=True)
@@ -74,9 +88,11 @@ def run_matrix(
 ) -> list[MatrixCell]:
     """Run the grid in attack, defense, model order; each cell resumes from its own run folder.
 
-    The whole grid is checked first; a cell that fails at run time (a dataset that cannot be had, say)
-    is marked with its reason and the others still run.
+    ``ALL`` in ``attacks`` or ``defenses`` stands for every registered one (:func:`expand_every`). The whole
+    grid is checked first; a cell that fails at run time (a dataset that cannot be had, say) is marked with
+    its reason and the others still run.
     """
+    attacks, defenses = expand_every(ctx.reproductions_dir, attacks, defenses)
     preflight_matrix(ctx, base, attacks, defenses, models)
     cells = []
     for attack in attacks:
