@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.mock import MockBackend
 from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.judges.registry import default_registry
@@ -116,7 +117,13 @@ def _defense_inputs(defense_id: str, tmp_path: Path) -> dict[str, object]:
         from tests.reproductions.llama_guard_3_vision.test_defense import tiny_guard
 
         return dict(tiny_guard(tmp_path))
+    if defense_id == "hiddendetect":  # a tiny model has 2 layers; nothing scores above 100 (cosines are <= 1)
+        return {"first_layer": 0, "last_layer": 1, "threshold": 100.0}
     return {}
+
+
+WHITE_BOX_DEFENSES = {"hiddendetect"}
+"""Defenses that read the target's hidden states: on the mock backend they refuse to attach, cleanly."""
 
 
 @pytest.mark.parametrize("defense_id", sorted(k for k, v in PLUGINS.items() if issubclass(v, Defense)))
@@ -130,6 +137,10 @@ def test_defense_runs_around_an_attack(defense_id: str, repo_kb: KnowledgeBase, 
         defense=defense_id,
         defense_config=_defense_inputs(defense_id, tmp_path),
     )
+    if defense_id in WHITE_BOX_DEFENSES:
+        with pytest.raises(UsageError, match="hf backend"):
+            run_reproduction(RunContext(repo_kb), spec, backend=MockBackend("comply"))
+        return
     result = run_reproduction(RunContext(repo_kb), spec, backend=MockBackend("comply"))
     assert result.record.defense is not None and result.record.defense.id == defense_id
 
