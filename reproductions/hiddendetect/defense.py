@@ -18,7 +18,7 @@ White-box: the target must run on the ``hf`` backend.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lvlmkb.eval import (
     Backend,
@@ -27,13 +27,15 @@ from lvlmkb.eval import (
     Deviation,
     GenerationRequest,
     GenerationResponse,
-    HFBackend,
     MethodConfig,
     Source,
     UsageError,
     defense,
     sourced,
 )
+
+if TYPE_CHECKING:
+    from lvlmkb.eval import HFBackend
 
 TEST = Source("leigest519/HiddenDetect", "2fd161b1fc47c99b36fe0a299ec64ff0b816f0bb", "code/test.py")
 REFUSAL_WORDS = (
@@ -113,6 +115,8 @@ class HiddenDetect(Defense[HiddenDetectConfig]):
 
     def attach(self, target: Backend) -> None:
         """Keep the target's HF model (its hidden states are read); refuse another backend or an unset threshold."""
+        from lvlmkb.eval import HFBackend  # torch: only where a model runs (the site builds without it)
+
         if not isinstance(target, HFBackend):
             raise UsageError(
                 "HiddenDetect reads the target's hidden states: it needs a model on the hf backend",

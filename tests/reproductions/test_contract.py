@@ -117,6 +117,10 @@ def _defense_inputs(defense_id: str, tmp_path: Path) -> dict[str, object]:
         from tests.reproductions.llama_guard_3_vision.test_defense import tiny_guard
 
         return dict(tiny_guard(tmp_path))
+    if defense_id == "llavaguard":
+        from tests.reproductions.llavaguard.test_defense import tiny_llavaguard
+
+        return dict(tiny_llavaguard(tmp_path))
     if defense_id == "hiddendetect":  # a tiny model has 2 layers; nothing scores above 100 (cosines are <= 1)
         return {"first_layer": 0, "last_layer": 1, "threshold": 100.0}
     return {}

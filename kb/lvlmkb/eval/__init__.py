@@ -68,6 +68,7 @@ _EXPORTS = {
     "register_judge": "lvlmkb.eval.registry",
     "Judge": "lvlmkb.eval.judges.base",
     "LlamaGuardVision": "lvlmkb.eval.judges.moderation",
+    "GuardModel": "lvlmkb.eval.judges.guard_model",
     "Verdict": "lvlmkb.eval.judges.base",
     "StageContext": "lvlmkb.eval.stages",
     "StageOptions": "lvlmkb.eval.stages",
@@ -90,6 +91,7 @@ __all__ = [
     "GenerationResponse",
     "GenerationSettings",
     "GeneratorSettings",
+    "GuardModel",
     "HFBackend",
     "HubPin",
     "ImageInput",
@@ -167,6 +169,7 @@ if TYPE_CHECKING:
     )
     from lvlmkb.eval.datasets.hub import HubPin, extracted_dir, fetch_hub, note_origin
     from lvlmkb.eval.judges.base import Judge, Verdict
+    from lvlmkb.eval.judges.guard_model import GuardModel
     from lvlmkb.eval.judges.moderation import LlamaGuardVision
     from lvlmkb.eval.judges.refusal import REFUSAL_LISTS, RefusalList
     from lvlmkb.eval.media.fonts import check_font, find_font

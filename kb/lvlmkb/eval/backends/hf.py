@@ -34,7 +34,7 @@ from lvlmkb.eval.backends.hf_inputs import (
     trim_generated,
 )
 from lvlmkb.eval.backends.hub import ensure_hub_reachable
-from lvlmkb.eval.backends.image_only import image_only_processor
+from lvlmkb.eval.backends.image_only import load_processor
 from lvlmkb.eval.backends.preprocessing import Preprocessing, preprocessing_for
 from lvlmkb.eval.backends.registry import WHITE_BOX_FAMILIES, white_box_families_text
 from lvlmkb.eval.backends.tiny import TINY_FAMILIES, TINY_PREFIX, ensure_tiny_model
@@ -188,7 +188,7 @@ class HFBackend:
             ensure_hub_reachable(source, revision)
         quiet_library_progress()
         try:
-            processor = self._load_processor(source, kwargs)
+            processor = load_processor(source, **kwargs)
             model = transformers.AutoModelForImageTextToText.from_pretrained(source, **kwargs, **model_kwargs)
         except OSError as err:
             raise missing_checkpoint_error(self.checkpoint, revision, err) from err
@@ -204,17 +204,6 @@ class HFBackend:
         self._model, self._processor = self._prepare(model, processor)
         self.preprocessing.setup(self._model, self._processor)
         return self._model, self._processor
-
-    def _load_processor(self, source: str, kwargs: dict[str, Any]) -> Any:
-        """``AutoProcessor``'s processor, or the image-only one when the video part needs a missing library."""
-        try:
-            return transformers.AutoProcessor.from_pretrained(source, **kwargs)  # type: ignore[no-untyped-call]
-        except ImportError:
-            model_type = transformers.AutoConfig.from_pretrained(source, **kwargs).model_type
-            processor = image_only_processor(source, model_type, **kwargs)
-            if processor is None:
-                raise
-            return processor
 
     @property
     def model(self) -> Any:

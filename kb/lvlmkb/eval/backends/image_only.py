@@ -114,6 +114,22 @@ IMAGE_ONLY: dict[str, type[Any]] = {
 """The image-only processor class per ``model_type``."""
 
 
+def load_processor(source: str | Path, **kwargs: Any) -> Any:
+    """``AutoProcessor.from_pretrained``, or the image-only processor when the video part needs a missing library.
+
+    Raises:
+        ImportError: The processor cannot be built and its family has no image-only form.
+    """
+    try:
+        return transformers.AutoProcessor.from_pretrained(source, **kwargs)  # type: ignore[no-untyped-call]
+    except ImportError:
+        model_type = transformers.AutoConfig.from_pretrained(source, **kwargs).model_type
+        processor = image_only_processor(source, model_type, **kwargs)
+        if processor is None:
+            raise
+        return processor
+
+
 def image_only_processor(source: str | Path, model_type: str, **kwargs: Any) -> Any | None:
     """The image-only processor of ``source``, or None when ``model_type`` has none.
 

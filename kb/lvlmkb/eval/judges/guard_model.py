@@ -45,15 +45,25 @@ class GuardModel:
             if self.device != "cpu":
                 model_kwargs["device_map"] = self.device
             try:
-                tokenizer = getattr(transformers, tokenizer_class).from_pretrained(
-                    self.checkpoint, **kwargs, **tokenizer_kwargs
-                )
+                if tokenizer_class == "AutoProcessor":  # the image-only one where a video part needs torchvision
+                    from lvlmkb.eval.backends.image_only import load_processor
+
+                    tokenizer = load_processor(self.checkpoint, **kwargs, **tokenizer_kwargs)
+                else:
+                    tokenizer = getattr(transformers, tokenizer_class).from_pretrained(
+                        self.checkpoint, **kwargs, **tokenizer_kwargs
+                    )
                 model = getattr(transformers, model_class).from_pretrained(self.checkpoint, **kwargs, **model_kwargs)
             except OSError as err:
                 raise missing_checkpoint_error(self.checkpoint, kwargs["revision"], err) from err
             except ValueError as err:
                 raise BackendError(
                     f"cannot load judge checkpoint '{self.checkpoint}': {err}", "check the path"
+                ) from err
+            except ImportError as err:
+                raise BackendError(
+                    f"cannot load judge checkpoint '{self.checkpoint}': {str(err).strip().splitlines()[0]}",
+                    "install the missing library named above in lvlmkb's environment",
                 ) from err
             self.model, self.tokenizer = model.eval(), tokenizer
         return self.model, self.tokenizer
