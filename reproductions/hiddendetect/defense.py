@@ -31,6 +31,7 @@ from lvlmkb.eval import (
     Source,
     UsageError,
     defense,
+    oom_guard,
     sourced,
 )
 
@@ -78,11 +79,6 @@ DEVIATIONS = (
     Deviation(
         "the prompt is laid out by the checkpoint's own chat template (through lvlmkb's HF backend)",
         "test.py builds LLaVA's llava_v1 conversation with the original LLaVA code in float16",
-    ),
-    Deviation(
-        "each layer's hidden state goes through the final norm once",
-        "test.py normalises every entry of hidden_states[1:], the last one a second time (it is already "
-        "normed); that entry lies outside the authors' 16-29 window",
     ),
 )
 """How this reproduction differs from the original, and why."""
@@ -146,8 +142,8 @@ class HiddenDetect(Defense[HiddenDetectConfig]):
         inputs = self.target.render(requests)
         head, norm = model.get_output_embeddings(), _final_norm(model)
         vector = refusal_vector(processor.tokenizer, self.settings.refusal_words, head.out_features)
-        with torch.no_grad():
-            hidden = model(**inputs, output_hidden_states=True).hidden_states[1:]
+        with torch.no_grad(), oom_guard(f"scoring a batch of {len(requests)} with HiddenDetect"):
+            hidden = model(**inputs, output_hidden_states=True, logits_to_keep=1).hidden_states[1:]
         window = hidden[self.settings.first_layer : self.settings.last_layer + 1]
         if len(window) == 0:
             raise UsageError(
@@ -155,12 +151,11 @@ class HiddenDetect(Defense[HiddenDetectConfig]):
                 f"{len(hidden)} layers",
                 "pass --defense-set first_layer=.. last_layer=.. inside the model",
             )
-        per_layer = [
-            torch.nn.functional.cosine_similarity(
-                head(norm(layer[:, -1, :])).float(), vector.to(layer.device)[None, :], dim=-1
-            ).tolist()
-            for layer in window
-        ]
+        per_layer: list[list[float]] = []
+        for layer in window:  # every entry through the final norm, the last (already normed) too, as test.py does
+            logits = head(norm(layer[:, -1, :])).float()
+            cosine = torch.nn.functional.cosine_similarity(logits, vector.to(logits.device)[None, :], dim=-1)
+            per_layer.append([float(value) for value in cosine.tolist()])
         return [(trapezoid(column), column) for column in ([row[i] for row in per_layer] for i in range(len(requests)))]
 
     def generate(self, inner: Backend, requests: Sequence[GenerationRequest]) -> list[GenerationResponse]:
@@ -172,7 +167,7 @@ class HiddenDetect(Defense[HiddenDetectConfig]):
         traces = [{"score": score, "layers": layers, "threshold": threshold} for score, layers in scored]
         flagged = [score > threshold for score, _ in scored]
         passed = [i for i, flag in enumerate(flagged) if not flag]
-        answers = dict(zip(passed, inner.generate([requests[i] for i in passed]), strict=True))
+        answers = dict(zip(passed, inner.generate([requests[i] for i in passed]) if passed else [], strict=True))
         out = []
         for index, trace in enumerate(traces):
             if flagged[index]:

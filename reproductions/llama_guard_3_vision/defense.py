@@ -120,7 +120,7 @@ class LlamaGuard3Vision(Defense[LlamaGuardConfig]):
                     traces[index]["refused_by_defense"] = True
                     continue
             passed.append(index)
-        answers = dict(zip(passed, inner.generate([requests[i] for i in passed]), strict=True))
+        answers = dict(zip(passed, inner.generate([requests[i] for i in passed]) if passed else [], strict=True))
         out = []
         for index, request in enumerate(requests):
             if index not in answers:

@@ -79,7 +79,9 @@ def parse_json(prediction: str) -> str:
     """``parse_json``: ``</s>``, ``<s>``, code fences and ``json`` removed, then the first ``{...}`` kept.
 
     A reply cut off before its closing brace is returned as it is (``parse_json``'s repair of a truncated
-    reply is not reproduced), so it fails to parse and goes to the fallback of :func:`rating`.
+    reply is not reproduced), so it fails to parse and goes to the fallback of :func:`rating`. Upstream
+    also garbles an object whose last value ends in ``"}`` with no newline (L29-30) and then falls back on
+    words; here that object parses, which changes the verdict only when both words occur.
     """
     text = prediction.replace("</s>", "").replace("<s>", "").replace("```", "").replace("json", "")
     start = text.find("{")
@@ -91,10 +93,12 @@ def rating(prediction: str) -> tuple[str, str]:
     """The rating (``Safe``, ``Unsafe`` or ``unparsed``) and category, read as ``add_sample`` reads them."""
     try:
         out = ast.literal_eval(parse_json(prediction))
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        out = None
+    if out is not None:  # parsed: its rating decides, and anything else is invalid (no fallback), as add_sample
         if isinstance(out, dict) and out.get("rating") in {"Safe", "Unsafe"}:
             return str(out["rating"]), str(out.get("category", ""))
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        pass
+        return "unparsed", ""
     compliant = "Safe" in prediction
     review = "Unsafe" in prediction or "unsafe" in prediction
     if compliant != review:  # the authors' fallback: exactly one of the two words
@@ -148,7 +152,7 @@ class LlavaGuard(Defense[LlavaGuardConfig]):
                 trace["refused_by_defense"] = True
             traces.append(trace)
         passed = [i for i, t in enumerate(traces) if not t.get("refused_by_defense")]
-        answers = dict(zip(passed, inner.generate([requests[i] for i in passed]), strict=True))
+        answers = dict(zip(passed, inner.generate([requests[i] for i in passed]) if passed else [], strict=True))
         return [
             GenerationResponse(answers[i].text, answers[i].token_ids, t)
             if i in answers

@@ -106,7 +106,7 @@ def load_mossbench(data: Path | None = None) -> tuple[list[Sample], Path]:
     return parse_mossbench(path), path
 
 
-@dataset("mossbench-contrast", fields=("question", "prompt", "pid", "over"), paper="li2024mossbench")
+@dataset("mossbench-contrast", fields=("question", "prompt", "pid", "over"), paper="li2024mossbench", unreported=True)
 def load_contrast(data: Path | None = None) -> tuple[list[Sample], Path]:
     """MOSSBench's 244 harmful contrast scenes (``data_contrast/``) from a local copy."""
     if data is None:

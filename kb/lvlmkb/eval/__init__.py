@@ -50,6 +50,7 @@ _EXPORTS = {
     "HFBackend": "lvlmkb.eval.backends.hf",
     "missing_checkpoint_error": "lvlmkb.eval.backends.hf_inputs",
     "resolve_dtype": "lvlmkb.eval.backends.hf_inputs",
+    "oom_guard": "lvlmkb.eval.backends.hf_inputs",
     "GeneratorSettings": "lvlmkb.eval.media.imagegen",
     "TextToImage": "lvlmkb.eval.media.imagegen",
     "FINAL": "lvlmkb.eval.run.attached_image",
@@ -128,6 +129,7 @@ __all__ = [
     "is_file",
     "missing_checkpoint_error",
     "note_origin",
+    "oom_guard",
     "open_rgb",
     "read_state",
     "register_judge",
@@ -155,7 +157,7 @@ if TYPE_CHECKING:
         single_turn,
     )
     from lvlmkb.eval.backends.hf import HFBackend
-    from lvlmkb.eval.backends.hf_inputs import missing_checkpoint_error, resolve_dtype
+    from lvlmkb.eval.backends.hf_inputs import missing_checkpoint_error, oom_guard, resolve_dtype
     from lvlmkb.eval.datasets.base import (
         DatasetError,
         RemoteFile,

@@ -65,8 +65,8 @@ class RunContext:
         from lvlmkb.eval.registry import datasets
         from lvlmkb.kb.results import published_for_run
 
-        releases = {name: entry.paper for name, entry in datasets().items() if entry.paper}
-        return published_for_run(self.kb, paper, model, setting, dataset, releases)
+        unreported = {name for name, entry in datasets().items() if entry.unreported}
+        return published_for_run(self.kb, paper, model, setting, dataset, unreported)
 
     def published(self, paper: str, model: str) -> list[ReportedResult]:
         """Every number ``paper`` reported for ``model`` (a suite picks its cells from them)."""

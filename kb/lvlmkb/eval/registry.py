@@ -49,6 +49,7 @@ class DatasetEntry:
     fields: tuple[str, ...]
     paper: str | None
     module: str
+    unreported: bool = False
 
 
 _DATASETS: dict[str, DatasetEntry] = {}
@@ -101,11 +102,14 @@ def register_plugin(cls: type[Plugin]) -> None:
     _REGISTRY[cls.id] = cls
 
 
-def dataset(name: str, *, fields: Sequence[str], paper: str | None = None) -> Callable[[DatasetLoader], DatasetLoader]:
+def dataset(
+    name: str, *, fields: Sequence[str], paper: str | None = None, unreported: bool = False
+) -> Callable[[DatasetLoader], DatasetLoader]:
     """Register a dataset loader under ``name``: the fields every sample has (checked on loading) and its paper.
 
     Attacks name the fields they read (``@attack(needs=[...])``), so a dataset without them is refused before
-    anything loads.
+    anything loads. ``unreported``: its paper published no number on this set (MOSSBench's contrast scenes),
+    so a run on it is never set beside the paper's numbers, which were measured on another set.
     """
 
     def declare(loader: DatasetLoader) -> DatasetLoader:
@@ -114,7 +118,7 @@ def dataset(name: str, *, fields: Sequence[str], paper: str | None = None) -> Ca
         existing = _DATASETS.get(name)
         if existing is not None and existing.module != loader.__module__:
             raise LvlmkbError(f"two datasets are called '{name}'", f"{existing.module} and {loader.__module__}")
-        _DATASETS[name] = DatasetEntry(name, loader, tuple(fields), paper, loader.__module__)
+        _DATASETS[name] = DatasetEntry(name, loader, tuple(fields), paper, loader.__module__, unreported)
         return loader
 
     return declare

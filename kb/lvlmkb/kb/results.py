@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection
 
 from lvlmkb.kb.knowledge import KnowledgeBase
 from lvlmkb.kb.schema.paper import ReportedResult
@@ -21,25 +21,21 @@ def published_for_run(
     model: str,
     setting: str = "",
     dataset: str = "",
-    datasets: Mapping[str, str] | None = None,
+    unreported: Collection[str] = (),
 ) -> list[tuple[str, ReportedResult]]:
     """The published numbers a run of ``paper_id``'s method on ``model`` is compared with, each with its paper.
 
     The method's own paper's numbers (those of the same setting when any names it), plus the numbers of
     papers that evaluated on it (a survey's table, say) under exactly the same setting. When some of the
     paper's numbers were measured on the run's dataset (benchmark ``SafeBench-Tiny`` for ``safebench-tiny``),
-    only those are kept; numbers whose benchmark is another dataset of the same release (``datasets`` maps
-    each registered dataset to its paper: ``MOSSBench`` for a run on ``mossbench-contrast``) are never kept.
+    only those are kept. A run on one of the ``unreported`` datasets (sets its paper published no number on,
+    such as ``mossbench-contrast``) gets none of the paper's own numbers.
     """
     for_model = published(kb, paper_id, model)
     same_setting = [r for r in for_model if setting and (r.setting or "").lower() == setting.lower()]
     chosen = same_setting or for_model
     on_dataset = [r for r in chosen if dataset and _slug(r.benchmark) == dataset.lower()]
-    papers = datasets or {}
-    release = papers.get(dataset)
-    others = {name.lower() for name, paper in papers.items() if release and paper == release} - {dataset.lower()}
-    elsewhere = [r for r in chosen if dataset and _slug(r.benchmark) in others]
-    found = [(paper_id, r) for r in (on_dataset or [r for r in chosen if r not in elsewhere])]
+    found = [] if dataset in unreported else [(paper_id, r) for r in (on_dataset or chosen)]
     if paper_id not in kb.papers:
         return found
     for other in kb.sorted_papers():

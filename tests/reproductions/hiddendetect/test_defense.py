@@ -81,6 +81,7 @@ def test_a_request_above_the_threshold_is_refused_and_never_sent(tiny: HFBackend
     low.attach(tiny)
     out = low.generate(inner, _requests())
     assert [r.text for r in out] == ["I'm sorry, but I can't help with that."] * 2 and inner.history == []
+    assert inner.batch_sizes == [], "no empty batch is sent when everything is refused"
     assert all(r.trace and r.trace["refused_by_defense"] and len(r.trace["layers"]) == 2 for r in out)
     high = _defense(threshold=100.0)
     high.attach(tiny)

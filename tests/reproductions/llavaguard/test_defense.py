@@ -42,8 +42,9 @@ def test_the_policy_is_the_authors() -> None:
         ("The content is Safe.", "Safe"),
         ("Safe or Unsafe? Hard to say.", "unparsed"),
         ("no idea", "unparsed"),
+        ('{"rating": "unsafe", "category": "O2"} Unsafe', "unparsed"),
     ],
-    ids=["json-unsafe", "fenced-safe", "truncated", "plain-safe", "both-words", "neither"],
+    ids=["json-unsafe", "fenced-safe", "truncated", "plain-safe", "both-words", "neither", "parsed-invalid"],
 )
 def test_ratings_are_read_as_the_authors_read_them(answer: str, expected: str) -> None:
     assert rating(answer)[0] == expected

@@ -33,5 +33,7 @@ def test_contrast_set_loads_from_its_folder() -> None:
 def test_a_run_is_compared_with_the_refusal_table(repo_kb: KnowledgeBase) -> None:
     reported = RunContext(repo_kb).reported("li2024mossbench", "llava-1.5-13b", "", "mossbench")
     assert [(r.metric, r.value) for _, r in reported] == [("Refusal rate (%)", 9.67)]
-    # the benign set's numbers are not the contrast set's
+    # the benign set's numbers are not the contrast set's (declared unreported); FigStep-Pro keeps its own
     assert RunContext(repo_kb).reported("li2024mossbench", "llava-1.5-13b", "", "mossbench-contrast") == []
+    pro = RunContext(repo_kb).reported("gong2023figstep", "gpt-4o", "figstep-pro", "figstep-pro")
+    assert [(r.benchmark, r.setting) for _, r in pro] == [("SafeBench-Tiny", "figstep-pro")]

@@ -61,8 +61,9 @@ class GuardModel:
                     f"cannot load judge checkpoint '{self.checkpoint}': {err}", "check the path"
                 ) from err
             except ImportError as err:
+                reason = (str(err).strip() or type(err).__name__).splitlines()[0]
                 raise BackendError(
-                    f"cannot load judge checkpoint '{self.checkpoint}': {str(err).strip().splitlines()[0]}",
+                    f"cannot load judge checkpoint '{self.checkpoint}': {reason}",
                     "install the missing library named above in lvlmkb's environment",
                 ) from err
             self.model, self.tokenizer = model.eval(), tokenizer

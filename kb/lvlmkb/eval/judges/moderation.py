@@ -65,7 +65,8 @@ class LlamaGuardVision:
         import torch
 
         model, processor = self.guard.load("AutoModelForImageTextToText", "AutoProcessor")
-        text = processor.apply_chat_template(self.conversation(prompt, response, image is not None))
+        chat = self.conversation(prompt, response, image is not None)
+        text = processor.apply_chat_template(chat, add_generation_prompt=True)
         inputs = processor(text=text, images=image, return_tensors="pt").to(model.device)
         with torch.no_grad():
             output = model.generate(**inputs, do_sample=False, max_new_tokens=self.max_new_tokens)
