@@ -30,6 +30,7 @@ from lvlmkb.eval import (
     MethodConfig,
     Source,
     UsageError,
+    answer_unflagged,
     defense,
     oom_guard,
     sourced,
@@ -164,18 +165,16 @@ class HiddenDetect(Defense[HiddenDetectConfig]):
         if threshold is None:
             raise UsageError("HiddenDetect needs a threshold", "pass --defense-set threshold=X")
         scored = self.scores(requests)
-        traces = [{"score": score, "layers": layers, "threshold": threshold} for score, layers in scored]
-        flagged = [score > threshold for score, _ in scored]
-        passed = [i for i, flag in enumerate(flagged) if not flag]
-        answers = dict(zip(passed, inner.generate([requests[i] for i in passed]) if passed else [], strict=True))
-        out = []
-        for index, trace in enumerate(traces):
-            if flagged[index]:
-                out.append(GenerationResponse(self.settings.refusal, (), {**trace, "refused_by_defense": True}))
-            else:
-                answer = answers[index]
-                out.append(GenerationResponse(answer.text, answer.token_ids, trace))
-        return out
+        traces = [
+            {
+                "score": score,
+                "layers": layers,
+                "threshold": threshold,
+                **({"refused_by_defense": True} if score > threshold else {}),
+            }
+            for score, layers in scored
+        ]
+        return answer_unflagged(inner, requests, traces, self.settings.refusal)
 
 
 def _final_norm(model: Any) -> Any:

@@ -30,6 +30,7 @@ from lvlmkb.eval import (
     MethodConfig,
     Source,
     Verdict,
+    answer_unflagged,
     defense,
     sourced,
 )
@@ -111,30 +112,24 @@ class LlamaGuard3Vision(Defense[LlamaGuardConfig]):
             raise BackendError("Llama Guard 3 Vision is not attached to a model", "wrap the model: .wrap(backend)")
         c = self.settings
         traces: list[dict[str, Any]] = [{} for _ in requests]
-        passed = []
-        for index, request in enumerate(requests):
+        for trace, request in zip(traces, requests, strict=True):
             if c.check in {"prompt", "both"}:
                 verdict = self._check(request, None)
-                traces[index]["prompt_check"] = {"label": verdict.label, "categories": verdict.rationale or ""}
+                trace["prompt_check"] = {"label": verdict.label, "categories": verdict.rationale or ""}
                 if verdict.success:
-                    traces[index]["refused_by_defense"] = True
-                    continue
-            passed.append(index)
-        answers = dict(zip(passed, inner.generate([requests[i] for i in passed]) if passed else [], strict=True))
-        out = []
-        for index, request in enumerate(requests):
-            if index not in answers:
-                out.append(GenerationResponse(c.refusal, (), traces[index]))
+                    trace["refused_by_defense"] = True
+        out = answer_unflagged(inner, requests, traces, c.refusal)
+        if c.check == "prompt":
+            return out
+        for index, (request, answer) in enumerate(zip(requests, out, strict=True)):
+            trace = answer.trace if answer.trace is not None else {}  # answer_unflagged gives each its own dict
+            if trace.get("refused_by_defense"):
                 continue
-            answer = answers[index]
-            if c.check in {"response", "both"}:
-                verdict = self._check(request, answer.text)
-                traces[index]["response_check"] = {"label": verdict.label, "categories": verdict.rationale or ""}
-                if verdict.success:
-                    traces[index].update(refused_by_defense=True, original_answer=answer.text)
-                    out.append(GenerationResponse(c.refusal, (), traces[index]))
-                    continue
-            out.append(GenerationResponse(answer.text, answer.token_ids, traces[index]))
+            verdict = self._check(request, answer.text)
+            trace["response_check"] = {"label": verdict.label, "categories": verdict.rationale or ""}
+            if verdict.success:
+                trace.update(refused_by_defense=True, original_answer=answer.text)
+                out[index] = GenerationResponse(c.refusal, (), trace)
         return out
 
     def _check(self, request: GenerationRequest, answer: str | None) -> Verdict:

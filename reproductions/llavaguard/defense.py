@@ -27,6 +27,7 @@ from lvlmkb.eval import (
     GuardModel,
     MethodConfig,
     Source,
+    answer_unflagged,
     defense,
     sourced,
 )
@@ -151,11 +152,4 @@ class LlavaGuard(Defense[LlavaGuardConfig]):
             if label == "Unsafe":
                 trace["refused_by_defense"] = True
             traces.append(trace)
-        passed = [i for i, t in enumerate(traces) if not t.get("refused_by_defense")]
-        answers = dict(zip(passed, inner.generate([requests[i] for i in passed]) if passed else [], strict=True))
-        return [
-            GenerationResponse(answers[i].text, answers[i].token_ids, t)
-            if i in answers
-            else GenerationResponse(self.settings.refusal, (), t)
-            for i, t in enumerate(traces)
-        ]
+        return answer_unflagged(inner, requests, traces, self.settings.refusal)

@@ -246,6 +246,24 @@ def as_it_is(sample: Sample, field: str, dataset: str, **meta: str) -> CraftedIn
     return CraftedInput(sample.id, sample.category, text, (image,), dict(meta))
 
 
+def answer_unflagged(
+    inner: Backend, requests: Sequence[GenerationRequest], traces: Sequence[dict[str, Any]], refusal: str
+) -> list[GenerationResponse]:
+    """A screening defense's answers: ``refusal`` where a trace says ``refused_by_defense``, else the model's.
+
+    The unflagged requests go to ``inner`` in one batch (none when every request is flagged); each response
+    carries its request's trace.
+    """
+    passed = [i for i, trace in enumerate(traces) if not trace.get("refused_by_defense")]
+    answers = dict(zip(passed, inner.generate([requests[i] for i in passed]) if passed else [], strict=True))
+    return [
+        GenerationResponse(answers[i].text, answers[i].token_ids, dict(trace))
+        if i in answers
+        else GenerationResponse(refusal, (), dict(trace))
+        for i, trace in enumerate(traces)
+    ]
+
+
 P = TypeVar("P", bound=Plugin)
 MethodT = TypeVar("MethodT", bound=Method)
 DefenseT = TypeVar("DefenseT", bound=Defense)
