@@ -61,6 +61,9 @@ LAYOUTS = [
     Layout("mm-safetybench", FIXTURES / "mm-safetybench", "processed_questions/07-Sex.json", "json"),
     Layout("hades", FIXTURES / "hades", "instructions/Animal.json", "json"),
     Layout("mml", FIXTURES / "mml", "01-Placeholder/data.json", "json"),
+    Layout("vlguard-unsafes", FIXTURES / "vlguard-unsafes", "test.json", "json"),
+    Layout("vlguard-safe-unsafes", FIXTURES / "vlguard-safe-unsafes", "test.json", "json"),
+    Layout("vlguard-safe-safes", FIXTURES / "vlguard-safe-safes", "test.json", "json"),
     Layout("hades", FIXTURES / "hades", "instructions/Financial.json", "json"),
 ]
 

@@ -51,7 +51,8 @@ def test_plugin_contract(method_id: str, repo_kb: KnowledgeBase) -> None:
     # A benchmark paper may also ship the baseline attacks it evaluates (HarmBench's RenderText), and an
     # attack paper that released its dataset (tag benchmark) may ship it as a benchmark (SafeBench of FigStep).
     evaluation = paper.kind == "evaluation" and cls.kind in {"benchmark", "attack"}
-    released = paper.kind == "attack" and cls.kind == "benchmark" and "benchmark" in paper.tags
+    released = paper.kind in {"attack", "defense"} and cls.kind == "benchmark"
+    released = released and bool({"benchmark", "safety-dataset"} & set(paper.tags))
     assert paper.kind == cls.kind or evaluation or released
     assert cls.__doc__ and cls.version
     package, _folder, _module = cls.__module__.split(".")
