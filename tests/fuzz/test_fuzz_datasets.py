@@ -65,6 +65,7 @@ LAYOUTS = [
     Layout("vlguard-safe-unsafes", FIXTURES / "vlguard-safe-unsafes", "test.json", "json"),
     Layout("vlguard-safe-safes", FIXTURES / "vlguard-safe-safes", "test.json", "json"),
     Layout("hades", FIXTURES / "hades", "instructions/Financial.json", "json"),
+    Layout("cyberseceval3-vpi", FIXTURES / "cyberseceval3-vpi", "test_cases.json", "json"),
 ]
 
 
@@ -224,6 +225,7 @@ JSON_TEXT_FIELDS = {  # the text each JSON loader sends to the model, and the fi
     "mm-safetybench": ("Question", None),
     "hades": ("instruction", "id"),
     "mml": ("original_prompt", "id"),
+    "cyberseceval3-vpi": ("user_input_text", "id"),
 }
 JSON_LAYOUTS = [layout for layout in LAYOUTS if layout.name in JSON_TEXT_FIELDS and "Financial" not in layout.fuzzed]
 WRONG = [None, True, 2.5, [], {}, ["a list"], {"a": "map"}]

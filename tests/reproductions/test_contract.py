@@ -33,6 +33,8 @@ FIXTURES.update({p.name.split(".")[0]: p for p in sorted((DATA / "datasets").ite
 
 def _inputs(method_id: str, tmp_path: Path) -> dict[str, object]:
     """Config values a method needs from its user before it can craft (e.g. an optimised image)."""
+    if method_id == "si-attack":  # the fixture's images are 64 x 48: a 2 x 2 grid over 48 x 48
+        return {"area": 48, "patch_size": 24}
     if method_id not in {"visual-adv", "jailbreak-in-pieces"}:
         return {}
     from PIL import Image
@@ -85,6 +87,12 @@ def test_identity_is_declared_once_in_the_decorator(method_id: str) -> None:
     assert len(ast.unparse(decorators[0]).splitlines()) <= 10, "registration stays within ten lines"
 
 
+def judge_model_for(method_id: str) -> str | None:
+    """A judge model for a method whose default judge asks one: the mock, whose replies hold no score."""
+    asks = any(default_registry().needs_model(j) for j in METHODS[method_id].default_judges)
+    return "mock-comply" if asks else None
+
+
 @pytest.mark.parametrize("method_id", sorted(METHODS))
 def test_method_runs_on_the_mock_backend(method_id: str, repo_kb: KnowledgeBase, tmp_path: Path) -> None:
     data = FIXTURES[METHODS[method_id].default_dataset]
@@ -95,6 +103,7 @@ def test_method_runs_on_the_mock_backend(method_id: str, repo_kb: KnowledgeBase,
         out=tmp_path / "run",
         limit=3,
         config=_inputs(method_id, tmp_path),
+        judge_model=judge_model_for(method_id),
     )
     result = run_reproduction(RunContext(repo_kb), spec, backend=MockBackend("comply"))
     assert result.record.counts.samples == 3 and result.record.aggregates

@@ -14,7 +14,7 @@ from lvlmkb.eval.context import RunContext
 from lvlmkb.eval.run.records import read_samples
 from lvlmkb.eval.run.runner import RunSpec, run_reproduction
 from lvlmkb.kb.knowledge import KnowledgeBase
-from tests.reproductions.test_contract import FIXTURES, METHODS, PLUGINS, _defense_inputs, _inputs
+from tests.reproductions.test_contract import FIXTURES, METHODS, PLUGINS, _defense_inputs, _inputs, judge_model_for
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -46,6 +46,7 @@ def test_method_on_tiny_llava(method_id: str, repo_kb: KnowledgeBase, tiny_llava
         limit=2,
         settings=SETTINGS,
         config=_inputs(method_id, tmp_path),
+        judge_model=judge_model_for(method_id),
     )
     result = run_reproduction(RunContext(repo_kb), spec, backend=tiny_llava)
     assert result.model_calls >= 1 and result.record.counts.samples == 2

@@ -36,6 +36,7 @@ _EXPORTS = {
     "Defense": "lvlmkb.eval.plugin",
     "Deviation": "lvlmkb.eval.plugin",
     "Method": "lvlmkb.eval.plugin",
+    "QueryAttack": "lvlmkb.eval.querying",
     "MethodConfig": "lvlmkb.eval.plugin",
     "Source": "lvlmkb.eval.plugin",
     "attack": "lvlmkb.eval.plugin",
@@ -104,6 +105,7 @@ __all__ = [
     "Method",
     "MethodConfig",
     "Part",
+    "QueryAttack",
     "RefusalList",
     "RemoteFile",
     "Sample",
@@ -193,6 +195,7 @@ if TYPE_CHECKING:
         defense,
         sourced,
     )
+    from lvlmkb.eval.querying import QueryAttack
     from lvlmkb.eval.registry import dataset, register_judge
     from lvlmkb.eval.run.attached_image import (
         FINAL,

@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypeVar as TypeVar_
 
-from lvlmkb.eval.backends.base import Backend, GenerationRequest, GenerationResponse, ImageInput
+from lvlmkb.eval.backends.base import (
+    Backend,
+    GenerationRequest,
+    GenerationResponse,
+    GenerationSettings,
+    ImageInput,
+    Message,
+    Part,
+)
 from lvlmkb.eval.datasets.base import Sample
 
 if TYPE_CHECKING:
@@ -88,6 +96,16 @@ class CraftedInput:
     prompt: str
     images: tuple[ImageInput, ...] = ()
     meta: dict[str, str] = field(default_factory=dict)
+    system: str = ""
+    """A system prompt sent before the user turn (none when empty)."""
+    text_first: bool = False
+    """Whether the user turn puts its text before its images (by default the images come first)."""
+
+    def request(self, settings: GenerationSettings) -> GenerationRequest:
+        """The request that sends this input: its system prompt, if any, then one user turn."""
+        parts: tuple[Part, ...] = (self.prompt, *self.images) if self.text_first else (*self.images, self.prompt)
+        system = (Message("system", (self.system,)),) if self.system else ()
+        return GenerationRequest((*system, Message.user(*parts)), settings)
 
 
 def config_from_type_argument(cls: type) -> type[MethodConfig] | None:

@@ -64,8 +64,9 @@ def preflight_matrix(
 
 
 def _check_attack(ctx: RunContext, base: RunSpec, attack: str) -> None:
+    """The attack exists and its judges do; one whose judge needs a model it lacks is a marked cell, not an error."""
     method = get_method(ctx.reproductions_dir, attack)
-    check_judges(base.judges or method.default_judges, base.judge_model, base.judge_settings)
+    check_judges(base.judges or method.default_judges, base.judge_model, base.judge_settings, models=False)
 
 
 def _problem(check: Callable[..., object], *args: Any) -> list[str]:

@@ -19,9 +19,15 @@ DTYPE_CHOICES = ("auto", *DTYPES)
 
 
 def check_judges(
-    judge_ids: tuple[str, ...] | list[str], judge_model: str | None, settings: dict[str, Any] | None = None
+    judge_ids: tuple[str, ...] | list[str],
+    judge_model: str | None,
+    settings: dict[str, Any] | None = None,
+    *,
+    models: bool = True,
 ) -> None:
     """Every judge exists (with a did-you-mean), the LLM judges have a model to ask, ``--judge-set`` values fit.
+
+    ``models=False`` leaves out the check that an LLM judge has its model (the matrix marks such a cell instead).
 
     Raises:
         UsageError: an unknown judge, an LLM judge without ``--judge-model``, or a setting no judge takes.
@@ -31,7 +37,7 @@ def check_judges(
     for judge_id in judge_ids:
         if judge_id not in known:
             raise UsageError(f"no judge '{judge_id}'", choice_hint("judge", judge_id, known, "`lvlmkb judges`"))
-        if registry.needs_model(judge_id) and judge_model is None:
+        if models and registry.needs_model(judge_id) and judge_model is None:
             raise UsageError(f"judge '{judge_id}' needs a model", "pass --judge-model ALIAS")
     registry.split_settings(judge_ids, settings or {})
 

@@ -31,6 +31,17 @@ class VerdictRecord(_Record):
     rationale: str = ""
 
 
+class QueryRecord(_Record):
+    """One attempt of an attack in the loop: what it sent and how its feedback judge read the answer."""
+
+    attempt: int
+    request_key: str
+    prompt_sha256: str
+    label: str
+    score: float | None = None
+    kept: bool = Field(False, description="Whether this attempt's answer is the sample's response.")
+
+
 class SampleRecord(_Record):
     """What was sent for one sample, what came back, and how each judge read it."""
 
@@ -45,6 +56,9 @@ class SampleRecord(_Record):
         None, description="What the defense did to this sample: what it sent, its checks, its decision."
     )
     verdicts: dict[str, VerdictRecord]
+    queries: list[QueryRecord] | None = Field(
+        None, description="An attack in the loop: every attempt it made for this sample, in order."
+    )
 
 
 class Rate(_Record):

@@ -6,7 +6,8 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,6 @@ from lvlmkb.eval.backends.base import (
     BackendOutOfMemoryError,
     GenerationRequest,
     GenerationSettings,
-    single_turn,
 )
 from lvlmkb.eval.backends.registry import BackendOptions, backend_name, served_model
 from lvlmkb.eval.context import RunContext
@@ -31,11 +31,13 @@ from lvlmkb.eval.judges.base import Judge
 from lvlmkb.eval.judges.registry import default_registry
 from lvlmkb.eval.overrides import validation_problems
 from lvlmkb.eval.plugin import CraftedInput, Defense, Method, MethodConfig, Plugin
+from lvlmkb.eval.querying import QueryAttack
 from lvlmkb.eval.registry import get_defense, get_method
 from lvlmkb.eval.run.carry import carry_rejudged
 from lvlmkb.eval.run.defended import DefendedBackend
 from lvlmkb.eval.run.preflight import check_dataset_fields, check_judges
 from lvlmkb.eval.run.provenance import environment
+from lvlmkb.eval.run.query_loop import LoopIO, run_loop
 from lvlmkb.eval.run.records import (
     Counts,
     DatasetInfo,
@@ -44,6 +46,7 @@ from lvlmkb.eval.run.records import (
     ModelInfo,
     PluginInfo,
     Provenance,
+    QueryRecord,
     ReportedNumber,
     RunRecord,
     SampleRecord,
@@ -178,36 +181,35 @@ def run_reproduction(
     method = method_cls(make_config(method_cls, spec.config))
     defense = _defense(ctx, spec)
     ctx.check_models(spec.model, spec.judge_model)  # before the alias becomes part of a folder name
-    check_judges(spec.judges or method_cls.default_judges, spec.judge_model, spec.judge_settings)
+    check_judges(_judge_ids(spec, method), spec.judge_model, spec.judge_settings)
     check_dataset_fields(method, spec.dataset or method_cls.default_dataset)
     dataset = load_dataset(spec.dataset or method_cls.default_dataset, spec.data, spec.limit)
     configuration = run_configuration(ctx, spec, method, defense, dataset)
     config_hash = fingerprint(configuration)
     out = check_run_folder(spec.out or default_out(ctx, spec, dataset.name, config_hash), config_hash)
     claim_run_folder(out, config_hash, configuration)
-    crafted = [method.craft(sample) for sample in dataset.samples]
-    method.release()
-    requests = [single_turn(c.prompt, c.images, spec.settings) for c in crafted]
     shared = shared_path(fingerprint(generation_context(configuration)))
     store = RunCache(out / "generations.jsonl", shared, fresh=spec.fresh)
-    keyer = CacheKeyer(defense)
-    pending = _unique_pending(requests, store, keyer)
-    if pending:
-        backend = backend or ctx.open_model(spec.model)
-        backend = defense.wrap(backend) if defense else backend
-    try:
-        calls = _generate(backend, pending, store, keyer, spec.batch_size, progress, len(requests))
-    except KeyboardInterrupt:
-        keys = {keyer(r) for r in requests}
-        raise RunInterruptedError(
-            f"interrupted: {store.known(keys)}/{len(keys)} requests cached in {out}",
-            "run the same command again to resume",
-        ) from None
+    generation = _Generation(store, CacheKeyer(defense), spec.batch_size, lambda: _open(ctx, spec, defense, backend))
+    keyer = generation.keyer
+    if isinstance(method, QueryAttack):
+        judges, loop = _run_loop(ctx, spec, method, dataset.samples, generation, progress, out)
+        crafted, requests, known = loop.crafted, loop.requests, loop.known
+    else:
+        crafted = [method.craft(sample) for sample in dataset.samples]
+        method.release()
+        requests = [c.request(spec.settings) for c in crafted]
+        with _resumable(out, store, [keyer(r) for r in requests]):
+            generation.run(requests, progress, len(requests))
+        judges, known = _judges(ctx, spec, method), [_Known() for _ in crafted]
     reused = store.adopt(keyer(r) for r in requests)
-    judges = _judges(ctx, spec, method_cls)
     samples = {sample.id: sample for sample in dataset.samples}
-    rows = [_row(c, samples[c.sample_id], keyer(r), store, judges) for c, r in zip(crafted, requests, strict=True)]
-    record = _record(ctx, spec, method, defense, dataset, backend if pending else None, judges, rows)
+    rows = [
+        _row(c, samples[c.sample_id], keyer(r), store, judges, k)
+        for c, r, k in zip(crafted, requests, known, strict=True)
+    ]
+    backend, calls = generation.backend, generation.calls
+    record = _record(ctx, spec, method, defense, dataset, backend, judges, rows)
     model_requests = backend.inner.requests if isinstance(backend, DefendedBackend) else calls
     update = {"generated": calls, "model_requests": model_requests, "from_shared_cache": reused}
     counts = record.counts.model_copy(update=update)
@@ -291,6 +293,89 @@ class CacheKeyer:
         return hashlib.sha256(f"{key}:{self.salt}".encode()).hexdigest() if self.salt else key
 
 
+@dataclass
+class _Known:
+    """What the loop already knows of a sample's row: its attempts, and its feedback judge's verdict by id."""
+
+    queries: list[QueryRecord] | None = None
+    verdicts: dict[str, VerdictRecord] = field(default_factory=dict)
+
+
+@dataclass
+class _LoopRows:
+    crafted: list[CraftedInput]
+    requests: list[GenerationRequest]
+    known: list[_Known]
+
+
+class _Generation:
+    """Generates what the cache lacks, opening the model (behind the defense) on the first miss."""
+
+    def __init__(self, store: RunCache, keyer: CacheKeyer, batch_size: int, open_model: Callable[[], Backend]) -> None:
+        self.store, self.keyer, self.batch_size, self.open_model = store, keyer, batch_size, open_model
+        self.backend: Backend | None = None
+        self.calls = 0
+
+    def run(self, requests: Sequence[GenerationRequest], progress: Progress | None = None, total: int = 0) -> None:
+        """Generate and cache the uncached ones among ``requests``, each once."""
+        pending = _unique_pending(requests, self.store, self.keyer)
+        if pending and self.backend is None:
+            self.backend = self.open_model()
+        self.calls += _generate(self.backend, pending, self.store, self.keyer, self.batch_size, progress, total)
+
+    def answer(self, request: GenerationRequest) -> str:
+        """The cached response to ``request``."""
+        return self.store.get(self.keyer(request)).text
+
+
+def _open(ctx: RunContext, spec: RunSpec, defense: Defense | None, backend: Backend | None) -> Backend:
+    """The model under test (``backend`` when a test passes one), behind the defense."""
+    opened = backend or ctx.open_model(spec.model)
+    return defense.wrap(opened) if defense else opened
+
+
+@contextmanager
+def _resumable(out: Path, store: RunCache, keys: Sequence[str] | None = None) -> Iterator[None]:
+    """Turn Ctrl-C during generation into :class:`RunInterruptedError`, saying how much is cached."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        cached = f"{store.known(set(keys))}/{len(set(keys))} requests" if keys is not None else "the responses so far"
+        raise RunInterruptedError(
+            f"interrupted: {cached} cached in {out}", "run the same command again to resume"
+        ) from None
+
+
+def _run_loop(
+    ctx: RunContext,
+    spec: RunSpec,
+    method: QueryAttack,
+    samples: Sequence[Sample],
+    generation: _Generation,
+    progress: Progress | None,
+    out: Path,
+) -> tuple[list[Judge], _LoopRows]:
+    """An attack in the loop: its attempts, steered by its feedback judge; returns the run's judges and rows."""
+    ids = _judge_ids(spec, method)
+    every = dict(zip(ids, make_judges(ctx, ids, spec.judge_model, spec.judge_settings), strict=True))
+    feedback = every[method.feedback_judge()]
+    io = LoopIO(generation.run, generation.answer, generation.keyer, progress)
+    with _resumable(out, generation.store):
+        loop = run_loop(method, samples, feedback, spec.settings, io)
+    method.release()
+    judges = [every[i] for i in (spec.judges or method.default_judges)]
+    known = [_Known(q, {feedback.id: v}) for q, v in zip(loop.queries, loop.verdicts, strict=True)]
+    return judges, _LoopRows(loop.crafted, loop.requests, known)
+
+
+def _judge_ids(spec: RunSpec, method: Method) -> list[str]:
+    """The run's judges, then an attack in the loop's feedback judge when it is not among them."""
+    ids = list(spec.judges or method.default_judges)
+    if isinstance(method, QueryAttack) and method.feedback_judge() not in ids:
+        ids.append(method.feedback_judge())
+    return ids
+
+
 def _defense(ctx: RunContext, spec: RunSpec) -> Defense | None:
     if spec.defense is None:
         return None
@@ -349,8 +434,8 @@ def _generate(
     return calls
 
 
-def _judges(ctx: RunContext, spec: RunSpec, method_cls: type[Method]) -> list[Judge]:
-    return make_judges(ctx, spec.judges or method_cls.default_judges, spec.judge_model, spec.judge_settings)
+def _judges(ctx: RunContext, spec: RunSpec, method: Method) -> list[Judge]:
+    return make_judges(ctx, spec.judges or method.default_judges, spec.judge_model, spec.judge_settings)
 
 
 def make_judges(
@@ -378,10 +463,13 @@ def verdicts_of(judges: Sequence[Judge], sample: Sample, prompt: str, response: 
     return verdicts
 
 
-def _row(crafted: CraftedInput, sample: Sample, key: str, store: RunCache, judges: list[Judge]) -> SampleRecord:
+def _row(
+    crafted: CraftedInput, sample: Sample, key: str, store: RunCache, judges: list[Judge], known: _Known
+) -> SampleRecord:
     generated = store.get(key)
     response = generated.text
-    verdicts = verdicts_of(judges, sample, crafted.prompt, response)
+    fresh = verdicts_of([j for j in judges if j.id not in known.verdicts], sample, crafted.prompt, response)
+    verdicts = {j.id: known.verdicts[j.id] if j.id in known.verdicts else fresh[j.id] for j in judges}
     return SampleRecord(
         sample_id=crafted.sample_id,
         category=crafted.category,
@@ -392,6 +480,7 @@ def _row(crafted: CraftedInput, sample: Sample, key: str, store: RunCache, judge
         response=response,
         defense=generated.trace,
         verdicts=verdicts,
+        queries=known.queries,
     )
 
 
