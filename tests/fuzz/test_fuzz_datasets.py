@@ -66,6 +66,9 @@ LAYOUTS = [
     Layout("vlguard-safe-safes", FIXTURES / "vlguard-safe-safes", "test.json", "json"),
     Layout("hades", FIXTURES / "hades", "instructions/Financial.json", "json"),
     Layout("cyberseceval3-vpi", FIXTURES / "cyberseceval3-vpi", "test_cases.json", "json"),
+    Layout("msts", FIXTURES / "msts", "prompts/english_multimodal.csv", "csv"),
+    Layout("mssbench", FIXTURES / "mssbench", "combined.json", "json"),
+    Layout("msts-multilingual", FIXTURES / "msts-multilingual", "prompts/hindi_multimodal.csv", "csv"),
 ]
 
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from lvlmkb.errors import UsageError
-from lvlmkb.eval.judges import classifiers, cyberseceval, mm_safetybench, mml, mossbench, si_attack, siuo, vlsbench
+from lvlmkb.eval.judges import (
+    classifiers,
+    cyberseceval,
+    mm_safetybench,
+    mml,
+    mossbench,
+    mssbench,
+    si_attack,
+    siuo,
+    vlsbench,
+)
 from lvlmkb.eval.judges.base import Judge, JudgeFactory
 from lvlmkb.eval.judges.llm import TEMPLATES, LLMJudge
 from lvlmkb.eval.judges.refusal import REFUSAL_LISTS, RefusalJudge, RefusalList
@@ -42,6 +52,7 @@ def register_builtins() -> None:
     register_judge(mml.JUDGE_ID, mml.FACTORIES[mml.JUDGE_ID], needs_model=True)
     register_judge(si_attack.JUDGE_ID, si_attack.FACTORIES[si_attack.JUDGE_ID], needs_model=True)
     register_judge(cyberseceval.JUDGE_ID, cyberseceval.FACTORIES[cyberseceval.JUDGE_ID], needs_model=True)
+    register_judge(mssbench.JUDGE_ID, mssbench.FACTORIES[mssbench.JUDGE_ID], needs_model=True)
     asking = {siuo.SAFETY_JUDGE_ID, vlsbench.JUDGE_ID, mossbench.JUDGE_ID}
     vision = {**siuo.FACTORIES, **vlsbench.FACTORIES, **mossbench.FACTORIES}
     for judge_id, factory in {**classifiers.FACTORIES, **vision}.items():

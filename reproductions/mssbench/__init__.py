@@ -1,0 +1,1 @@
+"""MSSBench, multimodal situational safety (Zhou et al., ICLR 2025)."""

@@ -1,0 +1,1 @@
+"""MSTS, the Multimodal Safety Test Suite (Röttger et al., 2025)."""
