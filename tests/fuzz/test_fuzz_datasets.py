@@ -68,6 +68,8 @@ LAYOUTS = [
     Layout("cyberseceval3-vpi", FIXTURES / "cyberseceval3-vpi", "test_cases.json", "json"),
     Layout("msts", FIXTURES / "msts", "prompts/english_multimodal.csv", "csv"),
     Layout("mssbench", FIXTURES / "mssbench", "combined.json", "json"),
+    Layout("holisafe-bench", FIXTURES / "holisafe-bench", "holisafe_bench.json", "json"),
+    Layout("advbench-behaviors", FIXTURES / "advbench-behaviors.csv", "", "csv"),
     Layout("msts-multilingual", FIXTURES / "msts-multilingual", "prompts/hindi_multimodal.csv", "csv"),
 ]
 
@@ -229,6 +231,7 @@ JSON_TEXT_FIELDS = {  # the text each JSON loader sends to the model, and the fi
     "hades": ("instruction", "id"),
     "mml": ("original_prompt", "id"),
     "cyberseceval3-vpi": ("user_input_text", "id"),
+    "holisafe-bench": ("query", "image"),
 }
 JSON_LAYOUTS = [layout for layout in LAYOUTS if layout.name in JSON_TEXT_FIELDS and "Financial" not in layout.fuzzed]
 WRONG = [None, True, 2.5, [], {}, ["a list"], {"a": "map"}]

@@ -8,6 +8,7 @@ from lvlmkb.errors import UsageError
 from lvlmkb.eval.judges import (
     classifiers,
     cyberseceval,
+    holisafe,
     mm_safetybench,
     mml,
     mossbench,
@@ -53,6 +54,7 @@ def register_builtins() -> None:
     register_judge(si_attack.JUDGE_ID, si_attack.FACTORIES[si_attack.JUDGE_ID], needs_model=True)
     register_judge(cyberseceval.JUDGE_ID, cyberseceval.FACTORIES[cyberseceval.JUDGE_ID], needs_model=True)
     register_judge(mssbench.JUDGE_ID, mssbench.FACTORIES[mssbench.JUDGE_ID], needs_model=True)
+    register_judge(holisafe.JUDGE_ID, holisafe.FACTORIES[holisafe.JUDGE_ID], needs_model=True)
     asking = {siuo.SAFETY_JUDGE_ID, vlsbench.JUDGE_ID, mossbench.JUDGE_ID}
     vision = {**siuo.FACTORIES, **vlsbench.FACTORIES, **mossbench.FACTORIES}
     for judge_id, factory in {**classifiers.FACTORIES, **vision}.items():

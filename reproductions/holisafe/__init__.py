@@ -1,0 +1,1 @@
+"""HoliSafe (Lee et al., 2025): its benchmark, HoliSafe-Bench."""
