@@ -15,8 +15,6 @@ Every parameter cites the authors' LLaVA-LLaMA-2 attack (``llava_llama_v2_visual
 
 from __future__ import annotations
 
-import io
-import json
 import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,7 +22,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from lvlmkb.eval import (
     FINAL,
-    STATE,
     AttachedImageConfig,
     AttachedImageMethod,
     Deviation,
@@ -34,7 +31,9 @@ from lvlmkb.eval import (
     UsageError,
     attack,
     open_rgb,
-    resumable_state,
+    pixels_png,
+    resume_noise,
+    save_noise_checkpoint,
     sha256_file,
     sourced,
     stage,
@@ -122,15 +121,6 @@ def _required(path: Path | None, name: str) -> Path:
     return path
 
 
-def _to_png(pixels: torch.Tensor) -> bytes:
-    """An (1, 3, H, W) tensor in [0, 1] as PNG, rounded to 8 bits like torchvision's ``save_image``."""
-    import numpy as np
-    from PIL import Image
-
-    array = (pixels[0].detach().float().cpu().permute(1, 2, 0).numpy() * 255 + 0.5).clip(0, 255).astype(np.uint8)
-    return ImageInput.from_pil(Image.fromarray(array)).png
-
-
 def _initial_noise(clean: torch.Tensor, config: VisualAdvConfig) -> torch.Tensor:
     """Unconstrained: uniform [0, 1] (the noise is the image); constrained: uniform [-eps, eps], kept valid."""
     import torch
@@ -185,28 +175,6 @@ def _identity(backend: HFBackend, config: VisualAdvConfig, corpus: Path, image: 
     }
 
 
-def _checkpoint(out_dir: Path, step: int, state: dict[str, Any], pixels: torch.Tensor, noise: torch.Tensor) -> None:
-    """Write the image, the exact float noise and then the state that points at them (the commit point)."""
-    import torch
-
-    write_atomic(out_dir / f"adv_step_{step}.png", _to_png(pixels))
-    buffer = io.BytesIO()
-    torch.save(noise.detach().cpu(), buffer)
-    write_atomic(out_dir / f"adv_step_{step}.pt", buffer.getvalue())
-    write_atomic(out_dir / STATE, json.dumps({**state, "step": step}) + "\n")
-
-
-def _resume(out_dir: Path, identity: dict[str, Any], config: VisualAdvConfig) -> dict[str, Any] | None:
-    state = resumable_state(out_dir, identity)
-    if state is None:
-        return None
-    if state["step"] > config.iterations:
-        raise UsageError(
-            f"{out_dir} is already at step {state['step']} > {config.iterations}", "raise --set iterations=N"
-        )
-    return state
-
-
 def optimize(backend: HFBackend, config: VisualAdvConfig, out_dir: Path, on_step: OnStep | None = None) -> Path:
     """Run (or resume) the attack; return the path of the final adversarial image.
 
@@ -231,7 +199,7 @@ def optimize(backend: HFBackend, config: VisualAdvConfig, out_dir: Path, on_step
         raise UsageError(f"the corpus has {len(targets)} targets, fewer than a batch", "lower batch_size")
     clean = backend.pixel_inputs([ImageInput.from_pil(open_rgb(image))]).detach()
     identity = _identity(backend, config, corpus, image)
-    state = _resume(out_dir, identity, config)
+    state = resume_noise(out_dir, identity, config.iterations, "iterations")
     rng = random.Random(config.seed)  # noqa: S311 - repeatable sampling, not security
     if state is None:
         noise, start, losses = _initial_noise(clean, config), 0, []
@@ -243,10 +211,10 @@ def optimize(backend: HFBackend, config: VisualAdvConfig, out_dir: Path, on_step
         losses.append(pgd_step(backend, clean, noise, rng.sample(targets, config.batch_size), config))
         if step % config.checkpoint_every == 0 or step == config.iterations:
             snapshot = {"identity": identity, "rng": rng.getstate(), "losses": losses}
-            _checkpoint(out_dir, step, snapshot, adversarial_pixels(clean, noise, config), noise)
+            save_noise_checkpoint(out_dir, step, snapshot, adversarial_pixels(clean, noise, config), noise)
         if on_step is not None:
             on_step(step, losses[-1])
-    write_atomic(out_dir / FINAL, _to_png(adversarial_pixels(clean, noise, config)))
+    write_atomic(out_dir / FINAL, pixels_png(adversarial_pixels(clean, noise, config)))
     return out_dir / FINAL
 
 

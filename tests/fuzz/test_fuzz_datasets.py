@@ -70,6 +70,7 @@ LAYOUTS = [
     Layout("mssbench", FIXTURES / "mssbench", "combined.json", "json"),
     Layout("holisafe-bench", FIXTURES / "holisafe-bench", "holisafe_bench.json", "json"),
     Layout("advbench-behaviors", FIXTURES / "advbench-behaviors.csv", "", "csv"),
+    Layout("imgjp-behaviors", FIXTURES / "imgjp-behaviors.csv", "", "csv"),
     Layout("msts-multilingual", FIXTURES / "msts-multilingual", "prompts/hindi_multimodal.csv", "csv"),
 ]
 

@@ -35,7 +35,7 @@ def _inputs(method_id: str, tmp_path: Path) -> dict[str, object]:
     """Config values a method needs from its user before it can craft (e.g. an optimised image)."""
     if method_id == "si-attack":  # the fixture's images are 64 x 48: a 2 x 2 grid over 48 x 48
         return {"area": 48, "patch_size": 24}
-    if method_id not in {"visual-adv", "jailbreak-in-pieces", "umk"}:
+    if method_id not in {"visual-adv", "jailbreak-in-pieces", "umk", "imgjp"}:
         return {}
     from PIL import Image
 

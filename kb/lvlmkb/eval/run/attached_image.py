@@ -7,9 +7,10 @@ sample's text and records how it was optimised.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from typing_extensions import TypeVar
 
@@ -18,8 +19,50 @@ from lvlmkb.eval.backends.base import ImageInput
 from lvlmkb.eval.datasets.base import Sample
 from lvlmkb.eval.media.imagefiles import optimised_image
 from lvlmkb.eval.plugin import CraftedInput, Method, MethodConfig
+from lvlmkb.fsio import write_atomic
+
+if TYPE_CHECKING:
+    import torch
 
 FINAL, STATE = "adversarial.png", "state.json"
+
+
+def pixels_png(pixels: torch.Tensor, *, truncate: bool = False) -> bytes:
+    """An (1, 3, H, W) tensor in [0, 1] as 8-bit PNG.
+
+    Rounded like torchvision's ``save_image``, or truncated like ``(x * 255).astype(np.uint8)`` when ``truncate``.
+    """
+    import numpy as np
+    from PIL import Image
+
+    scaled = pixels[0].detach().float().cpu().permute(1, 2, 0).numpy() * 255 + (0.0 if truncate else 0.5)
+    array = scaled.clip(0, 255).astype(np.uint8)
+    return ImageInput.from_pil(Image.fromarray(array)).png
+
+
+def save_noise_checkpoint(
+    out_dir: Path, step: int, state: dict[str, Any], pixels: torch.Tensor, noise: torch.Tensor
+) -> None:
+    """Write ``adv_step_<step>.png``, the exact float noise ``adv_step_<step>.pt``, then ``state.json`` (the commit)."""
+    import torch
+
+    write_atomic(out_dir / f"adv_step_{step}.png", pixels_png(pixels))
+    buffer = io.BytesIO()
+    torch.save(noise.detach().cpu(), buffer)
+    write_atomic(out_dir / f"adv_step_{step}.pt", buffer.getvalue())
+    write_atomic(out_dir / STATE, json.dumps({**state, "step": step}) + "\n")
+
+
+def resume_noise(out_dir: Path, identity: dict[str, Any], steps: int, field: str) -> dict[str, Any] | None:
+    """The checkpoint state to continue from, refusing one of other settings or already past ``steps``.
+
+    Raises:
+        UsageError: the folder holds another run, or a later step than ``--set <field>`` asks for.
+    """
+    state = resumable_state(out_dir, identity)
+    if state is not None and state["step"] > steps:
+        raise UsageError(f"{out_dir} is already at step {state['step']} > {steps}", f"raise --set {field}=N")
+    return state
 
 
 class AttachedImageConfig(MethodConfig):
