@@ -12,21 +12,19 @@ deviations.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from lvlmkb.eval import (
     Backend,
-    BackendError,
     Defense,
     Deviation,
     GenerationRequest,
     GenerationResponse,
-    Message,
     MethodConfig,
-    Part,
     Source,
     defense,
+    last_user_index,
     sourced,
+    with_user_text,
 )
 
 REPO = "SaFoLab-WISC/AdaShield"
@@ -78,13 +76,6 @@ def shield(query: str, config: AdaShieldStaticConfig) -> str:
     return query + config.defense_prompt + repeated
 
 
-def _last_user_index(request: GenerationRequest) -> int:
-    index = next((i for i in reversed(range(len(request.messages))) if request.messages[i].role == "user"), None)
-    if index is None:
-        raise BackendError("AdaShield-S needs a user message to protect", "send at least one user turn")
-    return index
-
-
 def rewrite_last_user_turn(request: GenerationRequest, config: AdaShieldStaticConfig) -> GenerationRequest:
     """The request with its last user turn's text shielded; images keep their order, text follows them.
 
@@ -98,11 +89,7 @@ def rewrite_last_user_turn(request: GenerationRequest, config: AdaShieldStaticCo
     Raises:
         BackendError: The request has no user message.
     """
-    index = _last_user_index(request)
-    turn = request.messages[index]
-    parts: tuple[Part, ...] = (*turn.images, shield(turn.text, config))
-    messages = (*request.messages[:index], Message("user", parts), *request.messages[index + 1 :])
-    return replace(request, messages=messages)
+    return with_user_text(request, shield(request.messages[last_user_index(request)].text, config))
 
 
 DEVIATIONS = (
@@ -133,7 +120,7 @@ class AdaShieldStatic(Defense[AdaShieldStaticConfig]):
         shielded = [rewrite_last_user_turn(r, self.settings) for r in requests]
         out = []
         for request, answer in zip(shielded, inner.generate(shielded), strict=True):
-            turn = request.messages[_last_user_index(request)]
+            turn = request.messages[last_user_index(request)]
             trace = {"defense_prompt_added": True, "sent_prompt": turn.text, "sent_images": len(turn.images)}
             out.append(GenerationResponse(answer.text, answer.token_ids, trace))
         return out

@@ -18,6 +18,7 @@ from tests.conftest import DATA, REPO
 STAGES = {
     ("adashield-a", "train"),
     ("hades", "optimize"),
+    ("imgjp", "optimize"),
     ("jailbreak-in-pieces", "optimize"),
     ("visual-adv", "optimize"),
 }

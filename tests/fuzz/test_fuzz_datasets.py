@@ -71,6 +71,8 @@ LAYOUTS = [
     Layout("holisafe-bench", FIXTURES / "holisafe-bench", "holisafe_bench.json", "json"),
     Layout("advbench-behaviors", FIXTURES / "advbench-behaviors.csv", "", "csv"),
     Layout("imgjp-behaviors", FIXTURES / "imgjp-behaviors.csv", "", "csv"),
+    Layout("vscbench", FIXTURES / "vscbench", "vscbench_image_centric.xlsx", "xlsx"),
+    Layout("fc-attack-flowcharts", FIXTURES / "fc-attack-flowcharts", "vertical/folder_4/1.dot", "text"),
     Layout("msts-multilingual", FIXTURES / "msts-multilingual", "prompts/hindi_multimodal.csv", "csv"),
 ]
 

@@ -56,7 +56,8 @@ def test_plugin_contract(method_id: str, repo_kb: KnowledgeBase) -> None:
     assert all(PLUGINS[other].paper == cls.paper for other in paper.reproductions), "and only modules of it"
     # A benchmark paper may also ship the baseline attacks it evaluates (HarmBench's RenderText), and an
     # attack paper that released its dataset (tag benchmark) may ship it as a benchmark (SafeBench of FigStep).
-    evaluation = paper.kind == "evaluation" and cls.kind in {"benchmark", "attack"}
+    # An evaluation paper may ship the baseline attacks and defenses it evaluates (MM-SafetyBench's safety prompt).
+    evaluation = paper.kind == "evaluation" and cls.kind in {"benchmark", "attack", "defense"}
     released = paper.kind in {"attack", "defense"} and cls.kind == "benchmark"
     released = released and bool({"benchmark", "safety-dataset"} & set(paper.tags))
     assert paper.kind == cls.kind or evaluation or released

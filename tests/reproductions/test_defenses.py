@@ -38,7 +38,9 @@ def _prompt() -> str:
 def test_defense_contract(defense_id: str, repo_kb: KnowledgeBase) -> None:
     cls = load_defenses(FOLDER)[defense_id]
     paper = repo_kb.papers[cls.paper]
-    assert paper.kind == "defense" and paper.reproductions and cls.kind == "defense"
+    # a defense paper's, or a baseline an evaluation paper ran (MM-SafetyBench's safety prompt)
+    assert paper.kind in {"defense", "evaluation"} and paper.reproductions and cls.kind == "defense"
+    assert defense_id in paper.reproductions
     assert cls.__doc__ and cls.version == "1"
     assert all(row["source"] for row in cls.card()), "every parameter names its upstream source"
     assert all(d.what and d.why for d in cls.deviations)

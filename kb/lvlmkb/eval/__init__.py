@@ -42,6 +42,8 @@ _EXPORTS = {
     "attack": "lvlmkb.eval.plugin",
     "as_it_is": "lvlmkb.eval.plugin",
     "answer_unflagged": "lvlmkb.eval.plugin",
+    "last_user_index": "lvlmkb.eval.plugin",
+    "with_user_text": "lvlmkb.eval.plugin",
     "benchmark": "lvlmkb.eval.plugin",
     "defense": "lvlmkb.eval.plugin",
     "sourced": "lvlmkb.eval.plugin",
@@ -134,6 +136,7 @@ __all__ = [
     "find_font",
     "inside",
     "is_file",
+    "last_user_index",
     "missing_checkpoint_error",
     "note_origin",
     "oom_guard",
@@ -149,6 +152,7 @@ __all__ = [
     "single_turn",
     "sourced",
     "stage",
+    "with_user_text",
     "write_atomic",
 ]
 
@@ -199,7 +203,9 @@ if TYPE_CHECKING:
         attack,
         benchmark,
         defense,
+        last_user_index,
         sourced,
+        with_user_text,
     )
     from lvlmkb.eval.querying import QueryAttack
     from lvlmkb.eval.registry import dataset, register_judge

@@ -264,6 +264,32 @@ def as_it_is(sample: Sample, field: str, dataset: str, **meta: str) -> CraftedIn
     return CraftedInput(sample.id, sample.category, text, (image,), dict(meta))
 
 
+def last_user_index(request: GenerationRequest) -> int:
+    """The index of the request's last user turn, the one a prompt defense rewrites.
+
+    Raises:
+        BackendError: the request has no user turn.
+    """
+    from lvlmkb.eval.backends.base import BackendError
+
+    index = next((i for i in reversed(range(len(request.messages))) if request.messages[i].role == "user"), None)
+    if index is None:
+        raise BackendError("the request has no user turn to rewrite", "send at least one user turn")
+    return index
+
+
+def with_user_text(request: GenerationRequest, text: str) -> GenerationRequest:
+    """The request with its last user turn's text replaced by ``text``; that turn's images stay, before it.
+
+    Raises:
+        BackendError: the request has no user turn.
+    """
+    index = last_user_index(request)
+    parts: tuple[Part, ...] = (*request.messages[index].images, text)
+    messages = (*request.messages[:index], Message("user", parts), *request.messages[index + 1 :])
+    return dataclasses.replace(request, messages=messages)
+
+
 def answer_unflagged(
     inner: Backend, requests: Sequence[GenerationRequest], traces: Sequence[dict[str, Any]], refusal: str
 ) -> list[GenerationResponse]:

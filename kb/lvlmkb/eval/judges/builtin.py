@@ -8,6 +8,7 @@ from lvlmkb.errors import UsageError
 from lvlmkb.eval.judges import (
     classifiers,
     cyberseceval,
+    fc_attack,
     holisafe,
     mm_safetybench,
     mml,
@@ -16,6 +17,7 @@ from lvlmkb.eval.judges import (
     si_attack,
     siuo,
     vlsbench,
+    vscbench,
 )
 from lvlmkb.eval.judges.base import Judge, JudgeFactory
 from lvlmkb.eval.judges.llm import TEMPLATES, LLMJudge
@@ -55,6 +57,8 @@ def register_builtins() -> None:
     register_judge(cyberseceval.JUDGE_ID, cyberseceval.FACTORIES[cyberseceval.JUDGE_ID], needs_model=True)
     register_judge(mssbench.JUDGE_ID, mssbench.FACTORIES[mssbench.JUDGE_ID], needs_model=True)
     register_judge(holisafe.JUDGE_ID, holisafe.FACTORIES[holisafe.JUDGE_ID], needs_model=True)
+    register_judge(vscbench.JUDGE_ID, vscbench.FACTORIES[vscbench.JUDGE_ID], needs_model=True)
+    register_judge(fc_attack.JUDGE_ID, fc_attack.FACTORIES[fc_attack.JUDGE_ID], needs_model=True)
     asking = {siuo.SAFETY_JUDGE_ID, vlsbench.JUDGE_ID, mossbench.JUDGE_ID}
     vision = {**siuo.FACTORIES, **vlsbench.FACTORIES, **mossbench.FACTORIES}
     for judge_id, factory in {**classifiers.FACTORIES, **vision}.items():
