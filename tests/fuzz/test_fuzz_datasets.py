@@ -72,6 +72,7 @@ LAYOUTS = [
     Layout("advbench-behaviors", FIXTURES / "advbench-behaviors.csv", "", "csv"),
     Layout("imgjp-behaviors", FIXTURES / "imgjp-behaviors.csv", "", "csv"),
     Layout("vscbench", FIXTURES / "vscbench", "vscbench_image_centric.xlsx", "xlsx"),
+    Layout("elite", FIXTURES / "elite", "ELITE-benchmark.csv", "csv"),
     Layout("fc-attack-flowcharts", FIXTURES / "fc-attack-flowcharts", "vertical/folder_4/1.dot", "text"),
     Layout("msts-multilingual", FIXTURES / "msts-multilingual", "prompts/hindi_multimodal.csv", "csv"),
 ]

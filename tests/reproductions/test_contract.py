@@ -136,6 +136,14 @@ def _defense_inputs(defense_id: str, tmp_path: Path) -> dict[str, object]:
         from tests.reproductions.llavaguard.test_defense import tiny_llavaguard
 
         return dict(tiny_llavaguard(tmp_path))
+    if defense_id == "asd":  # a stand-in for the released patch, accepted by its own hash
+        from PIL import Image
+
+        from lvlmkb.eval.datasets.base import sha256_file
+
+        patch = tmp_path / "patch.png"
+        Image.new("RGB", (12, 12), "#20a040").save(patch)
+        return {"patch": str(patch), "patch_sha256": sha256_file(patch)}
     if defense_id == "hiddendetect":  # a tiny model has 2 layers; nothing scores above 100 (cosines are <= 1)
         return {"first_layer": 0, "last_layer": 1, "threshold": 100.0}
     return {}

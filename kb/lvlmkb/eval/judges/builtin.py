@@ -8,12 +8,14 @@ from lvlmkb.errors import UsageError
 from lvlmkb.eval.judges import (
     classifiers,
     cyberseceval,
+    elite,
     fc_attack,
     holisafe,
     mm_safetybench,
     mml,
     mossbench,
     mssbench,
+    omnisafebench,
     si_attack,
     siuo,
     vlsbench,
@@ -59,6 +61,8 @@ def register_builtins() -> None:
     register_judge(holisafe.JUDGE_ID, holisafe.FACTORIES[holisafe.JUDGE_ID], needs_model=True)
     register_judge(vscbench.JUDGE_ID, vscbench.FACTORIES[vscbench.JUDGE_ID], needs_model=True)
     register_judge(fc_attack.JUDGE_ID, fc_attack.FACTORIES[fc_attack.JUDGE_ID], needs_model=True)
+    register_judge(omnisafebench.JUDGE_ID, omnisafebench.FACTORIES[omnisafebench.JUDGE_ID], needs_model=True)
+    register_judge(elite.JUDGE_ID, elite.FACTORIES[elite.JUDGE_ID], needs_model=True)
     asking = {siuo.SAFETY_JUDGE_ID, vlsbench.JUDGE_ID, mossbench.JUDGE_ID}
     vision = {**siuo.FACTORIES, **vlsbench.FACTORIES, **mossbench.FACTORIES}
     for judge_id, factory in {**classifiers.FACTORIES, **vision}.items():
