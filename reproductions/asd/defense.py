@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from lvlmkb.eval import (
     Backend,
-    DatasetError,
     Defense,
     Deviation,
     GenerationRequest,
@@ -32,10 +31,9 @@ from lvlmkb.eval import (
     RemoteFile,
     Source,
     defense,
-    fetch,
     last_user_index,
     open_rgb,
-    sha256_file,
+    pinned_file,
     sourced,
 )
 
@@ -126,13 +124,10 @@ class AsD(Defense[AsDConfig]):
             DatasetError: a local patch whose sha256 is not the pinned one.
         """
         if self._patch is None:
-            path = self.settings.patch or fetch(RELEASED_PATCH)
-            found = sha256_file(path)
-            if found != self.settings.patch_sha256:
-                raise DatasetError(
-                    f"{path} has sha256 {found[:12]}…, not AsD's released patch ({self.settings.patch_sha256[:12]}…)",
-                    "pass the released patch, or --defense-set patch_sha256=<its hash> to use another on purpose",
-                )
+            c = self.settings
+            path = pinned_file(
+                c.patch, RELEASED_PATCH, c.patch_sha256, "AsD's released patch", "--defense-set patch_sha256"
+            )
             self._patch = open_rgb(path, "AsD's patch", "pass --defense-set patch=PATH")
         return self._patch
 

@@ -12,20 +12,17 @@ No published number is recorded: the paper's tables could not be read here.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from lvlmkb.eval import (
     CraftedInput,
     Deviation,
-    ImageInput,
     Method,
     MethodConfig,
     Sample,
     Source,
     attack,
-    inside,
-    open_rgb,
+    folder_image,
     sourced,
 )
 from reproductions.fc_attack.dataset import COMMIT, REPO
@@ -90,8 +87,7 @@ class FCAttack(Method[FCAttackConfig]):
         """The prompt with the goal's flowchart in the chosen layout and folder."""
         c = self.settings
         name = f"{c.layout}/folder_{c.folder}/{sample.fields['item']}.png"
-        path = inside(Path(sample.fields["folder"]), name, f"sample {sample.id}")
-        image = ImageInput.from_pil(open_rgb(path, f"FC-Attack flowchart of sample {sample.id}", "pass --data DIR"))
+        image = folder_image(sample, name, "FC-Attack flowchart")
         return CraftedInput(sample.id, sample.category, c.prompt, (image,), {"layout": c.layout})
 
     def setting(self) -> str:

@@ -13,21 +13,18 @@ from __future__ import annotations
 
 import json
 import random
-from pathlib import Path
 from typing import Literal
 
 from lvlmkb.eval import (
     CraftedInput,
     DatasetError,
     Deviation,
-    ImageInput,
     Method,
     MethodConfig,
     Sample,
     Source,
     attack,
-    inside,
-    open_rgb,
+    folder_image,
     sourced,
 )
 from reproductions.mml.dataset import COMMIT, REPO
@@ -110,8 +107,7 @@ class MML(Method[MMLConfig]):
         else:
             prompt = PROMPTS[c.variant].format(words)
         name = f"images_{c.variant}/{sample.fields['item_id']}.{c.image_extension}"
-        path = inside(Path(sample.fields["folder"]), name, f"sample {sample.id}")
-        image = ImageInput.from_pil(open_rgb(path, f"MML image of sample {sample.id}", "pass --data DIR"))
+        image = folder_image(sample, name, "MML image")
         return CraftedInput(sample.id, sample.category, prompt, (image,), {"variant": c.variant})
 
     def setting(self) -> str:

@@ -18,7 +18,6 @@ tables could not be read here.
 from __future__ import annotations
 
 import random
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lvlmkb.eval import (
@@ -31,8 +30,7 @@ from lvlmkb.eval import (
     Sample,
     Source,
     attack,
-    inside,
-    open_rgb,
+    folder_image,
     sourced,
 )
 
@@ -155,8 +153,7 @@ class SIAttack(QueryAttack[SIAttackConfig]):
         if text is None:
             raise DatasetError(f"sample {sample.id} has no field {c.text_field}", "use --dataset mm-safetybench")
         name = f"{c.image_folder}/{sample.fields['question_id']}.jpg"
-        path = inside(Path(sample.fields["images_dir"]), name, f"sample {sample.id}")
-        image = open_rgb(path, f"MM-SafetyBench {c.image_folder} image of sample {sample.id}", "pass --data DIR")
+        image = folder_image(sample, name, f"MM-SafetyBench {c.image_folder} image", field="images_dir").to_pil()
         rng = random.Random(f"{c.seed}:{sample.id}:{attempt}")  # noqa: S311 (a reproducible order, not a secret)
         shuffled = ImageInput.from_pil(shuffled_patches(image, c.patch_size, c.area, rng))
         meta = {"attempt": str(attempt), "image_folder": c.image_folder}

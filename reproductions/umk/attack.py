@@ -20,7 +20,6 @@ from pathlib import Path
 
 from lvlmkb.eval import (
     CraftedInput,
-    DatasetError,
     Deviation,
     ImageInput,
     Method,
@@ -29,9 +28,8 @@ from lvlmkb.eval import (
     Sample,
     Source,
     attack,
-    fetch,
     open_rgb,
-    sha256_file,
+    pinned_file,
     sourced,
 )
 from reproductions.umk.dataset import COMMIT, REPO
@@ -116,13 +114,10 @@ class UMK(Method[UMKConfig]):
             DatasetError: A local copy whose sha256 is not the pinned one.
         """
         if self._image is None:
-            path = self.settings.adversarial_image or fetch(RELEASED_IMAGE)
-            found = sha256_file(path)
-            if found != self.settings.image_sha256:
-                raise DatasetError(
-                    f"{path} has sha256 {found[:12]}…, not UMK's released image ({self.settings.image_sha256[:12]}…)",
-                    "pass UMK's bad_vlm_prompt.bmp, or --set image_sha256=<its hash> to use another image on purpose",
-                )
+            c = self.settings
+            path = pinned_file(
+                c.adversarial_image, RELEASED_IMAGE, c.image_sha256, "UMK's released image", "--set image_sha256"
+            )
             self._image = ImageInput.from_pil(
                 open_rgb(path, "UMK's adversarial image", "pass --set adversarial_image=PATH")
             )

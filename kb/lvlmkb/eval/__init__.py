@@ -32,6 +32,8 @@ _EXPORTS = {
     "check_font": "lvlmkb.eval.media.fonts",
     "find_font": "lvlmkb.eval.media.fonts",
     "open_rgb": "lvlmkb.eval.media.imagefiles",
+    "folder_image": "lvlmkb.eval.media.imagefiles",
+    "pinned_file": "lvlmkb.eval.datasets.base",
     "CraftedInput": "lvlmkb.eval.plugin",
     "Defense": "lvlmkb.eval.plugin",
     "Deviation": "lvlmkb.eval.plugin",
@@ -134,6 +136,7 @@ __all__ = [
     "find_data_file",
     "find_data_root",
     "find_font",
+    "folder_image",
     "inside",
     "is_file",
     "last_user_index",
@@ -141,6 +144,7 @@ __all__ = [
     "note_origin",
     "oom_guard",
     "open_rgb",
+    "pinned_file",
     "pixels_png",
     "read_state",
     "register_judge",
@@ -181,6 +185,7 @@ if TYPE_CHECKING:
         find_data_root,
         inside,
         is_file,
+        pinned_file,
         sha256_file,
     )
     from lvlmkb.eval.datasets.hub import HubPin, extracted_dir, fetch_hub, note_origin
@@ -189,7 +194,7 @@ if TYPE_CHECKING:
     from lvlmkb.eval.judges.moderation import LlamaGuardVision
     from lvlmkb.eval.judges.refusal import REFUSAL_LISTS, RefusalList
     from lvlmkb.eval.media.fonts import check_font, find_font
-    from lvlmkb.eval.media.imagefiles import open_rgb
+    from lvlmkb.eval.media.imagefiles import folder_image, open_rgb
     from lvlmkb.eval.media.imagegen import GeneratorSettings, TextToImage
     from lvlmkb.eval.plugin import (
         CraftedInput,

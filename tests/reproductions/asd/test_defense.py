@@ -87,7 +87,7 @@ def test_without_a_path_the_pinned_release_is_fetched(tmp_path: Path, monkeypatc
         asked.append(remote)
         return path
 
-    monkeypatch.setattr(asd, "fetch", fake_fetch)
+    monkeypatch.setattr("lvlmkb.eval.datasets.base.fetch", fake_fetch)
     asd.AsD(asd.AsDConfig(patch_sha256=sha256_file(path))).patch()
     assert [r.sha256 for r in asked] == [asd.PATCH_SHA256] and "ba71efe0972c92e38da156ec76911f9122bbe12f" in asked[
         0

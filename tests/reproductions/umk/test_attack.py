@@ -50,7 +50,7 @@ def test_without_a_path_the_pinned_release_is_fetched(tmp_path: Path, monkeypatc
         asked.append(remote)
         return image
 
-    monkeypatch.setattr(umk, "fetch", fake_fetch)
+    monkeypatch.setattr("lvlmkb.eval.datasets.base.fetch", fake_fetch)
     attack = umk.UMK(umk.UMKConfig(image_sha256=sha256_file(image)))
     attack.craft(Sample("1", "manual", {"instruction": "x"}))
     assert [r.sha256 for r in asked] == [umk.IMAGE_SHA256] and "b41a20851502d9b6e792c7a031d09150263358ae" in asked[

@@ -114,6 +114,24 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def pinned_file(local: Path | None, remote: RemoteFile, sha256: str, what: str, flag: str) -> Path:
+    """A released file: ``local`` when given, else ``remote`` downloaded; either way its sha256 must be ``sha256``.
+
+    ``sha256`` is the pinned hash unless the user named another on purpose (``flag``, the option that sets it).
+
+    Raises:
+        DatasetError: the file's hash differs, or the download fails.
+    """
+    path = local or fetch(remote)
+    found = sha256_file(path)
+    if found != sha256:
+        raise DatasetError(
+            f"{path} has sha256 {found[:12]}…, not {what} ({sha256[:12]}…)",
+            f"pass {what}, or {flag}=<its hash> to use another file on purpose",
+        )
+    return path
+
+
 def fetch(remote: RemoteFile, root: Path | None = None) -> Path:
     """Return the verified cached copy of ``remote``, downloading it once if needed.
 
