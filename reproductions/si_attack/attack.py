@@ -18,9 +18,11 @@ tables could not be read here.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from lvlmkb.eval import (
+    Attempt,
     CraftedInput,
     DatasetError,
     Deviation,
@@ -146,8 +148,8 @@ class SIAttack(QueryAttack[SIAttackConfig]):
         """The shuffled text field, the image folder and the question id."""
         return (self.settings.text_field, "images_dir", "question_id")
 
-    def craft_attempt(self, sample: Sample, attempt: int) -> CraftedInput:
-        """Attempt ``attempt``: the image's patches and the request's words, each shuffled anew."""
+    def craft_attempt(self, sample: Sample, attempt: int, history: Sequence[Attempt]) -> CraftedInput:
+        """Attempt ``attempt``: the image's patches and the request's words, each shuffled anew (no feedback)."""
         c = self.settings
         text = sample.fields.get(c.text_field)
         if text is None:

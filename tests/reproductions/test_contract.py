@@ -35,7 +35,7 @@ def _inputs(method_id: str, tmp_path: Path) -> dict[str, object]:
     """Config values a method needs from its user before it can craft (e.g. an optimised image)."""
     if method_id == "si-attack":  # the fixture's images are 64 x 48: a 2 x 2 grid over 48 x 48
         return {"area": 48, "patch_size": 24}
-    if method_id not in {"visual-adv", "jailbreak-in-pieces", "umk", "imgjp"}:
+    if method_id not in {"visual-adv", "jailbreak-in-pieces", "umk", "imgjp", "bap"}:
         return {}
     from PIL import Image
 
@@ -45,6 +45,8 @@ def _inputs(method_id: str, tmp_path: Path) -> dict[str, object]:
     Image.new("RGB", (32, 32), "#808080").save(image)
     if method_id == "umk":  # a stand-in for the released key, accepted by its own hash
         return {"adversarial_image": str(image), "image_sha256": sha256_file(image)}
+    if method_id == "bap":  # the same for BAP's image; the mock rewrites its questions
+        return {"image": str(image), "image_sha256": sha256_file(image), "attacker": "mock-comply"}
     return {"adversarial_image": str(image)}
 
 

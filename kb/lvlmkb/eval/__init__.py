@@ -39,6 +39,7 @@ _EXPORTS = {
     "Deviation": "lvlmkb.eval.plugin",
     "Method": "lvlmkb.eval.plugin",
     "QueryAttack": "lvlmkb.eval.querying",
+    "Attempt": "lvlmkb.eval.querying",
     "MethodConfig": "lvlmkb.eval.plugin",
     "Source": "lvlmkb.eval.plugin",
     "attack": "lvlmkb.eval.plugin",
@@ -91,6 +92,7 @@ __all__ = [
     "STATE",
     "AttachedImageConfig",
     "AttachedImageMethod",
+    "Attempt",
     "Backend",
     "BackendError",
     "CraftedInput",
@@ -212,7 +214,7 @@ if TYPE_CHECKING:
         sourced,
         with_user_text,
     )
-    from lvlmkb.eval.querying import QueryAttack
+    from lvlmkb.eval.querying import Attempt, QueryAttack
     from lvlmkb.eval.registry import dataset, register_judge
     from lvlmkb.eval.run.attached_image import (
         FINAL,

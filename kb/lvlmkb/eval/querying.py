@@ -11,10 +11,23 @@ batching every sample still going, and records each sample's attempts with the a
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
+from lvlmkb.errors import UsageError
+from lvlmkb.eval.backends.base import Backend
 from lvlmkb.eval.datasets.base import Sample
 from lvlmkb.eval.judges.base import Verdict
 from lvlmkb.eval.plugin import C, CraftedInput, Method
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One earlier attempt of a sample: what was sent, what came back, how the feedback judge read it."""
+
+    prompt: str
+    response: str
+    verdict: Verdict
 
 
 class QueryAttack(Method[C]):
@@ -29,12 +42,35 @@ class QueryAttack(Method[C]):
         """The id of the judge whose verdict on each answer decides whether to stop."""
 
     @abstractmethod
-    def craft_attempt(self, sample: Sample, attempt: int) -> CraftedInput:
-        """The input of attempt ``attempt`` (from 0) for ``sample``; the same arguments give the same input."""
+    def craft_attempt(self, sample: Sample, attempt: int, history: Sequence[Attempt]) -> CraftedInput:
+        """The input of attempt ``attempt`` (from 0) for ``sample``, given its earlier attempts in order.
+
+        The same arguments (and the same answers of any auxiliary model) give the same input, so a rerun asks
+        the same requests.
+        """
 
     def craft(self, sample: Sample) -> CraftedInput:
         """The first attempt (what a caller that does not loop sends)."""
-        return self.craft_attempt(sample, 0)
+        return self.craft_attempt(sample, 0, ())
+
+    def auxiliary_models(self) -> dict[str, str]:
+        """The models the attack itself asks (an attacker LLM, say), by name: their aliases (none by default)."""
+        return {}
+
+    def use_models(self, models: Mapping[str, Backend]) -> None:
+        """Receive the opened auxiliary models, by the names :meth:`auxiliary_models` gave, before any attempt."""
+        self.models = dict(models)
+
+    def model(self, name: str) -> Backend:
+        """The auxiliary model ``name``.
+
+        Raises:
+            UsageError: it was not opened (the attack runs outside the engine's loop).
+        """
+        models: dict[str, Backend] = getattr(self, "models", {})
+        if name not in models:
+            raise UsageError(f"{self.id} needs its {name} model, which was not opened", "run it with lvlmkb reproduce")
+        return models[name]
 
     def should_stop(self, verdict: Verdict) -> bool:
         """Whether ``verdict`` ends the sample's attempts (by default: the attack succeeded)."""

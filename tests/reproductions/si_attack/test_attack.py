@@ -78,7 +78,7 @@ def test_attempts_are_reproducible_and_differ() -> None:
 
     sample = load_dataset("mm-safetybench", MMSB, 1).samples[0]
     attack = SIAttack(SIAttack.Config(**SMALL))
-    first, again, second = (attack.craft_attempt(sample, n) for n in (0, 0, 1))
+    first, again, second = (attack.craft_attempt(sample, n, ()) for n in (0, 0, 1))
     assert (first.prompt, first.images) == (again.prompt, again.images)
     assert sorted(first.prompt.split()) == sorted(sample.fields["Rephrased Question(SD)"].split())
     assert (first.prompt, first.images) != (second.prompt, second.images)

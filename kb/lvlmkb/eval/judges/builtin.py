@@ -6,6 +6,7 @@ from typing import Any
 
 from lvlmkb.errors import UsageError
 from lvlmkb.eval.judges import (
+    bap,
     classifiers,
     cyberseceval,
     elite,
@@ -63,6 +64,7 @@ def register_builtins() -> None:
     register_judge(fc_attack.JUDGE_ID, fc_attack.FACTORIES[fc_attack.JUDGE_ID], needs_model=True)
     register_judge(omnisafebench.JUDGE_ID, omnisafebench.FACTORIES[omnisafebench.JUDGE_ID], needs_model=True)
     register_judge(elite.JUDGE_ID, elite.FACTORIES[elite.JUDGE_ID], needs_model=True)
+    register_judge(bap.JUDGE_ID, bap.FACTORIES[bap.JUDGE_ID], needs_model=True)
     asking = {siuo.SAFETY_JUDGE_ID, vlsbench.JUDGE_ID, mossbench.JUDGE_ID}
     vision = {**siuo.FACTORIES, **vlsbench.FACTORIES, **mossbench.FACTORIES}
     for judge_id, factory in {**classifiers.FACTORIES, **vision}.items():

@@ -16,7 +16,7 @@ from lvlmkb.eval.backends.base import GenerationRequest, GenerationSettings
 from lvlmkb.eval.datasets.base import Sample
 from lvlmkb.eval.judges.base import Judge, Verdict
 from lvlmkb.eval.plugin import CraftedInput
-from lvlmkb.eval.querying import QueryAttack
+from lvlmkb.eval.querying import Attempt, QueryAttack
 from lvlmkb.eval.run.records import QueryRecord, VerdictRecord
 
 
@@ -56,16 +56,19 @@ def run_loop(
 ) -> LoopOutcome:
     """Run ``attack``'s attempts over ``samples``, judged by ``judge``, until each stops or its budget is spent."""
     kept: list[_Kept | None] = [None] * len(samples)
+    history: list[list[Attempt]] = [[] for _ in samples]
     going = list(range(len(samples)))
     for attempt in range(attack.max_queries()):
         if not going:
             break
-        crafted = {i: attack.craft_attempt(samples[i], attempt) for i in going}
+        crafted = {i: attack.craft_attempt(samples[i], attempt, tuple(history[i])) for i in going}
         requests = {i: c.request(settings) for i, c in crafted.items()}
         io.generate(list(requests.values()))
         still = []
         for i in going:
-            verdict = judge.judge(samples[i], crafted[i].prompt, io.answer(requests[i]))
+            answer = io.answer(requests[i])
+            verdict = judge.judge(samples[i], crafted[i].prompt, answer)
+            history[i].append(Attempt(crafted[i].prompt, answer, verdict))
             kept[i] = _keep(attack, kept[i], crafted[i], requests[i], verdict, attempt, io.key(requests[i]))
             if not attack.should_stop(verdict):
                 still.append(i)

@@ -182,6 +182,9 @@ def run_reproduction(
     defense = _defense(ctx, spec)
     ctx.check_models(spec.model, spec.judge_model)  # before the alias becomes part of a folder name
     check_judges(_judge_ids(spec, method), spec.judge_model, spec.judge_settings)
+    if isinstance(method, QueryAttack):
+        for alias in method.auxiliary_models().values():
+            ctx.check_models(alias)
     check_dataset_fields(method, spec.dataset or method_cls.default_dataset)
     dataset = load_dataset(spec.dataset or method_cls.default_dataset, spec.data, spec.limit)
     configuration = run_configuration(ctx, spec, method, defense, dataset)
@@ -359,6 +362,7 @@ def _run_loop(
     ids = _judge_ids(spec, method)
     every = dict(zip(ids, make_judges(ctx, ids, spec.judge_model, spec.judge_settings), strict=True))
     feedback = every[method.feedback_judge()]
+    method.use_models({name: ctx.open_model(alias, "auxiliary") for name, alias in method.auxiliary_models().items()})
     io = LoopIO(generation.run, generation.answer, generation.keyer, progress)
     with _resumable(out, generation.store):
         loop = run_loop(method, samples, feedback, spec.settings, io)
