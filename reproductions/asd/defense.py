@@ -80,16 +80,18 @@ class AsDConfig(MethodConfig):
     )
 
 
-def paste_patch(image: Image, patch: Image, config: AsDConfig) -> tuple[Image, dict[str, int]]:
-    """``image`` with ``patch`` pasted as AsD pastes it (L184-203); returns it and where the patch went."""
+def paste_patch(image: Image, patch: Image, config: AsDConfig, key: str) -> tuple[Image, dict[str, int]]:
+    """``image`` with ``patch`` pasted as AsD pastes it (L184-203); returns it and where the patch went.
+
+    ``key`` (the image's sha256) seeds the position, so the same image always gets the same place.
+    """
     area = image.width * image.height * config.percentage
     aspect = patch.width / patch.height
     width = int((area * aspect) ** 0.5)
     height = int(width / aspect)
     overlay = patch.resize((width, height)).convert("RGB")
     overlay.putalpha(int(config.alpha_percentage * 255))
-    sha = ImageInput.from_pil(image).sha256
-    rng = random.Random(f"{config.seed}:{sha}")  # noqa: S311 - a repeatable position, not a secret
+    rng = random.Random(f"{config.seed}:{key}")  # noqa: S311 - a repeatable position, not a secret
     x, y = rng.randint(0, image.width - width), rng.randint(0, image.height - height)
     out = image.copy()
     out.paste(overlay, (x, y), mask=overlay)
@@ -138,7 +140,7 @@ class AsD(Defense[AsDConfig]):
         placed: list[dict[str, int]] = []
         images: list[ImageInput] = []
         for image in turn.images:
-            patched, where = paste_patch(image.to_pil(), self.patch(), c)
+            patched, where = paste_patch(image.to_pil(), self.patch(), c, image.sha256)
             images.append(ImageInput.from_pil(patched))
             placed.append(where)
         text = f"{c.prompt}\n{turn.text}" if c.with_prompt else turn.text

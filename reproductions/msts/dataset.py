@@ -52,8 +52,8 @@ def parse_prompts(path: Path, images: Path, language: str) -> list[Sample]:
     """The prompts of one ``<language>_multimodal.csv`` in file order, each with its case's image.
 
     Raises:
-        DatasetError: The file is unreadable, a column is missing, a cell is empty, an id repeats, or
-            images are missing (all named at once).
+        DatasetError: The file is unreadable, a column is missing, a cell is empty, or images are missing
+            (all named at once). A repeated id is refused where every dataset's is (``load_dataset``).
     """
     try:
         with path.open(encoding="utf-8", newline="") as handle:
@@ -69,10 +69,6 @@ def parse_prompts(path: Path, images: Path, language: str) -> list[Sample]:
     if absent:
         shown = ", ".join(absent[:5]) + (" …" if len(absent) > 5 else "")
         raise DatasetError(f"{path}: {len(absent)} image(s) missing from {images}: {shown}", HINT)
-    ids = [s.id for s in samples]
-    repeated = next((i for i in ids if ids.count(i) > 1), None)
-    if repeated is not None:
-        raise DatasetError(f"{path}: prompt {repeated} appears twice", "check the file")
     return samples
 
 

@@ -32,7 +32,7 @@ from lvlmkb.eval import (
     Sample,
     Source,
     attack,
-    folder_image,
+    folder_picture,
     sourced,
 )
 
@@ -155,7 +155,7 @@ class SIAttack(QueryAttack[SIAttackConfig]):
         if text is None:
             raise DatasetError(f"sample {sample.id} has no field {c.text_field}", "use --dataset mm-safetybench")
         name = f"{c.image_folder}/{sample.fields['question_id']}.jpg"
-        image = folder_image(sample, name, f"MM-SafetyBench {c.image_folder} image", field="images_dir").to_pil()
+        image = folder_picture(sample, name, f"MM-SafetyBench {c.image_folder} image", field="images_dir")
         rng = random.Random(f"{c.seed}:{sample.id}:{attempt}")  # noqa: S311 (a reproducible order, not a secret)
         shuffled = ImageInput.from_pil(shuffled_patches(image, c.patch_size, c.area, rng))
         meta = {"attempt": str(attempt), "image_folder": c.image_folder}

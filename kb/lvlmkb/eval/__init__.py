@@ -33,6 +33,7 @@ _EXPORTS = {
     "find_font": "lvlmkb.eval.media.fonts",
     "open_rgb": "lvlmkb.eval.media.imagefiles",
     "folder_image": "lvlmkb.eval.media.imagefiles",
+    "folder_picture": "lvlmkb.eval.media.imagefiles",
     "pinned_file": "lvlmkb.eval.datasets.base",
     "CraftedInput": "lvlmkb.eval.plugin",
     "Defense": "lvlmkb.eval.plugin",
@@ -139,6 +140,7 @@ __all__ = [
     "find_data_root",
     "find_font",
     "folder_image",
+    "folder_picture",
     "inside",
     "is_file",
     "last_user_index",
@@ -196,7 +198,7 @@ if TYPE_CHECKING:
     from lvlmkb.eval.judges.moderation import LlamaGuardVision
     from lvlmkb.eval.judges.refusal import REFUSAL_LISTS, RefusalList
     from lvlmkb.eval.media.fonts import check_font, find_font
-    from lvlmkb.eval.media.imagefiles import folder_image, open_rgb
+    from lvlmkb.eval.media.imagefiles import folder_image, folder_picture, open_rgb
     from lvlmkb.eval.media.imagegen import GeneratorSettings, TextToImage
     from lvlmkb.eval.plugin import (
         CraftedInput,

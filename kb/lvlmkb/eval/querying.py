@@ -18,7 +18,7 @@ from lvlmkb.errors import UsageError
 from lvlmkb.eval.backends.base import Backend
 from lvlmkb.eval.datasets.base import Sample
 from lvlmkb.eval.judges.base import Verdict
-from lvlmkb.eval.plugin import C, CraftedInput, Method
+from lvlmkb.eval.plugin import C, CraftedInput, Method, MethodConfig
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,10 @@ class Attempt:
 
 class QueryAttack(Method[C]):
     """An attack that queries the model up to :meth:`max_queries` times per sample, steered by a judge."""
+
+    def __init__(self, config: MethodConfig | None = None) -> None:
+        super().__init__(config)
+        self.models: dict[str, Backend] = {}
 
     @abstractmethod
     def max_queries(self) -> int:
@@ -67,10 +71,9 @@ class QueryAttack(Method[C]):
         Raises:
             UsageError: it was not opened (the attack runs outside the engine's loop).
         """
-        models: dict[str, Backend] = getattr(self, "models", {})
-        if name not in models:
+        if name not in self.models:
             raise UsageError(f"{self.id} needs its {name} model, which was not opened", "run it with lvlmkb reproduce")
-        return models[name]
+        return self.models[name]
 
     def should_stop(self, verdict: Verdict) -> bool:
         """Whether ``verdict`` ends the sample's attempts (by default: the attack succeeded)."""

@@ -117,14 +117,13 @@ TEMPLATE = (
 
 def read_values(reply: str) -> tuple[float, float, float, float] | None:
     """The four values: from the schema's JSON object when the reply is one, else from the ``N.b`` lines."""
+    found: dict[int, float] = {}
     try:
         content = json.loads(reply)
-        return tuple(float(content[f"question{n}"]["value"]) for n in range(1, 5))  # type: ignore[return-value]
+        found = {n: float(content[f"question{n}"]["value"]) for n in range(1, 5)}
     except (json.JSONDecodeError, TypeError, KeyError, ValueError):
-        pass
-    found: dict[int, float] = {}
-    for number, value in ANSWER_LINE.findall(reply):
-        found.setdefault(int(number), float(value))
+        for number, value in ANSWER_LINE.findall(reply):
+            found.setdefault(int(number), float(value))
     return (found[1], found[2], found[3], found[4]) if len(found) == 4 else None
 
 

@@ -41,18 +41,24 @@ def sample_image(sample: Sample, hint: str) -> ImageInput:
     return ImageInput.from_pil(open_rgb(sample.image, f"image of sample {sample.id}", hint))
 
 
-def folder_image(sample: Sample, name: str, what: str, field: str = "folder") -> ImageInput:
+def folder_picture(sample: Sample, name: str, what: str, field: str = "folder") -> Image:
     """The image ``name`` below the folder a sample's ``field`` names (a release's images), decoded to RGB.
 
     Raises:
         DatasetError: ``name`` leads outside that folder.
         ImageFileError: the file is missing or cannot be decoded.
     """
-    from lvlmkb.eval.backends.base import ImageInput
     from lvlmkb.eval.datasets.base import inside
 
     path = inside(Path(sample.fields[field]), name, f"sample {sample.id}")
-    return ImageInput.from_pil(open_rgb(path, f"{what} of sample {sample.id}", "pass --data DIR"))
+    return open_rgb(path, f"{what} of sample {sample.id}", "pass --data DIR")
+
+
+def folder_image(sample: Sample, name: str, what: str, field: str = "folder") -> ImageInput:
+    """:func:`folder_picture` as a model input."""
+    from lvlmkb.eval.backends.base import ImageInput
+
+    return ImageInput.from_pil(folder_picture(sample, name, what, field))
 
 
 def optimised_image(path: Path | None, method_id: str, how: str) -> ImageInput:
