@@ -144,11 +144,11 @@ def optimize(backend: HFBackend, config: ImgJPConfig, out_dir: Path, on_step: On
 
     path = config.behaviors or fetch(BEHAVIORS)
     train, test = split(parse_behaviors(path), config)
+    identity = _identity(backend, config, path)
+    state = resume_noise(out_dir, identity, config.steps, "steps")  # refuses another run's folder before any write
     _write_split(out_dir, "train_behaviors.csv", train)
     _write_split(out_dir, "test_behaviors.csv", test)
     start = mean_image(backend)
-    identity = _identity(backend, config, path)
-    state = resume_noise(out_dir, identity, config.steps, "steps")
     if state is None:
         noise, done, losses = torch.zeros_like(start), 0, []
     else:

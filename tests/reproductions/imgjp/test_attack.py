@@ -80,8 +80,10 @@ def test_a_rerun_resumes_and_other_settings_are_refused(backend: Any, tmp_path: 
     resumed = imgjp.optimize(backend, config(steps=3), tmp_path).read_bytes()
     straight = imgjp.optimize(backend, config(steps=3), tmp_path / "straight").read_bytes()
     assert resumed == straight and first != resumed
+    split_before = (tmp_path / "test_behaviors.csv").read_bytes()
     with pytest.raises(UsageError, match="other settings"):
-        imgjp.optimize(backend, config(steps=3, epsilon=8), tmp_path)
+        imgjp.optimize(backend, config(steps=3, epsilon=8, seed=5), tmp_path)
+    assert (tmp_path / "test_behaviors.csv").read_bytes() == split_before, "the other run's split is kept"
 
 
 def test_the_judge_reads_only_the_first_100_characters() -> None:
